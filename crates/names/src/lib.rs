@@ -246,21 +246,16 @@ impl fmt::Display for ProblemKind {
             ProblemKind::UpperCase => {
                 f.write_str("the label has upper-case letters; write it in lower case")
             }
-            ProblemKind::LeadingHyphen => f.write_str(
-                "the label starts with '-' (RFC 1034 §3.5)",
-            ),
-            ProblemKind::TrailingHyphen => {
-                f.write_str("the label ends with '-' (RFC 1034 §3.5)")
-            }
+            ProblemKind::LeadingHyphen => f.write_str("the label starts with '-' (RFC 1034 §3.5)"),
+            ProblemKind::TrailingHyphen => f.write_str("the label ends with '-' (RFC 1034 §3.5)"),
             ProblemKind::ReservedLabel => f.write_str(
                 "the label has '--' in the third and fourth places but is not \
                  an 'xn--' A-label; such labels are reserved (RFC 5891 \
                  §4.2.3.1)",
             ),
-            ProblemKind::InvalidPunycode { reason } => write!(
-                f,
-                "the label is not a valid A-label: {reason} (RFC 5891)"
-            ),
+            ProblemKind::InvalidPunycode { reason } => {
+                write!(f, "the label is not a valid A-label: {reason} (RFC 5891)")
+            }
             ProblemKind::InvalidUnicode { reason } => write!(
                 f,
                 "the label cannot be converted to an A-label: {reason} (UTS #46)"
@@ -368,7 +363,8 @@ pub fn problems(name: &str) -> Vec<Problem> {
         };
         if label.is_empty() {
             // A leading dot was already reported; report `a..b` once.
-            if !(i == 0 && body.starts_with('.')) && !reported_empty {
+            let leading = i == 0 && body.starts_with('.');
+            if !leading && !reported_empty {
                 out.push(whole(ProblemKind::EmptyLabel));
                 reported_empty = true;
             }
@@ -388,15 +384,14 @@ pub fn problems(name: &str) -> Vec<Problem> {
         }
         out.extend(label_problems(label).into_iter().map(at));
     }
-    if labels.len() > 1 {
-        if let Some(tld) = labels.last() {
-            if !tld.is_empty() && tld.bytes().all(|b| b.is_ascii_digit()) {
-                out.push(Problem {
-                    label: Some((*tld).to_owned()),
-                    kind: ProblemKind::NumericTld,
-                });
-            }
-        }
+    if let [_, .., tld] = labels.as_slice()
+        && !tld.is_empty()
+        && tld.bytes().all(|b| b.is_ascii_digit())
+    {
+        out.push(Problem {
+            label: Some((*tld).to_owned()),
+            kind: ProblemKind::NumericTld,
+        });
     }
     out
 }
@@ -507,10 +502,7 @@ fn to_ascii(input: &str) -> Result<String, NameError> {
 
 /// A human reason why UTS #46 refuses a Unicode label.
 fn unicode_reason(label: &str) -> String {
-    if let Some(c) = label
-        .chars()
-        .find(|c| c.is_whitespace() || c.is_control())
-    {
+    if let Some(c) = label.chars().find(|c| c.is_whitespace() || c.is_control()) {
         return format!("it contains the character {c:?}");
     }
     "it holds characters IDNA does not allow in host names (see UTS #46 \
@@ -552,10 +544,7 @@ mod tests {
     use super::*;
 
     fn kind(input: &str) -> ProblemKind {
-        DnsName::parse(input)
-            .expect_err(input)
-            .problem
-            .kind
+        DnsName::parse(input).expect_err(input).problem.kind
     }
 
     #[test]
@@ -582,8 +571,16 @@ mod tests {
             ("-a.example.com", Some("-a"), ProblemKind::LeadingHyphen),
             ("a-.example.com", Some("a-"), ProblemKind::TrailingHyphen),
             ("a..example.com", None, ProblemKind::EmptyLabel),
-            ("*.*.example.com", Some("*"), ProblemKind::WildcardNotLeftmost),
-            ("foo.*.example.com", Some("*"), ProblemKind::WildcardNotLeftmost),
+            (
+                "*.*.example.com",
+                Some("*"),
+                ProblemKind::WildcardNotLeftmost,
+            ),
+            (
+                "foo.*.example.com",
+                Some("*"),
+                ProblemKind::WildcardNotLeftmost,
+            ),
             ("f*o.example.com", Some("f*o"), ProblemKind::PartialWildcard),
             ("example.com.", None, ProblemKind::TrailingDot),
             (".example.com", None, ProblemKind::LeadingDot),
@@ -591,8 +588,16 @@ mod tests {
             ("2001:db8::1", None, ProblemKind::IpAddress),
             ("", None, ProblemKind::Empty),
             ("*", None, ProblemKind::BareWildcard),
-            ("ab--cd.example.com", Some("ab--cd"), ProblemKind::ReservedLabel),
-            ("a b.example.com", Some("a b"), ProblemKind::InvalidCharacter { ch: ' ' }),
+            (
+                "ab--cd.example.com",
+                Some("ab--cd"),
+                ProblemKind::ReservedLabel,
+            ),
+            (
+                "a b.example.com",
+                Some("a b"),
+                ProblemKind::InvalidCharacter { ch: ' ' },
+            ),
             ("example.123", Some("123"), ProblemKind::NumericTld),
         ];
         for (input, label, want) in cases {
@@ -610,7 +615,13 @@ mod tests {
         let ok_label = format!("{}.com", "a".repeat(63));
         assert!(DnsName::parse(&ok_label).is_ok());
         // 254 characters: four labels of 62 plus dots and "com" (4*63+... )
-        let name254 = format!("{}.{}.{}.{}.com", "a".repeat(61), "b".repeat(61), "c".repeat(62), "d".repeat(63));
+        let name254 = format!(
+            "{}.{}.{}.{}.com",
+            "a".repeat(61),
+            "b".repeat(61),
+            "c".repeat(62),
+            "d".repeat(63)
+        );
         assert_eq!(name254.len(), 254);
         assert_eq!(kind(&name254), ProblemKind::NameTooLong { len: 254 });
         let name253 = &name254[1..];

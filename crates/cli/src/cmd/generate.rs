@@ -1,0 +1,330 @@
+//! `csrkit generate`: a private key and a CSR for one or more domains.
+//!
+//! JSON output (`--format json`), schema `csrkit.generate/1`:
+//!
+//! ```json
+//! { "schema": "csrkit.generate/1", "key_path": "example.com/privkey.pem",
+//!   "csr_path": "example.com/request.csr", "key_type": "p256",
+//!   "key_generated": true, "encrypted": false,
+//!   "domains": ["example.com", "www.example.com"], "spki_sha256": "…" }
+//! ```
+//!
+//! `spki_sha256` is the lower-case hex SHA-256 of the DER SubjectPublicKeyInfo.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use csrkit_csr::{CsrRequest, KeyType, PrivateKey, Subject, WriteMode};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::exit;
+use crate::output::{Format, print_json};
+
+/// The key file name inside the certificate's directory.
+pub(crate) const KEY_FILE: &str = "privkey.pem";
+/// The CSR file name inside the certificate's directory.
+pub(crate) const CSR_FILE: &str = "request.csr";
+/// The environment variable that may hold a key passphrase.
+const PASSPHRASE_ENV: &str = "CSRKIT_KEY_PASSPHRASE";
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+  csrkit generate --domain example.com --domain www.example.com
+  csrkit generate --domain '*.example.com' --key-type rsa2048 --out-dir certs/wild
+  csrkit generate --domain example.com --key existing.key --format json
+  csrkit generate --domain example.com --encrypt --passphrase-file pass.txt
+
+Writes privkey.pem (mode 0600) and request.csr into --out-dir (default
+./<first domain>/, with '_' for a wildcard label). Never replaces an existing
+file without --force.";
+
+/// Arguments of `csrkit generate`.
+#[derive(clap::Args, Debug)]
+#[command(after_long_help = EXAMPLES)]
+pub(crate) struct Args {
+    /// A domain for the certificate; repeat for more. The first is the CN.
+    /// Unicode names are converted to A-labels.
+    #[arg(
+        long = "domain",
+        short = 'd',
+        value_name = "D",
+        required = true,
+        allow_hyphen_values = true
+    )]
+    domains: Vec<String>,
+
+    /// Key type to generate.
+    #[arg(long, value_name = "TYPE", default_value = "p256", value_parser = parse_key_type,
+          help_heading = "Key")]
+    key_type: KeyType,
+
+    /// Use this existing private key instead of generating one (PKCS #8,
+    /// PKCS #1, SEC1 or encrypted PKCS #8, PEM or DER).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["encrypt", "key_type"],
+          help_heading = "Key")]
+    key: Option<PathBuf>,
+
+    /// Encrypt the new key at rest (PBES2: PBKDF2-SHA256 + AES-256-CBC).
+    /// The passphrase comes from --passphrase-file, CSRKIT_KEY_PASSPHRASE or
+    /// a prompt.
+    #[arg(long, help_heading = "Key")]
+    encrypt: bool,
+
+    /// File whose first line is the key passphrase (for --encrypt, or to
+    /// open an encrypted --key).
+    #[arg(long, value_name = "F", help_heading = "Key")]
+    passphrase_file: Option<PathBuf>,
+
+    /// Directory for privkey.pem and request.csr [default: ./<first domain>/]
+    #[arg(long, value_name = "DIR", help_heading = "Output")]
+    out_dir: Option<PathBuf>,
+
+    /// Replace existing files in the output directory.
+    #[arg(long, help_heading = "Output")]
+    force: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human, help_heading = "Output")]
+    format: Format,
+
+    /// Subject organizationName (O). DV certificates do not show it.
+    #[arg(long, value_name = "O", help_heading = "Subject (optional)")]
+    org: Option<String>,
+    /// Subject organizationalUnitName (OU).
+    #[arg(long, value_name = "OU", help_heading = "Subject (optional)")]
+    org_unit: Option<String>,
+    /// Subject countryName (C), two letters such as CN.
+    #[arg(long, value_name = "C", help_heading = "Subject (optional)")]
+    country: Option<String>,
+    /// Subject stateOrProvinceName (ST).
+    #[arg(long, value_name = "ST", help_heading = "Subject (optional)")]
+    state: Option<String>,
+    /// Subject localityName (L).
+    #[arg(long, value_name = "L", help_heading = "Subject (optional)")]
+    locality: Option<String>,
+}
+
+fn parse_key_type(s: &str) -> Result<KeyType, String> {
+    s.parse()
+}
+
+/// What `generate` produced, for the caller (`apply` uses this too).
+pub(crate) struct Generated {
+    pub(crate) key_path: PathBuf,
+    pub(crate) csr_path: PathBuf,
+    pub(crate) key: PrivateKey,
+    pub(crate) request: CsrRequest,
+    pub(crate) key_generated: bool,
+    pub(crate) encrypted: bool,
+}
+
+/// Runs `csrkit generate`.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let out = generate(&args)?;
+    report(&out, args.format)?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+fn generate(args: &Args) -> anyhow::Result<Generated> {
+    // 1. Every name checked before anything else happens.
+    let request = CsrRequest::new(&args.domains)?.with_subject(Subject {
+        organization: args.org.clone(),
+        organizational_unit: args.org_unit.clone(),
+        country: args.country.clone(),
+        state: args.state.clone(),
+        locality: args.locality.clone(),
+    })?;
+    let dir = args
+        .out_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(request.domains()[0].file_stem()));
+    let csr_path = dir.join(CSR_FILE);
+    let key_path = args.key.clone().unwrap_or_else(|| dir.join(KEY_FILE));
+    let mode = if args.force {
+        WriteMode::Overwrite
+    } else {
+        WriteMode::CreateNew
+    };
+
+    // 2. Refuse to clobber before spending time on a key.
+    if mode == WriteMode::CreateNew {
+        let mut targets = vec![&csr_path];
+        if args.key.is_none() {
+            targets.insert(0, &key_path);
+        }
+        for path in targets {
+            if path.exists() {
+                anyhow::bail!(
+                    "{} already exists; refusing to overwrite it (use --force to \
+                     replace it, or --out-dir for another directory)",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    // 3. The passphrase, if one is needed, before the slow part.
+    let passphrase = if args.encrypt {
+        Some(passphrase(args.passphrase_file.as_deref(), true)?)
+    } else {
+        None
+    };
+
+    // 4. The key: loaded or made.
+    let (key, key_generated) = match &args.key {
+        Some(path) => (load(path, args.passphrase_file.as_deref())?, false),
+        None => (make_key(args.key_type)?, true),
+    };
+    let csr = request.sign(&key)?;
+
+    // 5. Write: key first (so a CSR never exists without its key).
+    create_dir(&dir)?;
+    if key_generated {
+        let pem = match &passphrase {
+            Some(p) => key.to_encrypted_pkcs8_pem(p.as_bytes())?,
+            None => key.to_pkcs8_pem(),
+        };
+        csrkit_csr::write_key_file(&key_path, pem.as_bytes(), mode)?;
+    }
+    csrkit_csr::write_public_file(&csr_path, csr.pem().as_bytes(), mode).with_context(|| {
+        if key_generated {
+            format!("the key was written to {}", key_path.display())
+        } else {
+            "no file was written".to_owned()
+        }
+    })?;
+    Ok(Generated {
+        key_path,
+        csr_path,
+        key,
+        request,
+        key_generated,
+        encrypted: passphrase.is_some(),
+    })
+}
+
+/// Loads an existing key, asking for a passphrase only if it is encrypted.
+pub(crate) fn load(path: &Path, passphrase_file: Option<&Path>) -> anyhow::Result<PrivateKey> {
+    let bytes = Zeroizing::new(
+        std::fs::read(path)
+            .with_context(|| format!("cannot read the key file {}", path.display()))?,
+    );
+    let name = path.display().to_string();
+    match csrkit_csr::load_key(&bytes, &name, None) {
+        Err(csrkit_csr::Error::PassphraseRequired { .. }) => {
+            let pass = passphrase(passphrase_file, false)?;
+            Ok(csrkit_csr::load_key(&bytes, &name, Some(pass.as_bytes()))?)
+        }
+        other => Ok(other?),
+    }
+}
+
+fn make_key(key_type: KeyType) -> anyhow::Result<PrivateKey> {
+    let spinner = (key_type.is_slow() && std::io::stderr().is_terminal()).then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message(format!("generating a {key_type} key…"));
+        pb.enable_steady_tick(Duration::from_millis(100));
+        pb
+    });
+    let key = csrkit_csr::generate_key(key_type);
+    if let Some(pb) = spinner {
+        pb.finish_and_clear();
+    }
+    Ok(key?)
+}
+
+/// The passphrase from the file, the environment or a prompt, in that order.
+/// `confirm` asks twice at a prompt (for a new key).
+fn passphrase(file: Option<&Path>, confirm: bool) -> anyhow::Result<Zeroizing<String>> {
+    let pass = if let Some(file) = file {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read the passphrase file {}", file.display()))?,
+        );
+        let line = text.lines().next().unwrap_or("");
+        if line.is_empty() {
+            anyhow::bail!(
+                "the passphrase file {} is empty; put the passphrase on its first line",
+                file.display()
+            );
+        }
+        Zeroizing::new(line.to_owned())
+    } else if let Ok(env) = std::env::var(PASSPHRASE_ENV) {
+        if env.is_empty() {
+            anyhow::bail!("{PASSPHRASE_ENV} is set but empty");
+        }
+        Zeroizing::new(env)
+    } else if std::io::stdin().is_terminal() {
+        let first = Zeroizing::new(rpassword::prompt_password("Key passphrase: ")?);
+        if first.is_empty() {
+            anyhow::bail!("an empty passphrase does not protect a key; none was set");
+        }
+        if confirm {
+            let second = Zeroizing::new(rpassword::prompt_password("Repeat passphrase: ")?);
+            if *first != *second {
+                anyhow::bail!("the passphrases do not match; nothing was written");
+            }
+        }
+        first
+    } else {
+        anyhow::bail!(
+            "a passphrase is needed: pass --passphrase-file FILE or set \
+             {PASSPHRASE_ENV} (no terminal to prompt on)"
+        );
+    };
+    Ok(pass)
+}
+
+/// Creates the certificate directory (0700 when new: it will hold a key).
+fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create the directory {}", dir.display()))
+}
+
+fn report(out: &Generated, format: Format) -> anyhow::Result<()> {
+    let domains: Vec<&str> = out.request.domains().iter().map(|d| d.as_str()).collect();
+    match format {
+        Format::Json => print_json(&json!({
+            "schema": "csrkit.generate/1",
+            "key_path": out.key_path,
+            "csr_path": out.csr_path,
+            "key_type": out.key.algorithm().name(),
+            "key_generated": out.key_generated,
+            "encrypted": out.encrypted,
+            "domains": domains,
+            "spki_sha256": out.key.spki_sha256(),
+        })),
+        Format::Human => {
+            let what = if out.key_generated { "new" } else { "existing" };
+            println!(
+                "CSR for {} with a {what} {} key",
+                domains.join(", "),
+                out.key.algorithm()
+            );
+            let mode = if out.key_generated {
+                if out.encrypted {
+                    " (0600, encrypted)"
+                } else {
+                    " (0600)"
+                }
+            } else {
+                ""
+            };
+            println!("  key  {}{mode}", out.key_path.display());
+            println!("  csr  {}", out.csr_path.display());
+            println!("  spki sha256 {}", out.key.spki_sha256());
+            Ok(())
+        }
+    }
+}
