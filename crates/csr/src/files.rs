@@ -26,55 +26,111 @@ pub enum WriteMode {
 
 /// Writes a private key: mode 0600 whatever the umask, atomically.
 pub fn write_key_file(path: &Path, contents: &[u8], mode: WriteMode) -> Result<(), Error> {
-    write_atomic(path, contents, mode, 0o600)
+    write_files(&[FileToWrite::secret(path, contents)], mode)
 }
 
 /// Writes a file that holds nothing secret (a CSR, a certificate, a journal):
 /// mode 0644, atomically.
 pub fn write_public_file(path: &Path, contents: &[u8], mode: WriteMode) -> Result<(), Error> {
-    write_atomic(path, contents, mode, 0o644)
+    write_files(&[FileToWrite::public(path, contents)], mode)
 }
 
-fn write_atomic(path: &Path, contents: &[u8], mode: WriteMode, perm: u32) -> Result<(), Error> {
-    let io = |source: std::io::Error| Error::Io {
-        path: path.to_owned(),
-        source,
-    };
-    if mode == WriteMode::CreateNew && path.exists() {
+/// One file for [`write_files`].
+#[derive(Clone, Copy, Debug)]
+pub struct FileToWrite<'a> {
+    path: &'a Path,
+    contents: &'a [u8],
+    perm: u32,
+}
+
+impl<'a> FileToWrite<'a> {
+    /// A file only its owner may read (0600): a private key.
+    pub fn secret(path: &'a Path, contents: &'a [u8]) -> Self {
+        FileToWrite {
+            path,
+            contents,
+            perm: 0o600,
+        }
+    }
+    /// A file anyone may read (0644): a CSR, a certificate, a journal.
+    pub fn public(path: &'a Path, contents: &'a [u8]) -> Self {
+        FileToWrite {
+            path,
+            contents,
+            perm: 0o644,
+        }
+    }
+}
+
+/// Writes several files, each atomically, in order: every file is written to
+/// a temporary file and flushed first, then each is renamed into place, then
+/// each directory involved is flushed once. No file is renamed into place
+/// unless every one was written, and with [`WriteMode::CreateNew`] the call
+/// fails before writing anything if any target exists.
+pub fn write_files(files: &[FileToWrite<'_>], mode: WriteMode) -> Result<(), Error> {
+    if mode == WriteMode::CreateNew
+        && let Some(f) = files.iter().find(|f| f.path.exists())
+    {
         return Err(Error::AlreadyExists {
-            path: path.to_owned(),
+            path: f.path.to_owned(),
         });
     }
-    let dir = match path.parent() {
+    let mut staged = Vec::with_capacity(files.len());
+    for f in files {
+        let io = |source| Error::Io {
+            path: f.path.to_owned(),
+            source,
+        };
+        // tempfile creates the file 0600; set the final mode explicitly so
+        // the umask cannot widen or narrow it.
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".csrkit-")
+            .suffix(".tmp")
+            .tempfile_in(parent(f.path))
+            .map_err(io)?;
+        tmp.as_file()
+            .set_permissions(Permissions::from_mode(f.perm))
+            .map_err(io)?;
+        tmp.write_all(f.contents).map_err(io)?;
+        tmp.as_file().sync_all().map_err(io)?;
+        staged.push(tmp);
+    }
+    for (f, tmp) in files.iter().zip(staged) {
+        let io = |source| Error::Io {
+            path: f.path.to_owned(),
+            source,
+        };
+        match mode {
+            WriteMode::CreateNew => tmp.persist_noclobber(f.path).map_err(|e| {
+                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::AlreadyExists {
+                        path: f.path.to_owned(),
+                    }
+                } else {
+                    io(e.error)
+                }
+            })?,
+            WriteMode::Overwrite => tmp.persist(f.path).map_err(|e| io(e.error))?,
+        };
+    }
+    let mut dirs: Vec<&Path> = files.iter().map(|f| parent(f.path)).collect();
+    dirs.dedup();
+    for (dir, f) in dirs.into_iter().zip(files) {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|source| Error::Io {
+                path: f.path.to_owned(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
-    };
-    // tempfile creates the file 0600; set the final mode explicitly so the
-    // umask cannot widen or narrow it.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".csrkit-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io)?;
-    tmp.as_file()
-        .set_permissions(Permissions::from_mode(perm))
-        .map_err(io)?;
-    tmp.write_all(contents).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    match mode {
-        WriteMode::CreateNew => tmp.persist_noclobber(path).map_err(|e| {
-            if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-                Error::AlreadyExists {
-                    path: path.to_owned(),
-                }
-            } else {
-                io(e.error)
-            }
-        })?,
-        WriteMode::Overwrite => tmp.persist(path).map_err(|e| io(e.error))?,
-    };
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-    Ok(())
+    }
 }
 
 #[cfg(test)]

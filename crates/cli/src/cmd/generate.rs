@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use csrkit_csr::{CsrRequest, KeyType, PrivateKey, Subject, WriteMode};
+use csrkit_csr::{CsrRequest, FileToWrite, KeyType, PrivateKey, Subject, WriteMode};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -181,22 +181,19 @@ fn generate(args: &Args) -> anyhow::Result<Generated> {
     };
     let csr = request.sign(&key)?;
 
-    // 5. Write: key first (so a CSR never exists without its key).
+    // 5. Write key and CSR together: both land or neither does.
     create_dir(&dir)?;
-    if key_generated {
-        let pem = match &passphrase {
-            Some(p) => key.to_encrypted_pkcs8_pem(p.as_bytes())?,
-            None => key.to_pkcs8_pem(),
-        };
-        csrkit_csr::write_key_file(&key_path, pem.as_bytes(), mode)?;
+    let key_pem = match (&passphrase, key_generated) {
+        (Some(p), true) => Some(key.to_encrypted_pkcs8_pem(p.as_bytes())?),
+        (None, true) => Some(key.to_pkcs8_pem()),
+        (_, false) => None,
+    };
+    let mut files = Vec::new();
+    if let Some(pem) = &key_pem {
+        files.push(FileToWrite::secret(&key_path, pem.as_bytes()));
     }
-    csrkit_csr::write_public_file(&csr_path, csr.pem().as_bytes(), mode).with_context(|| {
-        if key_generated {
-            format!("the key was written to {}", key_path.display())
-        } else {
-            "no file was written".to_owned()
-        }
-    })?;
+    files.push(FileToWrite::public(&csr_path, csr.pem().as_bytes()));
+    csrkit_csr::write_files(&files, mode)?;
     Ok(Generated {
         key_path,
         csr_path,
