@@ -470,7 +470,13 @@ impl Client {
             cause: Box::new(cause),
         };
 
-        let mut rb = self.http.post(url).body(Vec::<u8>::new());
+        // An explicit `content-length: 0`, as the official SDK sends: some
+        // gateways answer a bodiless POST without it with 411.
+        let mut rb = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_LENGTH, "0")
+            .body(Vec::<u8>::new());
         for (k, v) in headers {
             rb = rb.header(k.as_str(), v.as_str());
         }

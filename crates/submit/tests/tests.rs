@@ -3,3 +3,15 @@
 
 /// Signing vectors as data directories (`tests/vectors/<case>/`).
 mod vectors;
+
+/// The recording loopback server and shared helpers.
+mod server;
+
+/// The exact request shape of each operation and the decoding of answers.
+mod requests;
+
+/// Error mapping, retries, and never repeating an ambiguous Create.
+mod errors;
+
+/// No secret or token in any request byte or output.
+mod secrets;
