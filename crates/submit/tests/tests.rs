@@ -15,3 +15,6 @@ mod errors;
 
 /// No secret or token in any request byte or output.
 mod secrets;
+
+/// The credential chain: env, CLI profile, INI file, and what fails.
+mod credentials;
