@@ -18,3 +18,6 @@ mod secrets;
 
 /// The credential chain: env, CLI profile, INI file, and what fails.
 mod credentials;
+
+/// Every operation recorded for the official SDK's signature check.
+mod interop;
