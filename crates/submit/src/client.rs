@@ -38,6 +38,23 @@ impl Site {
     }
 }
 
+impl std::str::FromStr for Site {
+    type Err = Error;
+    /// `cn` or `intl`, in any case.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cn" => Ok(Site::Cn),
+            "intl" => Ok(Site::Intl),
+            _ => Err(Error::InvalidInput {
+                field: "site".to_string(),
+                reason: format!(
+                    "{s:?} is not a site; use cn (aliyun.com) or intl (alibabacloud.com)"
+                ),
+            }),
+        }
+    }
+}
+
 /// Where requests go: `https://host[:port]`, or `http://` on a loopback
 /// address only (127.0.0.0/8, `::1`, `localhost`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -447,7 +464,9 @@ impl Client {
     ) -> Attempt<O::Output> {
         let idem = O::IDEMPOTENCY;
         let action = O::ACTION;
-        let transport = |e: &reqwest::Error| {
+        // The URL is left out of the description: it repeats the whole query
+        // (the CSR and the contact details) and says nothing new.
+        let transport = |e: reqwest::Error| {
             let (kind, sent) = if e.is_connect() {
                 (TransportKind::Connect, false)
             } else if e.is_timeout() {
@@ -462,7 +481,7 @@ impl Client {
                 endpoint: self.options.endpoint.url(),
                 kind,
                 request_may_have_been_sent: sent,
-                detail: error_chain(e),
+                detail: error_chain(&e.without_url()),
             }
         };
         let unknown = |cause: Error| Error::OutcomeUnknown {
@@ -483,7 +502,7 @@ impl Client {
         let resp = match rb.send().await {
             Ok(r) => r,
             Err(e) => {
-                let err = transport(&e);
+                let err = transport(e);
                 let sent = matches!(
                     err,
                     Error::Transport {
@@ -519,7 +538,7 @@ impl Client {
         let body = match resp.bytes().await {
             Ok(b) => b,
             Err(e) => {
-                let mut err = transport(&e);
+                let mut err = transport(e);
                 if let Error::Transport {
                     request_may_have_been_sent,
                     ..
@@ -721,6 +740,13 @@ mod tests {
         assert!(Endpoint::parse("https://x/path").is_err());
         assert!(Endpoint::parse("ftp://x").is_err());
         assert!(Endpoint::parse("cas.aliyuncs.com").is_err());
+        assert_eq!("INTL".parse::<Site>().unwrap(), Site::Intl);
+        assert!(
+            "eu".parse::<Site>()
+                .unwrap_err()
+                .to_string()
+                .contains("use cn")
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub enum Error {
     /// The service answered with an error. `code` is the service's `Code`,
     /// verbatim (e.g. `SignatureDoesNotMatch`, `Throttling.User`).
     #[error(
-        "{action} was refused by the service: {code}: {message} (HTTP {http_status}, request id {}){}{}",
+        "{action}: the service answered {code}: {message} (HTTP {http_status}, request id {}){}{}",
         request_id.as_deref().unwrap_or("none"),
         recommend.as_deref().map(|r| format!("; see {r}")).unwrap_or_default(),
         api_hint(code)
@@ -158,6 +158,12 @@ fn api_hint(code: &str) -> &'static str {
             ". Grant the RAM user yundun-cert permissions (e.g. AliyunYundunCertFullAccess)"
         }
         "SignatureNonceUsed" => ". If this persists, check the RAM user's permissions",
+        "ServiceUnavailable" | "InternalError" => {
+            ". The service had a temporary problem: try again later"
+        }
+        c if c.starts_with("Missing") || c.starts_with("Invalid") => {
+            ". A request parameter is missing or not valid: the message names it"
+        }
         "NotRemainCount" => {
             ". No certificates left in the plan: buy more, or delete failed orders to refund them"
         }

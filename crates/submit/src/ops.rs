@@ -172,6 +172,21 @@ impl ValidateType {
     }
 }
 
+impl FromStr for ValidateType {
+    type Err = Error;
+    /// `dns` or `file`, in any case.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "DNS" => Ok(ValidateType::Dns),
+            "FILE" => Ok(ValidateType::File),
+            _ => Err(Error::InvalidInput {
+                field: "validate type".to_string(),
+                reason: format!("{s:?} is not a validation method; use dns or file"),
+            }),
+        }
+    }
+}
+
 impl fmt::Display for ValidateType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -735,6 +750,15 @@ mod tests {
             assert_eq!(s.state, t);
             assert_eq!(s.state.as_str(), wire);
         }
+    }
+
+    #[test]
+    fn validate_type_parses() {
+        assert_eq!("dns".parse::<ValidateType>().unwrap(), ValidateType::Dns);
+        assert_eq!("FILE".parse::<ValidateType>().unwrap(), ValidateType::File);
+        let e = "http".parse::<ValidateType>().unwrap_err().to_string();
+        assert!(e.contains("use dns or file"), "{e}");
+        assert!("x".parse::<OrderId>().is_err());
     }
 
     #[test]

@@ -192,7 +192,7 @@ async fn read_only_calls_retry_dropped_connections_and_timeouts() {
 
     let server = Server::start(vec![Reply::DropAfterRead; 3]).await;
     let err = client(&server, creds(), 3)
-        .describe_package_state(None)
+        .describe_certificate_state(OrderId(7))
         .await
         .unwrap_err();
     assert!(
@@ -206,6 +206,16 @@ async fn read_only_calls_retry_dropped_connections_and_timeouts() {
         "{err:?}"
     );
     assert_eq!(server.requests().len(), 3);
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with(&format!("DescribeCertificateState to {}: ", server.url())),
+        "{shown}"
+    );
+    assert!(shown.contains("may have reached the service"), "{shown}");
+    assert!(
+        !shown.contains("OrderId=7"),
+        "the query is not repeated: {shown}"
+    );
 }
 
 #[tokio::test]
