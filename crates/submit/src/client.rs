@@ -656,8 +656,8 @@ impl Client {
     }
 
     /// Every page of `ListUserCertificateOrder` (pages of `query.show_size`,
-    /// default 50, from page 1), stopping at `TotalCount`, at an empty page or
-    /// after 1000 pages.
+    /// default 50, from page 1), stopping at `TotalCount` (or, without one,
+    /// at a short page), at an empty page, or after 1000 pages.
     ///
     /// # Errors
     /// See [`Client::call`].
@@ -674,8 +674,12 @@ impl Client {
             let got = self.call(&q).await?;
             let n = got.certificate_order_list.len();
             all.extend(got.certificate_order_list);
-            let total = got.total_count.unwrap_or(0);
-            if n == 0 || (all.len() as u64) >= total {
+            let done = match got.total_count {
+                Some(total) => all.len() as u64 >= total,
+                // Without a total, a short page is the last one.
+                None => (n as u64) < size,
+            };
+            if n == 0 || done {
                 break;
             }
         }

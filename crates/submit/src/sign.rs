@@ -436,4 +436,68 @@ mod tests {
         assert!(!dbg.contains("TOKEN-do-not-print"));
         assert!(!dbg.contains("TEST-SECRET"));
     }
+
+    fn decode(s: &str) -> Vec<u8> {
+        let b = s.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' {
+                let h = std::str::from_utf8(&b[i + 1..i + 3]).unwrap();
+                out.push(u8::from_str_radix(h, 16).unwrap());
+                i += 3;
+            } else {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn percent_encode_round_trips_and_stays_in_the_safe_set(s in "\\PC*") {
+            let e = percent_encode(&s);
+            let b = e.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'%' {
+                    let hex_ok = b.len() >= i + 3
+                        && b[i + 1..i + 3].iter().all(|h| h.is_ascii_digit() || (b'A'..=b'F').contains(h));
+                    proptest::prop_assert!(hex_ok, "bad escape in {}", e);
+                    i += 3;
+                } else {
+                    proptest::prop_assert!(b[i].is_ascii_alphanumeric() || b"-_.~".contains(&b[i]), "{}", e);
+                    i += 1;
+                }
+            }
+            proptest::prop_assert_eq!(decode(&e), s.as_bytes().to_vec());
+        }
+
+        #[test]
+        fn canonical_query_keeps_every_pair_sorted(pairs in proptest::collection::vec(("\\PC{0,8}", "\\PC{0,8}"), 0..12)) {
+            let q = canonical_query_string(&pairs);
+            let parts: Vec<&str> = if q.is_empty() { vec![] } else { q.split('&').collect() };
+            proptest::prop_assert_eq!(parts.len(), pairs.len());
+            // Sorted by encoded name, in byte order.
+            let names: Vec<&str> = parts.iter().map(|p| p.split('=').next().unwrap_or("")).collect();
+            let mut sorted = names.clone();
+            sorted.sort();
+            proptest::prop_assert_eq!(names, sorted);
+        }
+
+        #[test]
+        fn signing_never_panics(
+            host in "\\PC{0,20}", action in "\\PC{0,20}", v in "\\PC{0,40}", secret in "\\PC{0,20}",
+            hname in "\\PC{0,10}", hvalue in "\\PC{0,10}",
+        ) {
+            let mut req = SignableRequest::rpc_post(&host, &action, "2020-04-07", vec![("K".into(), v.clone())]);
+            req.headers = vec![(hname, hvalue)];
+            let creds = Credentials::new("id", &secret, Some(&v));
+            let p = SigningParams { date: v.clone(), nonce: v };
+            let s = sign_v3(&req, &creds, &p);
+            proptest::prop_assert_eq!(s.signature().len(), 64);
+            let _ = sign_v1(&req.query, &action, creds.access_key_secret());
+        }
+    }
 }

@@ -331,3 +331,23 @@ async fn invalid_input_is_refused_before_sending() {
     assert!(err.to_string().starts_with("Email: is empty"), "{err}");
     assert!(server.requests().is_empty());
 }
+
+#[tokio::test]
+async fn list_all_without_total_stops_at_a_short_page() {
+    let server = Server::start(vec![
+        Reply::ok(r#"{"RequestId":"p1","CertificateOrderList":[{"OrderId":1},{"OrderId":"2"}]}"#),
+        Reply::ok(r#"{"RequestId":"p2","CertificateOrderList":[{"OrderId":3}]}"#),
+        Reply::ok(r#"{"RequestId":"never","CertificateOrderList":[{"OrderId":4}]}"#),
+    ])
+    .await;
+    let q = ListUserCertificateOrder {
+        show_size: Some(2),
+        ..Default::default()
+    };
+    let all = client(&server, creds(), 1)
+        .list_all_user_certificate_orders(&q)
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 3);
+    assert_eq!(server.requests().len(), 2);
+}
