@@ -242,6 +242,40 @@ impl Default for ClientOptions {
     }
 }
 
+impl ClientOptions {
+    /// Options from the CLI's CONNECTION flags: `endpoint` (`--endpoint` or
+    /// `CSRKIT_ENDPOINT`) wins over `site` (`--site`); `timeout`
+    /// (`--timeout`) sets the read timeout and caps the connect timeout.
+    ///
+    /// # Errors
+    /// [`Error::Endpoint`] for an unacceptable endpoint;
+    /// [`Error::InvalidInput`] for a zero timeout.
+    pub fn from_flags(
+        endpoint: Option<&str>,
+        site: Site,
+        timeout: Option<Duration>,
+    ) -> Result<Self, Error> {
+        let mut o = ClientOptions {
+            endpoint: match endpoint {
+                Some(e) => Endpoint::parse(e)?,
+                None => Endpoint::site(site),
+            },
+            ..ClientOptions::default()
+        };
+        if let Some(t) = timeout {
+            if t.is_zero() {
+                return Err(Error::InvalidInput {
+                    field: "timeout".to_string(),
+                    reason: "must be more than 0 seconds".to_string(),
+                });
+            }
+            o.read_timeout = t;
+            o.connect_timeout = o.connect_timeout.min(t);
+        }
+        Ok(o)
+    }
+}
+
 /// A signed request as it would be sent, with the signature and any STS
 /// token redacted: what `--dry-run` shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -750,6 +784,37 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("use cn")
+        );
+    }
+
+    #[test]
+    fn options_from_flags() {
+        let o = ClientOptions::from_flags(None, Site::Intl, None).unwrap();
+        assert_eq!(o.endpoint.host(), "cas.ap-southeast-1.aliyuncs.com");
+        assert_eq!(o.read_timeout, Duration::from_secs(10));
+        let o = ClientOptions::from_flags(
+            Some("http://127.0.0.1:9"),
+            Site::Cn,
+            Some(Duration::from_secs(2)),
+        )
+        .unwrap();
+        assert_eq!(o.endpoint.host(), "127.0.0.1:9");
+        assert_eq!(
+            (o.connect_timeout, o.read_timeout),
+            (Duration::from_secs(2), Duration::from_secs(2))
+        );
+        assert!(ClientOptions::from_flags(None, Site::Cn, Some(Duration::ZERO)).is_err());
+        assert!(ClientOptions::from_flags(Some("http://example.com"), Site::Cn, None).is_err());
+    }
+
+    #[test]
+    fn https_client_builds_and_prepares_offline() {
+        let c = Client::new(Credentials::new("id", "s", None), ClientOptions::default()).unwrap();
+        let p = c.prepare(&DescribePackageState::default()).unwrap();
+        assert_eq!(p.url, "https://cas.aliyuncs.com/");
+        assert!(
+            p.headers
+                .contains(&("host".to_string(), "cas.aliyuncs.com".to_string()))
         );
     }
 
