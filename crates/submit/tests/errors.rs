@@ -179,7 +179,7 @@ async fn retry_after_is_honoured_or_the_client_gives_up() {
 async fn read_only_calls_retry_dropped_connections_and_timeouts() {
     let server = Server::start(vec![
         Reply::DropAfterRead,
-        Reply::Hang(Duration::from_secs(5)),
+        Reply::Hang(Duration::from_secs(20)),
         Reply::ok(r#"{"RequestId":"ok","TotalCount":1,"UsedCount":1}"#),
     ])
     .await;
@@ -253,7 +253,7 @@ async fn ambiguous_create_is_never_retried() {
         ),
         (
             "no answer within the read timeout",
-            Reply::Hang(Duration::from_secs(5)),
+            Reply::Hang(Duration::from_secs(20)),
         ),
         (
             "InternalError",

@@ -25,7 +25,7 @@ async fn no_secret_in_requests_or_output() {
         Reply::ok(r#"{"RequestId":"f"}"#),
         Reply::error(400, "SignatureDoesNotMatch", "server string to sign is:POST&%2F&..."),
         Reply::DropAfterRead,
-        Reply::Hang(Duration::from_secs(5)),
+        Reply::Hang(Duration::from_secs(20)),
     ])
     .await;
     let creds = Credentials::new("STS.testid", SECRET, Some(TOKEN));

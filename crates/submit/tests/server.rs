@@ -232,7 +232,9 @@ pub(crate) fn client(
     let options = csrkit_submit::ClientOptions {
         endpoint: csrkit_submit::Endpoint::parse(&server.url()).unwrap(),
         connect_timeout: Duration::from_secs(2),
-        read_timeout: Duration::from_millis(500),
+        // Generous, so a loaded CI machine never times out a normal answer;
+        // the `Hang` replies wait far longer.
+        read_timeout: Duration::from_secs(2),
         retry: csrkit_submit::RetryPolicy {
             max_attempts: attempts,
             base: Duration::from_millis(1),
