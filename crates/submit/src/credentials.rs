@@ -200,7 +200,10 @@ impl CredentialSources {
     /// 1. Environment: `ALIBABA_CLOUD_ACCESS_KEY_ID` and
     ///    `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, both non-empty, plus
     ///    `ALIBABA_CLOUD_SECURITY_TOKEN` if set and non-empty
-    ///    (provider `default/env`).
+    ///    (provider `default/env`). Each may instead come from the file
+    ///    that `<VAR>_FILE` names (e.g. `ALIBABA_CLOUD_ACCESS_KEY_SECRET_FILE`,
+    ///    trailing newline removed), so a secret need not sit in the
+    ///    environment; the variable itself wins when both are set.
     /// 2. The aliyun CLI's `~/.aliyun/config.json`, unless
     ///    `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`. The profile is the
     ///    explicit one ([`CredentialSources::profile`], the CLI's
@@ -226,21 +229,21 @@ impl CredentialSources {
     pub fn resolve(&self) -> Result<Credentials, Error> {
         let mut tried: Vec<String> = Vec::new();
 
-        // 1. environment
-        let id = non_empty(self.env.get(ENV_ACCESS_KEY_ID));
-        let secret = non_empty(self.env.get(ENV_ACCESS_KEY_SECRET));
-        match (id, secret) {
+        // 1. environment (each variable, or the file its `_FILE` twin names)
+        let id = self.env_or_file(ENV_ACCESS_KEY_ID)?;
+        let secret = self.env_or_file(ENV_ACCESS_KEY_SECRET)?;
+        match (&id, &secret) {
             (Some(id), Some(secret)) => {
-                let token = non_empty(self.env.get(ENV_SECURITY_TOKEN));
-                let mut c = Credentials::new(id, secret, token);
+                let token = self.env_or_file(ENV_SECURITY_TOKEN)?;
+                let mut c = Credentials::new(id, secret, token.as_deref().map(String::as_str));
                 c.provider = Provider::Env;
                 return Ok(c);
             }
             (Some(_), None) => tried.push(format!(
-                "env: {ENV_ACCESS_KEY_ID} is set but {ENV_ACCESS_KEY_SECRET} is empty or unset"
+                "env: {ENV_ACCESS_KEY_ID} is set but {ENV_ACCESS_KEY_SECRET}(_FILE) is empty or unset"
             )),
             (None, Some(_)) => tried.push(format!(
-                "env: {ENV_ACCESS_KEY_SECRET} is set but {ENV_ACCESS_KEY_ID} is empty or unset"
+                "env: {ENV_ACCESS_KEY_SECRET} is set but {ENV_ACCESS_KEY_ID}(_FILE) is empty or unset"
             )),
             (None, None) => tried.push(format!(
                 "env: {ENV_ACCESS_KEY_ID} and {ENV_ACCESS_KEY_SECRET} are not set"
@@ -319,6 +322,26 @@ impl CredentialSources {
                 tried.join("; ")
             ),
         })
+    }
+}
+
+impl CredentialSources {
+    /// `VAR` if non-empty, else the content of the file `VAR_FILE` names
+    /// (trailing line ends removed), else `None`.
+    fn env_or_file(&self, var: &str) -> Result<Option<Zeroizing<String>>, Error> {
+        if let Some(v) = non_empty(self.env.get(var)) {
+            return Ok(Some(Zeroizing::new(v.to_string())));
+        }
+        let file_var = format!("{var}_FILE");
+        let Some(path) = non_empty(self.env.get(&file_var)) else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path).map(Zeroizing::new).map_err(|e| Error::Credentials {
+            source_name: Provider::Env.name().to_string(),
+            detail: format!("{file_var} names {path}, which cannot be read: {e}; fix the path or unset {file_var}"),
+        })?;
+        let value = text.trim_end_matches(['\r', '\n']);
+        Ok((!value.is_empty()).then(|| Zeroizing::new(value.to_string())))
     }
 }
 

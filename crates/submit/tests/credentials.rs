@@ -258,3 +258,44 @@ fn malformed_config_names_the_file() {
         "{text}"
     );
 }
+
+#[test]
+fn env_file_variants() {
+    let home = home_with(None, None);
+    let secret_file = home.path().join("secret");
+    std::fs::write(&secret_file, "SK-from-file\n").unwrap();
+    let token_file = home.path().join("token");
+    std::fs::write(&token_file, "TOKEN-from-file\r\n").unwrap();
+    let env = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "AK-env"),
+        (
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET_FILE",
+            secret_file.to_str().unwrap(),
+        ),
+        (
+            "ALIBABA_CLOUD_SECURITY_TOKEN_FILE",
+            token_file.to_str().unwrap(),
+        ),
+    ];
+    let c = sources(home.path(), &env, None).resolve().unwrap();
+    assert_eq!(c.access_key_secret().expose(), "SK-from-file");
+    assert_eq!(c.security_token().unwrap().expose(), "TOKEN-from-file");
+    assert_eq!(c.provider(), Provider::Env);
+
+    let missing = home.path().join("missing");
+    let env = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "AK-env"),
+        (
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET_FILE",
+            missing.to_str().unwrap(),
+        ),
+    ];
+    let text = sources(home.path(), &env, None)
+        .resolve()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET_FILE") && text.contains("missing"),
+        "{text}"
+    );
+}
