@@ -26,3 +26,7 @@ demo:
 # Run exactly what CI runs.
 ci:
     bash .ci/run
+
+# Re-sign every request csrkit sends with the official Python SDK (needs PyPI).
+interop:
+    bash scripts/interop/run.sh

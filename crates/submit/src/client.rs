@@ -1,0 +1,842 @@
+//! The HTTP client: endpoints, timeouts, retries, dry runs.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::{CredentialSources, Credentials, Provider};
+use crate::error::{Error, TransportKind};
+use crate::ops::{
+    API_VERSION, Acknowledged, CancelOrderRequest, CertificateState, CreateCertificateWithCsr,
+    CreateOrderResponse, DeleteCertificateRequest, DescribeCertificateState, DescribePackageState,
+    Idempotency, ListUserCertificateOrder, Operation, OrderId, OrderPage, OrderSummary,
+    PackageState,
+};
+use crate::sign::{SignableRequest, SigningParams, canonical_query_string, sign_v3};
+
+/// The user agent sent (and signed) with every request.
+pub const USER_AGENT: &str = concat!("csrkit/", env!("CARGO_PKG_VERSION"));
+
+/// The two public sites of the certificate service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// China site (aliyun.com): `https://cas.aliyuncs.com`.
+    Cn,
+    /// International site (alibabacloud.com): `https://cas.ap-southeast-1.aliyuncs.com`.
+    Intl,
+}
+
+impl Site {
+    /// The site's endpoint URL.
+    pub fn url(self) -> &'static str {
+        match self {
+            Site::Cn => "https://cas.aliyuncs.com",
+            Site::Intl => "https://cas.ap-southeast-1.aliyuncs.com",
+        }
+    }
+}
+
+impl std::str::FromStr for Site {
+    type Err = Error;
+    /// `cn` or `intl`, in any case.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cn" => Ok(Site::Cn),
+            "intl" => Ok(Site::Intl),
+            _ => Err(Error::InvalidInput {
+                field: "site".to_string(),
+                reason: format!(
+                    "{s:?} is not a site; use cn (aliyun.com) or intl (alibabacloud.com)"
+                ),
+            }),
+        }
+    }
+}
+
+/// Where requests go: `https://host[:port]`, or `http://` on a loopback
+/// address only (127.0.0.0/8, `::1`, `localhost`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    scheme: String,
+    host: String,
+    loopback: bool,
+}
+
+impl Endpoint {
+    /// The endpoint of a public site.
+    pub fn site(site: Site) -> Self {
+        // The site URLs are constants known to parse.
+        match Endpoint::parse(site.url()) {
+            Ok(e) => e,
+            Err(_) => Endpoint {
+                scheme: "https".to_string(),
+                host: site.url().trim_start_matches("https://").to_string(),
+                loopback: false,
+            },
+        }
+    }
+
+    /// Parses a custom endpoint URL such as `https://cas.aliyuncs.com` or
+    /// `http://127.0.0.1:8080`.
+    ///
+    /// # Errors
+    /// [`Error::Endpoint`] for anything but `https://host[:port][/]`, or
+    /// `http://` to a host that is not loopback.
+    pub fn parse(s: &str) -> Result<Self, Error> {
+        let bad = |reason: &str| Error::Endpoint {
+            endpoint: s.to_string(),
+            reason: reason.to_string(),
+        };
+        let url = url::Url::parse(s.trim()).map_err(|e| {
+            bad(&format!(
+                "not a URL ({e}); write it as https://host[:port], e.g. https://cas.aliyuncs.com"
+            ))
+        })?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("must not contain a user name or password"));
+        }
+        if url.path() != "/" && !url.path().is_empty() {
+            return Err(bad("must not have a path: the API lives at /"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("must not have a query or fragment"));
+        }
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) => d.to_ascii_lowercase(),
+            Some(url::Host::Ipv4(ip)) => ip.to_string(),
+            Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+            None => return Err(bad("has no host")),
+        };
+        let loopback = match url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+            Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+            None => false,
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            "http" => {
+                return Err(bad(
+                    "plain http:// is accepted only for loopback hosts (127.0.0.0/8, ::1, localhost); use https://",
+                ));
+            }
+            other => {
+                return Err(bad(&format!(
+                    "scheme {other}:// is not supported; use https://"
+                )));
+            }
+        }
+        let host_header = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        };
+        Ok(Endpoint {
+            scheme: url.scheme().to_string(),
+            host: host_header,
+            loopback,
+        })
+    }
+
+    /// The `host` header value (with `:port` when not the default).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// `scheme://host[:port]`.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.host)
+    }
+
+    /// True for a loopback endpoint (no proxy is used for it).
+    pub fn is_loopback(&self) -> bool {
+        self.loopback
+    }
+}
+
+impl Default for Endpoint {
+    fn default() -> Self {
+        Endpoint::site(Site::Cn)
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url())
+    }
+}
+
+/// Bounded exponential backoff with full jitter.
+///
+/// Before retry `n` (1-based) the client sleeps a uniformly random time in
+/// `[0, min(cap, base * 2^(n-1))]`, or at least the service's
+/// `x-acs-retry-after` seconds. If the service asks for longer than
+/// `max_retry_after`, the client gives up instead of waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first included (1 = never retry).
+    pub max_attempts: u32,
+    /// The first backoff ceiling.
+    pub base: Duration,
+    /// The largest backoff ceiling.
+    pub cap: Duration,
+    /// The longest `x-acs-retry-after` the client will wait for.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(20),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The jittered delay before retry number `retry` (1-based).
+    fn backoff(&self, retry: u32) -> Duration {
+        let exp = retry.saturating_sub(1).min(31);
+        let ceiling = self.base.saturating_mul(1u32 << exp).min(self.cap);
+        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+        if nanos == 0 {
+            return Duration::ZERO;
+        }
+        let r = random_u64() % nanos.saturating_add(1);
+        Duration::from_nanos(r)
+    }
+}
+
+fn random_u64() -> u64 {
+    // uuid v4 draws from the operating system's random source.
+    let (hi, _, _, _) = uuid::Uuid::new_v4().as_fields();
+    let lo = uuid::Uuid::new_v4().as_u64_pair().1;
+    (u64::from(hi) << 32) ^ lo
+}
+
+/// How a [`Client`] connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Where to send requests (default: the China site).
+    pub endpoint: Endpoint,
+    /// TCP + TLS connect timeout (default 5 s).
+    pub connect_timeout: Duration,
+    /// Read timeout for the answer (default 10 s).
+    pub read_timeout: Duration,
+    /// Retries (see [`RetryPolicy`]).
+    pub retry: RetryPolicy,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            endpoint: Endpoint::default(),
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl ClientOptions {
+    /// Options from the CLI's CONNECTION flags: `endpoint` (`--endpoint` or
+    /// `CSRKIT_ENDPOINT`) wins over `site` (`--site`); `timeout`
+    /// (`--timeout`) sets the read timeout and caps the connect timeout.
+    ///
+    /// # Errors
+    /// [`Error::Endpoint`] for an unacceptable endpoint;
+    /// [`Error::InvalidInput`] for a zero timeout.
+    pub fn from_flags(
+        endpoint: Option<&str>,
+        site: Site,
+        timeout: Option<Duration>,
+    ) -> Result<Self, Error> {
+        let mut o = ClientOptions {
+            endpoint: match endpoint {
+                Some(e) => Endpoint::parse(e)?,
+                None => Endpoint::site(site),
+            },
+            ..ClientOptions::default()
+        };
+        if let Some(t) = timeout {
+            if t.is_zero() {
+                return Err(Error::InvalidInput {
+                    field: "timeout".to_string(),
+                    reason: "must be more than 0 seconds".to_string(),
+                });
+            }
+            o.read_timeout = t;
+            o.connect_timeout = o.connect_timeout.min(t);
+        }
+        Ok(o)
+    }
+}
+
+/// A signed request as it would be sent, with the signature and any STS
+/// token redacted: what `--dry-run` shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PreparedRequest {
+    /// The API name.
+    pub action: String,
+    /// The HTTP method.
+    pub method: String,
+    /// The full URL, query included.
+    pub url: String,
+    /// The headers, lower-case names, redacted where secret.
+    pub headers: Vec<(String, String)>,
+}
+
+impl fmt::Display for PreparedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} {}", self.method, self.url)?;
+        for (k, v) in &self.headers {
+            writeln!(f, "{k}: {v}")?;
+        }
+        Ok(())
+    }
+}
+
+fn redact_authorization(v: &str) -> String {
+    match v.rfind("Signature=") {
+        Some(i) => format!("{}Signature=** redacted **", &v[..i]),
+        None => "** redacted **".to_string(),
+    }
+}
+
+/// The error body of the service.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ApiErrorBody {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    request_id: Option<String>,
+    #[serde(default)]
+    recommend: Option<String>,
+    #[serde(default, alias = "accessDeniedDetail")]
+    access_denied_detail: Option<serde_json::Value>,
+}
+
+/// A client for the certificate API.
+///
+/// Every call is `POST /` with the parameters in the query (encoded exactly
+/// as signed), an empty body and a V3 signature; a fresh date and nonce are
+/// used for every attempt. Read-only and idempotent operations are retried
+/// on throttling, `ServiceUnavailable`, `InternalError`,
+/// `SignatureNonceUsed`, connect errors and timeouts. A call that spends
+/// quota ([`CreateCertificateWithCsr`]) is retried only when the service
+/// certainly did not act; otherwise it fails with [`Error::OutcomeUnknown`].
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    creds: Credentials,
+    options: ClientOptions,
+}
+
+enum Attempt<T> {
+    Done(Result<T, Error>),
+    Retry {
+        err: Error,
+        retry_after: Option<Duration>,
+    },
+}
+
+fn is_retryable_code(code: &str, idem: Idempotency) -> bool {
+    let definite = code.starts_with("Throttling") || code == "SignatureNonceUsed";
+    match idem {
+        Idempotency::SpendsQuota => definite,
+        _ => definite || code == "ServiceUnavailable" || code == "InternalError",
+    }
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let s = String::from_utf8_lossy(body);
+    s.chars().take(200).collect()
+}
+
+impl Client {
+    /// A client with these credentials and options.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] of kind [`TransportKind::Setup`] if the HTTP
+    /// client cannot be built (e.g. no TLS roots).
+    pub fn new(creds: Credentials, options: ClientOptions) -> Result<Self, Error> {
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .http1_only();
+        if options.endpoint.is_loopback() {
+            b = b.no_proxy();
+        } else {
+            b = b.https_only(true);
+        }
+        let http = b.build().map_err(|e| Error::Transport {
+            action: "(client setup)".to_string(),
+            endpoint: options.endpoint.url(),
+            kind: TransportKind::Setup,
+            request_may_have_been_sent: false,
+            detail: e.to_string(),
+        })?;
+        Ok(Client {
+            http,
+            creds,
+            options,
+        })
+    }
+
+    /// A client whose credentials come from the default chain
+    /// ([`CredentialSources::resolve`]), with `profile` as the explicit
+    /// profile (`--profile`).
+    ///
+    /// # Errors
+    /// [`Error::Credentials`] when no credentials are found; see [`Client::new`].
+    pub fn from_env(options: ClientOptions, profile: Option<&str>) -> Result<Self, Error> {
+        let creds = CredentialSources::from_process(profile.map(str::to_string)).resolve()?;
+        Client::new(creds, options)
+    }
+
+    /// Where the credentials came from (e.g. `default/env`), for verbose logs.
+    pub fn credentials_provider(&self) -> Provider {
+        self.creds.provider()
+    }
+
+    /// The endpoint.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.options.endpoint
+    }
+
+    fn signable<O: Operation>(&self, op: &O) -> Result<(SignableRequest, String), Error> {
+        let params = op.params()?;
+        let query = canonical_query_string(&params);
+        let mut req =
+            SignableRequest::rpc_post(self.options.endpoint.host(), O::ACTION, API_VERSION, params);
+        req.headers = vec![
+            ("accept".to_string(), "application/json".to_string()),
+            ("user-agent".to_string(), USER_AGENT.to_string()),
+        ];
+        let url = if query.is_empty() {
+            format!("{}/", self.options.endpoint.url())
+        } else {
+            format!("{}/?{query}", self.options.endpoint.url())
+        };
+        Ok((req, url))
+    }
+
+    /// Signs `op` as it would be sent now, without sending it, and returns it
+    /// with the signature and any STS token redacted (`--dry-run`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if a parameter is not acceptable.
+    pub fn prepare<O: Operation>(&self, op: &O) -> Result<PreparedRequest, Error> {
+        let (req, url) = self.signable(op)?;
+        let signed = sign_v3(&req, &self.creds, &SigningParams::now());
+        let headers = signed
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                let v = match k.as_str() {
+                    "authorization" => redact_authorization(v),
+                    "x-acs-security-token" => "** redacted **".to_string(),
+                    _ => v.clone(),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        Ok(PreparedRequest {
+            action: O::ACTION.to_string(),
+            method: req.method,
+            url,
+            headers,
+        })
+    }
+
+    /// Sends `op`, retrying as [`Client`] describes, and decodes the answer.
+    ///
+    /// # Errors
+    /// [`Error::Api`] when the service refuses; [`Error::Transport`] or
+    /// [`Error::Decode`] when no usable answer came; [`Error::OutcomeUnknown`]
+    /// when a quota-spending call may or may not have been carried out.
+    pub async fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
+        let (req, url) = self.signable(op)?;
+        let policy = self.options.retry;
+        let max = policy.max_attempts.max(1);
+        let mut attempt = 1u32;
+        loop {
+            let signed = sign_v3(&req, &self.creds, &SigningParams::now());
+            let outcome = self.attempt::<O>(&url, signed.headers()).await;
+            match outcome {
+                Attempt::Done(r) => return r,
+                Attempt::Retry { err, retry_after } => {
+                    if attempt >= max {
+                        return Err(err);
+                    }
+                    let mut delay = policy.backoff(attempt);
+                    if let Some(ra) = retry_after {
+                        if ra > policy.max_retry_after {
+                            return Err(err);
+                        }
+                        delay = delay.max(ra);
+                    }
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn attempt<O: Operation>(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+    ) -> Attempt<O::Output> {
+        let idem = O::IDEMPOTENCY;
+        let action = O::ACTION;
+        // The URL is left out of the description: it repeats the whole query
+        // (the CSR and the contact details) and says nothing new.
+        let transport = |e: reqwest::Error| {
+            let (kind, sent) = if e.is_connect() {
+                (TransportKind::Connect, false)
+            } else if e.is_timeout() {
+                (TransportKind::Timeout, true)
+            } else if e.is_builder() {
+                (TransportKind::Setup, false)
+            } else {
+                (TransportKind::Connection, true)
+            };
+            Error::Transport {
+                action: action.to_string(),
+                endpoint: self.options.endpoint.url(),
+                kind,
+                request_may_have_been_sent: sent,
+                detail: error_chain(&e.without_url()),
+            }
+        };
+        let unknown = |cause: Error| Error::OutcomeUnknown {
+            action: action.to_string(),
+            cause: Box::new(cause),
+        };
+
+        // An explicit `content-length: 0`, as the official SDK sends: some
+        // gateways answer a bodiless POST without it with 411.
+        let mut rb = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_LENGTH, "0")
+            .body(Vec::<u8>::new());
+        for (k, v) in headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        let resp = match rb.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let err = transport(e);
+                let sent = matches!(
+                    err,
+                    Error::Transport {
+                        request_may_have_been_sent: true,
+                        ..
+                    }
+                );
+                let setup = matches!(
+                    err,
+                    Error::Transport {
+                        kind: TransportKind::Setup,
+                        ..
+                    }
+                );
+                return match (idem, sent, setup) {
+                    (_, _, true) => Attempt::Done(Err(err)),
+                    (Idempotency::SpendsQuota, true, _) => Attempt::Done(Err(unknown(err))),
+                    _ => Attempt::Retry {
+                        err,
+                        retry_after: None,
+                    },
+                };
+            }
+        };
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("x-acs-retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs);
+        let body = match resp.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                let mut err = transport(e);
+                if let Error::Transport {
+                    request_may_have_been_sent,
+                    ..
+                } = &mut err
+                {
+                    *request_may_have_been_sent = true;
+                }
+                return match idem {
+                    Idempotency::SpendsQuota => Attempt::Done(Err(unknown(err))),
+                    _ => Attempt::Retry {
+                        err,
+                        retry_after: None,
+                    },
+                };
+            }
+        };
+
+        if (200..300).contains(&status) {
+            return match serde_json::from_slice::<O::Output>(&body) {
+                Ok(out) => Attempt::Done(Ok(out)),
+                Err(e) => {
+                    let err = Error::Decode {
+                        action: action.to_string(),
+                        http_status: status,
+                        detail: e.to_string(),
+                        body_excerpt: excerpt(&body),
+                    };
+                    match idem {
+                        Idempotency::SpendsQuota => Attempt::Done(Err(unknown(err))),
+                        _ => Attempt::Done(Err(err)),
+                    }
+                }
+            };
+        }
+
+        let parsed = serde_json::from_slice::<ApiErrorBody>(&body)
+            .ok()
+            .and_then(|b| b.code.clone().filter(|c| !c.is_empty()).map(|c| (c, b)));
+        let Some((code, b)) = parsed else {
+            let err = Error::Decode {
+                action: action.to_string(),
+                http_status: status,
+                detail: "an error status without the service's JSON error body".to_string(),
+                body_excerpt: excerpt(&body),
+            };
+            return match idem {
+                Idempotency::SpendsQuota => Attempt::Done(Err(unknown(err))),
+                _ if status >= 500 => Attempt::Retry { err, retry_after },
+                _ => Attempt::Done(Err(err)),
+            };
+        };
+        let err = Error::Api {
+            action: action.to_string(),
+            http_status: status,
+            code: code.clone(),
+            message: b.message.unwrap_or_default(),
+            request_id: b.request_id,
+            recommend: b.recommend,
+            access_denied_detail: b.access_denied_detail.map(|v| v.to_string()),
+        };
+        if is_retryable_code(&code, idem) || (idem == Idempotency::Safe && retry_after.is_some()) {
+            return Attempt::Retry { err, retry_after };
+        }
+        match idem {
+            Idempotency::SpendsQuota if status >= 500 => Attempt::Done(Err(unknown(err))),
+            _ => Attempt::Done(Err(err)),
+        }
+    }
+
+    /// `DescribePackageState`: quota of a product (`None`: the service's default).
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn describe_package_state(
+        &self,
+        product_code: Option<&str>,
+    ) -> Result<PackageState, Error> {
+        self.call(&DescribePackageState {
+            product_code: product_code.map(str::to_string),
+        })
+        .await
+    }
+
+    /// `CreateCertificateWithCsrRequest`: place an order. Spends quota.
+    ///
+    /// # Errors
+    /// See [`Client::call`]; in particular [`Error::OutcomeUnknown`].
+    pub async fn create_certificate_with_csr(
+        &self,
+        req: &CreateCertificateWithCsr,
+    ) -> Result<CreateOrderResponse, Error> {
+        self.call(req).await
+    }
+
+    /// `DescribeCertificateState`.
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn describe_certificate_state(
+        &self,
+        order_id: OrderId,
+    ) -> Result<CertificateState, Error> {
+        self.call(&DescribeCertificateState { order_id }).await
+    }
+
+    /// One page of `ListUserCertificateOrder`.
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn list_user_certificate_order(
+        &self,
+        query: &ListUserCertificateOrder,
+    ) -> Result<OrderPage, Error> {
+        self.call(query).await
+    }
+
+    /// Every page of `ListUserCertificateOrder` (pages of `query.show_size`,
+    /// default 50, from page 1), stopping at `TotalCount` (or, without one,
+    /// at a short page), at an empty page, or after 1000 pages.
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn list_all_user_certificate_orders(
+        &self,
+        query: &ListUserCertificateOrder,
+    ) -> Result<Vec<OrderSummary>, Error> {
+        let mut q = query.clone();
+        let size = q.show_size.unwrap_or(50).max(1);
+        q.show_size = Some(size);
+        let mut all = Vec::new();
+        for page in 1..=1000u64 {
+            q.current_page = Some(page);
+            let got = self.call(&q).await?;
+            let n = got.certificate_order_list.len();
+            all.extend(got.certificate_order_list);
+            let done = match got.total_count {
+                Some(total) => all.len() as u64 >= total,
+                // Without a total, a short page is the last one.
+                None => (n as u64) < size,
+            };
+            if n == 0 || done {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// `CancelOrderRequest`.
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn cancel_order(&self, order_id: OrderId) -> Result<Acknowledged, Error> {
+        self.call(&CancelOrderRequest { order_id }).await
+    }
+
+    /// `DeleteCertificateRequest`.
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn delete_certificate(&self, order_id: OrderId) -> Result<Acknowledged, Error> {
+        self.call(&DeleteCertificateRequest { order_id }).await
+    }
+}
+
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failing test should panic
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        assert_eq!(Endpoint::site(Site::Cn).host(), "cas.aliyuncs.com");
+        assert_eq!(
+            Endpoint::site(Site::Intl).url(),
+            "https://cas.ap-southeast-1.aliyuncs.com"
+        );
+        let e = Endpoint::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(e.host(), "127.0.0.1:8080");
+        assert!(e.is_loopback());
+        assert!(Endpoint::parse("http://127.9.9.9/").is_ok());
+        assert!(Endpoint::parse("http://[::1]:9").is_ok());
+        assert!(Endpoint::parse("http://localhost:9").is_ok());
+        assert_eq!(
+            Endpoint::parse("https://Example.com:443/").unwrap().host(),
+            "example.com"
+        );
+        let err = Endpoint::parse("http://cas.aliyuncs.com")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("loopback"), "{err}");
+        assert!(Endpoint::parse("http://10.0.0.1").is_err());
+        assert!(Endpoint::parse("https://x/path").is_err());
+        assert!(Endpoint::parse("ftp://x").is_err());
+        assert!(Endpoint::parse("cas.aliyuncs.com").is_err());
+        assert_eq!("INTL".parse::<Site>().unwrap(), Site::Intl);
+        assert!(
+            "eu".parse::<Site>()
+                .unwrap_err()
+                .to_string()
+                .contains("use cn")
+        );
+    }
+
+    #[test]
+    fn options_from_flags() {
+        let o = ClientOptions::from_flags(None, Site::Intl, None).unwrap();
+        assert_eq!(o.endpoint.host(), "cas.ap-southeast-1.aliyuncs.com");
+        assert_eq!(o.read_timeout, Duration::from_secs(10));
+        let o = ClientOptions::from_flags(
+            Some("http://127.0.0.1:9"),
+            Site::Cn,
+            Some(Duration::from_secs(2)),
+        )
+        .unwrap();
+        assert_eq!(o.endpoint.host(), "127.0.0.1:9");
+        assert_eq!(
+            (o.connect_timeout, o.read_timeout),
+            (Duration::from_secs(2), Duration::from_secs(2))
+        );
+        assert!(ClientOptions::from_flags(None, Site::Cn, Some(Duration::ZERO)).is_err());
+        assert!(ClientOptions::from_flags(Some("http://example.com"), Site::Cn, None).is_err());
+    }
+
+    #[test]
+    fn https_client_builds_and_prepares_offline() {
+        let c = Client::new(Credentials::new("id", "s", None), ClientOptions::default()).unwrap();
+        let p = c.prepare(&DescribePackageState::default()).unwrap();
+        assert_eq!(p.url, "https://cas.aliyuncs.com/");
+        assert!(
+            p.headers
+                .contains(&("host".to_string(), "cas.aliyuncs.com".to_string()))
+        );
+    }
+
+    #[test]
+    fn backoff_bounded() {
+        let p = RetryPolicy {
+            max_attempts: 5,
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(250),
+            max_retry_after: Duration::from_secs(1),
+        };
+        for retry in 1..40 {
+            assert!(p.backoff(retry) <= Duration::from_millis(250));
+        }
+        assert!(p.backoff(1) <= Duration::from_millis(100));
+    }
+
+    #[test]
+    fn authorization_redaction() {
+        assert_eq!(
+            redact_authorization("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host,Signature=abc"),
+            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host,Signature=** redacted **"
+        );
+    }
+}

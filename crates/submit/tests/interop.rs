@@ -1,0 +1,125 @@
+//! Sends every operation through the real client to the recording server.
+//! With `CSRKIT_RECORD_REQUESTS=<path.jsonl>` set, every received request
+//! (method, path with query, headers, body) is written there as one JSON line
+//! for `scripts/interop/verify_signatures.py`, which recomputes each
+//! signature with the official Python SDK. Without it, the same requests are
+//! sent and checked here only.
+
+use std::io::Write as _;
+
+use csrkit_submit::{
+    CreateCertificateWithCsr, Credentials, ListUserCertificateOrder, OrderId, Tag, ValidateType,
+};
+
+use crate::requests::{assert_signed_shape, create_request};
+use crate::server::{Reply, SECRET, Server, TOKEN, client};
+
+/// The environment variable naming the JSON-lines output file.
+const RECORD_VAR: &str = "CSRKIT_RECORD_REQUESTS";
+
+#[tokio::test]
+async fn record_every_operation_for_the_sdk_check() {
+    let server = Server::start(vec![
+        Reply::ok(r#"{"RequestId":"1","TotalCount":3,"UsedCount":1}"#),
+        Reply::ok(r#"{"RequestId":"2","TotalCount":3,"UsedCount":1}"#),
+        Reply::ok(r#"{"RequestId":"3","OrderId":98987582437920968}"#),
+        Reply::ok(r#"{"RequestId":"4","OrderId":1}"#),
+        Reply::ok(r#"{"RequestId":"5","Type":"process"}"#),
+        Reply::ok(r#"{"RequestId":"6","TotalCount":0,"CertificateOrderList":[]}"#),
+        Reply::ok(r#"{"RequestId":"7","TotalCount":0,"CertificateOrderList":[]}"#),
+        Reply::ok(r#"{"RequestId":"8"}"#),
+        Reply::ok(r#"{"RequestId":"9"}"#),
+        // A throttled call and its retry: both attempts are checked.
+        Reply::error(
+            400,
+            "Throttling.User",
+            "Request was denied due to user flow control.",
+        ),
+        Reply::ok(r#"{"RequestId":"10","Type":"domain_verify"}"#),
+        // With an STS token.
+        Reply::ok(r#"{"RequestId":"11","TotalCount":3,"UsedCount":1}"#),
+        Reply::ok(r#"{"RequestId":"12","OrderId":2}"#),
+    ])
+    .await;
+    let plain = Credentials::new("testid", SECRET, None);
+    let sts = Credentials::new("STS.testid", SECRET, Some(TOKEN));
+    let c = client(&server, plain.clone(), 3);
+    let id = OrderId(98_987_582_437_920_968);
+
+    c.describe_package_state(Some("digicert-free-1-free"))
+        .await
+        .unwrap();
+    c.describe_package_state(None).await.unwrap();
+    c.create_certificate_with_csr(&create_request())
+        .await
+        .unwrap();
+    let awkward = CreateCertificateWithCsr {
+        csr: "-----BEGIN CERTIFICATE REQUEST-----\r\nMIIB+/=*~ \r\n-----END CERTIFICATE REQUEST-----\r\n".into(),
+        username: "张三 Zoë O'Brien".into(),
+        phone: "+86 (138) 0000-0000".into(),
+        email: "a+b@例え.jp".into(),
+        validate_type: ValidateType::File,
+        product_code: None,
+        tags: (1..=11)
+            .map(|i| Tag { key: format!("k{i}"), value: format!("v {i} & = ? # * ~ 😀") })
+            .collect(),
+    };
+    c.create_certificate_with_csr(&awkward).await.unwrap();
+    c.describe_certificate_state(id).await.unwrap();
+    c.list_user_certificate_order(&ListUserCertificateOrder::default())
+        .await
+        .unwrap();
+    let q = ListUserCertificateOrder {
+        order_type: Some("CPACK".into()),
+        status: Some("CHECKING".into()),
+        keyword: Some("bücher example.com".into()),
+        current_page: Some(1),
+        show_size: Some(50),
+        resource_group_id: Some("rg-1".into()),
+    };
+    c.list_user_certificate_order(&q).await.unwrap();
+    c.cancel_order(id).await.unwrap();
+    c.delete_certificate(id).await.unwrap();
+    c.describe_certificate_state(OrderId(u64::MAX))
+        .await
+        .unwrap();
+    let s = client(&server, sts.clone(), 1);
+    s.describe_package_state(None).await.unwrap();
+    s.create_certificate_with_csr(&create_request())
+        .await
+        .unwrap();
+
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 13);
+    let actions: Vec<&str> = reqs
+        .iter()
+        .map(|r| r.header("x-acs-action").unwrap())
+        .collect();
+    for (i, r) in reqs.iter().enumerate() {
+        let creds = if i >= 11 { &sts } else { &plain };
+        assert_signed_shape(r, server.port, actions[i], creds);
+    }
+
+    let Ok(path) = std::env::var(RECORD_VAR) else {
+        return;
+    };
+    let mut out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap();
+    for r in &reqs {
+        let headers: serde_json::Map<String, serde_json::Value> = r
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        let line = serde_json::json!({
+            "method": r.method,
+            "path": r.target,
+            "headers": headers,
+            "body": String::from_utf8_lossy(&r.body),
+        });
+        writeln!(out, "{line}").unwrap();
+    }
+}
