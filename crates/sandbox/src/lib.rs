@@ -11,7 +11,7 @@
 //! |---|---|
 //! | `GET /_sandbox/ca.pem` | the root that signs issued certificates |
 //! | `GET /_sandbox/stats` | [`Stats`] as JSON: requests per action, orders created, quota, faults |
-//! | `GET /_sandbox/requests` | the most recent requests: method, path with query, headers, body |
+//! | `GET /_sandbox/requests` | the most recent API requests and control actions (up to [`SandboxConfig::request_log_capacity`]): method, path with query, headers, body; the STS token is redacted |
 //! | `POST /_sandbox/orders/{id}/approve` | issue the order's certificate now |
 //! | `POST /_sandbox/orders/{id}/fail` | fail the order's review (`verify_fail`) |
 //!
