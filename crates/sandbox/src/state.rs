@@ -509,3 +509,80 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         err(format!("cannot write it: {e}"))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_order() -> NewOrder {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut p = rcgen::CertificateParams::new(vec!["example.com".to_owned()]).expect("params");
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        p.distinguished_name
+            .push(rcgen::DnType::CommonName, "example.com");
+        let pem = p.serialize_request(&key).expect("csr").pem().expect("pem");
+        NewOrder {
+            csr: crate::csr::check(&pem).expect("csr accepted"),
+            product_code: "digicert-free-1-free".to_owned(),
+            validate_type: ValidateType::Dns,
+            username: "u".to_owned(),
+            phone: "1".to_owned(),
+            email: "a@b".to_owned(),
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn automatic_approval_goes_through_process_at_half_time() -> Result<()> {
+        let mut s = State::open(&SandboxConfig::default())?;
+        let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+        let id = s.create(new_order(), t0, 10).expect("created");
+        assert!(id > 1 << 53);
+        let at = |secs: i64| t0 + time::Duration::seconds(secs);
+        let after = 60_000; // issue_after = 60 s
+        s.advance(id, Approval::Auto, after, at(29))
+            .expect("advance");
+        assert_eq!(s.order(id).expect("order").state, OrderState::DomainVerify);
+        s.advance(id, Approval::Auto, after, at(30))
+            .expect("advance");
+        assert_eq!(s.order(id).expect("order").state, OrderState::Process);
+        s.advance(id, Approval::Manual, after, at(3600))
+            .expect("advance");
+        assert_eq!(
+            s.order(id).expect("order").state,
+            OrderState::Process,
+            "manual approval never advances by itself"
+        );
+        s.advance(id, Approval::Auto, after, at(60))
+            .expect("advance");
+        let o = s.order(id).expect("order");
+        assert_eq!(o.state, OrderState::Certificate);
+        assert_eq!(
+            (o.not_after_ms.unwrap_or(0) - o.not_before_ms.unwrap_or(0)) / 86_400_000,
+            LEAF_DAYS
+        );
+        assert_eq!(s.data.quotas["digicert-free-1-free"].issued, 1);
+        Ok(())
+    }
+
+    #[test]
+    fn snapshot_round_trips() -> Result<()> {
+        let mut s = State::open(&SandboxConfig::default())?;
+        let id = s
+            .create(new_order(), OffsetDateTime::now_utc(), 10)
+            .expect("created");
+        let bytes = s.snapshot().expect("serialises");
+        let loaded: Loaded = serde_json::from_slice(&bytes).expect("parses");
+        assert_eq!(loaded.format, FORMAT);
+        assert!(loaded.data.orders.contains_key(&id));
+        let ca = Ca::load(loaded.ca)?;
+        assert_eq!(ca.material.root_pem, s.ca.material.root_pem);
+        // the CA keys are not in Debug output
+        let d = format!("{:?}", s.ca.material);
+        assert!(
+            !d.contains("PRIVATE KEY") && d.contains("** redacted **"),
+            "{d}"
+        );
+        Ok(())
+    }
+}
