@@ -2,6 +2,7 @@
 //! (HMAC-SHA1, `Signature` parameter), the clock window, replayed nonces and STS tokens.
 
 use std::collections::HashMap;
+use std::hash::BuildHasher as _;
 
 use hyper::HeaderMap;
 use time::OffsetDateTime;
@@ -12,9 +13,14 @@ use crate::config::Credentials;
 use crate::wire::ApiError;
 
 /// Remembers the nonces seen until the clock window makes them unusable anyway.
+///
+/// Only a keyed 64-bit hash of each nonce is kept (16 bytes an entry instead of the string), so
+/// a busy sandbox holds a few MB for the 30-minute window; a false "replay" needs a 64-bit
+/// collision among the nonces of that window.
 #[derive(Debug, Default)]
 pub(crate) struct NonceStore {
-    seen: HashMap<String, i64>,
+    seen: HashMap<u64, i64>,
+    hasher: std::collections::hash_map::RandomState,
     last_prune: i64,
 }
 
@@ -25,6 +31,7 @@ impl NonceStore {
             self.seen.retain(|_, exp| *exp >= now);
             self.last_prune = now;
         }
+        let key = self.hasher.hash_one(key.as_str());
         match self.seen.entry(key) {
             std::collections::hash_map::Entry::Occupied(mut e) => {
                 if *e.get() < now {
