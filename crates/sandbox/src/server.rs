@@ -255,6 +255,33 @@ impl Shared {
     }
 }
 
+/// Replaces the value of every `SecurityToken` parameter in a query or form body (STS tokens
+/// never reach the request log).
+fn redact_query(raw: &str) -> String {
+    if !raw.contains("SecurityToken=") {
+        return raw.to_owned();
+    }
+    let (prefix, query) = match raw.split_once('?') {
+        Some((p, q)) => (Some(p), q),
+        None => (None, raw),
+    };
+    let redacted = query
+        .split('&')
+        .map(|seg| {
+            if seg.starts_with("SecurityToken=") {
+                "SecurityToken=**redacted**"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    match prefix {
+        Some(p) => format!("{p}?{redacted}"),
+        None => redacted,
+    }
+}
+
 /// The connection is closed without an answer (the `drop-*` faults).
 #[derive(Debug)]
 pub(crate) struct Dropped;
@@ -435,9 +462,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
     }
     let logged = LoggedRequest {
         method: method.clone(),
-        path: target.clone(),
+        path: redact_query(&target),
         headers: headers_map,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body: redact_query(&String::from_utf8_lossy(&body)),
     };
 
     if let Some(rest) = path.strip_prefix("/_sandbox/") {
@@ -1046,4 +1073,23 @@ pub(crate) async fn spawn(
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(serve(listener, shared, rx));
     Ok((local, tx, task))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_query;
+
+    #[test]
+    fn tokens_are_redacted_from_logged_queries() {
+        assert_eq!(
+            redact_query("/?A=1&SecurityToken=abc%2B&B=2"),
+            "/?A=1&SecurityToken=**redacted**&B=2"
+        );
+        assert_eq!(
+            redact_query("SecurityToken=x&C=3"),
+            "SecurityToken=**redacted**&C=3"
+        );
+        assert_eq!(redact_query("/?A=1"), "/?A=1");
+        assert_eq!(redact_query("/?XSecurityToken=1"), "/?XSecurityToken=1");
+    }
 }

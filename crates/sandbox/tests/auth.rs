@@ -214,14 +214,21 @@ async fn sts_tokens() -> TestResult {
             .status,
         200
     );
-    // the token never shows in the request log
+    assert_eq!(
+        c.send(c.v1_bytes("GET", "DescribePackageState", &[]))
+            .await?
+            .status,
+        200
+    );
+    // the token never shows in the request log (V3 header, V1 query and form body)
     let log = common::control(s.addr(), "GET", "/_sandbox/requests")
         .await?
         .text();
     assert!(
-        log.contains("** redacted **") && !log.contains("\"the-token\""),
+        log.contains("** redacted **") && log.contains("SecurityToken=**redacted**"),
         "{log}"
     );
+    assert!(!log.contains("the-token"), "{log}");
     // the account key still works alongside
     let plain = Client::for_sandbox(&s);
     assert_eq!(plain.call("DescribePackageState", &[]).await?.status, 200);
