@@ -1,0 +1,447 @@
+//! Configuration: credentials, quotas, faults, approval and limits.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+
+/// The access key id the sandbox accepts unless told otherwise.
+pub const DEFAULT_ACCESS_KEY_ID: &str = "sandbox-access-key-id";
+/// The access key secret the sandbox accepts unless told otherwise.
+pub const DEFAULT_ACCESS_KEY_SECRET: &str = "sandbox-access-key-secret";
+/// The product code whose quota exists by default.
+pub const DEFAULT_PRODUCT_CODE: &str = "digicert-free-1-free";
+/// The default quota of [`DEFAULT_PRODUCT_CODE`].
+pub const DEFAULT_QUOTA: u64 = 20;
+/// Environment variable overriding the access key id.
+pub const ENV_ACCESS_KEY_ID: &str = "CSRKIT_SANDBOX_ACCESS_KEY_ID";
+/// Environment variable overriding the access key secret.
+pub const ENV_ACCESS_KEY_SECRET: &str = "CSRKIT_SANDBOX_ACCESS_KEY_SECRET";
+
+/// An access key pair (and, for STS credentials, a security token).
+///
+/// The secret and the token are zeroized on drop and never printed: `Debug` shows
+/// `** redacted **` in their place.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    access_key_id: String,
+    access_key_secret: Zeroizing<String>,
+    security_token: Option<Zeroizing<String>>,
+}
+
+impl Credentials {
+    /// A plain access key pair.
+    pub fn new(access_key_id: impl Into<String>, access_key_secret: impl Into<String>) -> Self {
+        Credentials {
+            access_key_id: access_key_id.into(),
+            access_key_secret: Zeroizing::new(access_key_secret.into()),
+            security_token: None,
+        }
+    }
+
+    /// An STS credential triple: requests signed with it must also carry the token
+    /// (`x-acs-security-token` for V3, `SecurityToken` for V1).
+    pub fn sts(
+        access_key_id: impl Into<String>,
+        access_key_secret: impl Into<String>,
+        security_token: impl Into<String>,
+    ) -> Self {
+        Credentials {
+            security_token: Some(Zeroizing::new(security_token.into())),
+            ..Credentials::new(access_key_id, access_key_secret)
+        }
+    }
+
+    /// The access key id.
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// The access key secret. Keep it out of logs and errors.
+    pub fn access_key_secret(&self) -> &str {
+        &self.access_key_secret
+    }
+
+    /// The STS security token, for STS credentials.
+    pub fn security_token(&self) -> Option<&str> {
+        self.security_token.as_deref().map(String::as_str)
+    }
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET)
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Credentials");
+        s.field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &"** redacted **");
+        if self.security_token.is_some() {
+            s.field("security_token", &"** redacted **");
+        }
+        s.finish()
+    }
+}
+
+/// How orders leave `domain_verify`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Approval {
+    /// Orders are approved `issue_after` after creation (checked on each describe or list).
+    #[default]
+    Auto,
+    /// Orders wait for `POST /_sandbox/orders/{id}/approve` or `/fail`.
+    Manual,
+}
+
+impl FromStr for Approval {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "auto" => Ok(Approval::Auto),
+            "manual" => Ok(Approval::Manual),
+            _ => Err(Error::InvalidApproval {
+                given: s.to_owned(),
+            }),
+        }
+    }
+}
+
+/// The quota (number of certificates in a resource plan) of one product code: `CODE=N`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuotaSpec {
+    /// The product code, e.g. `digicert-free-1-free`.
+    pub product_code: String,
+    /// The total number of certificates in the plan.
+    pub total: u64,
+}
+
+impl FromStr for QuotaSpec {
+    type Err = Error;
+    fn from_str(spec: &str) -> Result<Self> {
+        let bad = |reason: &str| Error::InvalidQuota {
+            spec: spec.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (code, n) = spec.split_once('=').ok_or_else(|| bad("no `=`"))?;
+        let code = code.trim();
+        if code.is_empty()
+            || !code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(bad(
+                "the product code must be non-empty letters, digits, `-` or `_`",
+            ));
+        }
+        let total = n
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| bad("the count is not a non-negative integer"))?;
+        Ok(QuotaSpec {
+            product_code: code.to_owned(),
+            total,
+        })
+    }
+}
+
+impl fmt::Display for QuotaSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.product_code, self.total)
+    }
+}
+
+/// What a fault does to a request it applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// Answer `Throttling.User` (HTTP 400) without doing the work.
+    Throttle,
+    /// Answer `InternalError` (HTTP 500) without doing the work.
+    Error500,
+    /// Answer `ServiceUnavailable` (HTTP 503) without doing the work.
+    Error503,
+    /// Wait this long, then process the request normally.
+    Delay(Duration),
+    /// Close the connection before processing the request.
+    DropBefore,
+    /// Process the request (create the order, spend the quota...), then close the connection
+    /// without answering.
+    DropAfter,
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FaultKind::Throttle => f.write_str("throttle"),
+            FaultKind::Error500 => f.write_str("error500"),
+            FaultKind::Error503 => f.write_str("error503"),
+            FaultKind::Delay(d) => write!(f, "delay-{}", d.as_millis()),
+            FaultKind::DropBefore => f.write_str("drop-before"),
+            FaultKind::DropAfter => f.write_str("drop-after"),
+        }
+    }
+}
+
+/// How many times a fault fires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultCount {
+    /// This many times, then never again.
+    Times(u64),
+    /// Every time.
+    All,
+}
+
+impl fmt::Display for FaultCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FaultCount::Times(n) => write!(f, "{n}"),
+            FaultCount::All => f.write_str("all"),
+        }
+    }
+}
+
+/// A fault injected into the requests for one action: `ACTION=KIND[:COUNT]`.
+///
+/// `ACTION` is an API name such as `CreateCertificateWithCsrRequest`, or `*` for every action.
+///
+/// ```
+/// use csrkit_sandbox::{Fault, FaultCount, FaultKind};
+/// let f: Fault = "CreateCertificateWithCsrRequest=drop-after:1".parse()?;
+/// assert_eq!(f.kind, FaultKind::DropAfter);
+/// assert_eq!(f.count, FaultCount::Times(1));
+/// let d: Fault = "*=delay-250:all".parse()?;
+/// assert_eq!(d.kind, FaultKind::Delay(std::time::Duration::from_millis(250)));
+/// # Ok::<(), csrkit_sandbox::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// The action it applies to (`*` for all).
+    pub action: String,
+    /// What it does.
+    pub kind: FaultKind,
+    /// How many times.
+    pub count: FaultCount,
+}
+
+impl FromStr for Fault {
+    type Err = Error;
+    fn from_str(spec: &str) -> Result<Self> {
+        let bad = |reason: String| Error::InvalidFault {
+            spec: spec.to_owned(),
+            reason,
+        };
+        let (action, rest) = spec
+            .split_once('=')
+            .ok_or_else(|| bad("no `=`".to_owned()))?;
+        let action = action.trim();
+        if action.is_empty()
+            || !(action == "*" || action.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            return Err(bad(
+                "the action must be an API name such as DescribeCertificateState, or `*`"
+                    .to_owned(),
+            ));
+        }
+        let (kind, count) = match rest.split_once(':') {
+            Some((k, c)) => (k.trim(), Some(c.trim())),
+            None => (rest.trim(), None),
+        };
+        let kind = match kind {
+            "throttle" => FaultKind::Throttle,
+            "error500" => FaultKind::Error500,
+            "error503" => FaultKind::Error503,
+            "drop-before" => FaultKind::DropBefore,
+            "drop-after" => FaultKind::DropAfter,
+            other => match other.strip_prefix("delay-") {
+                Some(ms) => {
+                    FaultKind::Delay(Duration::from_millis(ms.parse::<u64>().map_err(|_| {
+                        bad(format!("delay `{ms}` is not a number of milliseconds"))
+                    })?))
+                }
+                None => return Err(bad(format!("unknown fault kind `{other}`"))),
+            },
+        };
+        let count = match count {
+            None => FaultCount::Times(1),
+            Some("all") => FaultCount::All,
+            Some(n) => FaultCount::Times(
+                n.parse::<u64>()
+                    .map_err(|_| bad(format!("count `{n}` is neither a number nor `all`")))?,
+            ),
+        };
+        Ok(Fault {
+            action: action.to_owned(),
+            kind,
+            count,
+        })
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}:{}", self.action, self.kind, self.count)
+    }
+}
+
+/// Everything [`Sandbox::start`](crate::Sandbox::start) needs.
+///
+/// Build it from [`SandboxConfig::default`] (or [`SandboxConfig::from_env`]) and change the
+/// fields you need.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SandboxConfig {
+    /// Where to listen; `127.0.0.1:0` (a free loopback port) by default.
+    pub listen: SocketAddr,
+    /// The account's access key.
+    pub credentials: Credentials,
+    /// An optional STS credential triple accepted as well.
+    pub sts: Option<Credentials>,
+    /// Quota per product code; `digicert-free-1-free=20` by default.
+    pub quotas: Vec<QuotaSpec>,
+    /// Injected faults.
+    pub faults: Vec<Fault>,
+    /// Automatic or manual approval.
+    pub approve: Approval,
+    /// With automatic approval, how long after creation an order is issued (0: on the next
+    /// describe). Orders show `process` during the second half of this time.
+    pub issue_after: Duration,
+    /// Where to keep orders, quota and the CA across restarts; in memory when `None`.
+    pub state_file: Option<PathBuf>,
+    /// Largest accepted request (target with query plus body), in bytes; 64 KiB by default.
+    pub max_request_bytes: usize,
+    /// Most orders kept at once; 10,000 by default.
+    pub max_orders: usize,
+    /// How many requests `GET /_sandbox/requests` remembers (the most recent ones).
+    pub request_log_capacity: usize,
+    /// Accepted clock difference for `x-acs-date` / `Timestamp`; 15 minutes by default.
+    pub max_clock_skew: Duration,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            credentials: Credentials::default(),
+            sts: None,
+            quotas: vec![QuotaSpec {
+                product_code: DEFAULT_PRODUCT_CODE.to_owned(),
+                total: DEFAULT_QUOTA,
+            }],
+            faults: Vec::new(),
+            approve: Approval::Auto,
+            issue_after: Duration::ZERO,
+            state_file: None,
+            max_request_bytes: 64 * 1024,
+            max_orders: 10_000,
+            request_log_capacity: 1_000,
+            max_clock_skew: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl SandboxConfig {
+    /// The default configuration with credentials from `CSRKIT_SANDBOX_ACCESS_KEY_ID` and
+    /// `CSRKIT_SANDBOX_ACCESS_KEY_SECRET` where set.
+    pub fn from_env() -> Result<Self> {
+        Self::from_env_with(|k| std::env::var(k).ok())
+    }
+
+    /// Like [`SandboxConfig::from_env`], reading variables through `get` (for tests).
+    pub fn from_env_with(get: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let read = |var: &'static str, default: &str| match get(var) {
+            None => Ok(default.to_owned()),
+            Some(v) if v.is_empty() => Err(Error::EmptyCredential { var }),
+            Some(v) => Ok(v),
+        };
+        let id = read(ENV_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_ID)?;
+        let secret = Zeroizing::new(read(ENV_ACCESS_KEY_SECRET, DEFAULT_ACCESS_KEY_SECRET)?);
+        Ok(SandboxConfig {
+            credentials: Credentials::new(id, secret.as_str()),
+            ..SandboxConfig::default()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_debug_is_redacted() {
+        let c = Credentials::sts("id", "s3cr3t", "t0k3n");
+        let d = format!("{c:?}");
+        assert_eq!(
+            d,
+            r#"Credentials { access_key_id: "id", access_key_secret: "** redacted **", security_token: "** redacted **" }"#
+        );
+        let d = format!("{:?}", SandboxConfig::default());
+        assert!(!d.contains(DEFAULT_ACCESS_KEY_SECRET), "{d}");
+    }
+
+    #[test]
+    fn faults_parse() -> Result<()> {
+        let f: Fault = "CreateCertificateWithCsrRequest=drop-after:1".parse()?;
+        assert_eq!(f.action, "CreateCertificateWithCsrRequest");
+        assert_eq!(f.kind, FaultKind::DropAfter);
+        assert_eq!(f.count, FaultCount::Times(1));
+        let f: Fault = "DescribeCertificateState=throttle:all".parse()?;
+        assert_eq!((f.kind, f.count), (FaultKind::Throttle, FaultCount::All));
+        let f: Fault = "X=error503".parse()?;
+        assert_eq!(
+            (f.kind, f.count),
+            (FaultKind::Error503, FaultCount::Times(1))
+        );
+        assert_eq!(f.to_string(), "X=error503:1");
+        for bad in [
+            "",
+            "X",
+            "=throttle",
+            "X=boom",
+            "X=delay-x",
+            "X=throttle:-1",
+            "X=throttle:some",
+            "a b=throttle",
+        ] {
+            let e = bad.parse::<Fault>().expect_err(bad);
+            assert!(e.to_string().contains("ACTION=KIND"), "{e}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn quotas_parse() -> Result<()> {
+        let q: QuotaSpec = "geotrust-dv-1-starter=3".parse()?;
+        assert_eq!(q.product_code, "geotrust-dv-1-starter");
+        assert_eq!(q.total, 3);
+        for bad in ["", "x", "=3", "x=-1", "x=y", "a b=1"] {
+            assert!(bad.parse::<QuotaSpec>().is_err(), "{bad}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn env_overrides_credentials() -> Result<()> {
+        let c = SandboxConfig::from_env_with(|_| None)?;
+        assert_eq!(c.credentials, Credentials::default());
+        let c = SandboxConfig::from_env_with(|k| Some(format!("v-{k}")))?;
+        assert_eq!(
+            c.credentials.access_key_id(),
+            "v-CSRKIT_SANDBOX_ACCESS_KEY_ID"
+        );
+        assert_eq!(
+            c.credentials.access_key_secret(),
+            "v-CSRKIT_SANDBOX_ACCESS_KEY_SECRET"
+        );
+        assert!(SandboxConfig::from_env_with(|_| Some(String::new())).is_err());
+        Ok(())
+    }
+}
