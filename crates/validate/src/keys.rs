@@ -171,6 +171,18 @@ pub(crate) fn verify(csr: &Csr<'_>) -> SigCheck {
         (Key::Ec { curve: None, .. }, _) => {
             return SigCheck::Unchecked("explicit curve parameters are not supported".into());
         }
+        (
+            Key::Ec {
+                curve: Some(c),
+                point,
+                ..
+            },
+            _,
+        ) => {
+            if let PointCheck::Invalid(why) = check_point(c, point) {
+                return SigCheck::Unchecked(format!("the public key is invalid: {why}"));
+            }
+        }
         _ => {}
     }
     match csr.req.verify_signature() {
