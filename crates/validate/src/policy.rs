@@ -136,16 +136,25 @@ impl Default for Policy {
 const DEFAULT_KEY_TYPES: [KeyType; 3] = [KeyType::Rsa, KeyType::P256, KeyType::P384];
 
 impl Policy {
-    /// The defaults of a profile: no overrides, RSA ≥ 2048, RSA or ECDSA
-    /// P-256/P-384, failing on errors.
+    /// The defaults of a profile: no overrides, RSA ≥ 2048, failing on
+    /// errors; key types RSA or ECDSA P-256/P-384 for `alibaba-dv`, and also
+    /// P-521 for `br-dv`.
     pub fn new(profile: Profile) -> Policy {
+        let key_types = match profile {
+            Profile::AlibabaDv => DEFAULT_KEY_TYPES.to_vec(),
+            Profile::BrDv => {
+                let mut k = DEFAULT_KEY_TYPES.to_vec();
+                k.push(KeyType::P521);
+                k
+            }
+        };
         Policy {
             profile,
             overrides: Vec::new(),
             allowed_domains: Vec::new(),
             expected_domains: Vec::new(),
             min_rsa_bits: 2048,
-            key_types: DEFAULT_KEY_TYPES.to_vec(),
+            key_types,
             fail_on: Severity::Error,
         }
     }
@@ -264,8 +273,12 @@ impl Policy {
         self.profile
     }
 
-    /// Changes the profile, keeping every other setting.
+    /// Changes the profile, keeping every other setting (the key types
+    /// follow the profile's defaults unless they were set explicitly).
     pub fn set_profile(&mut self, profile: Profile) {
+        if self.key_types == Policy::new(self.profile).key_types {
+            self.key_types = Policy::new(profile).key_types;
+        }
         self.profile = profile;
     }
 

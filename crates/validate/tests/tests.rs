@@ -9,3 +9,7 @@
 
 mod common;
 mod fixtures;
+mod names;
+mod registry;
+mod render;
+mod robustness;
