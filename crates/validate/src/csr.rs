@@ -356,6 +356,15 @@ pub(crate) struct CriAttr {
     pub(crate) offset: Option<usize>,
 }
 
+/// A host name of the request with its syntax problems, computed once.
+#[derive(Debug)]
+pub(crate) struct Name {
+    pub(crate) name: String,
+    pub(crate) offset: Option<usize>,
+    pub(crate) field: String,
+    pub(crate) problems: Vec<csrkit_names::Problem>,
+}
+
 /// A parsed request with its facts.
 pub(crate) struct Csr<'a> {
     /// The DER of this request.
@@ -375,6 +384,8 @@ pub(crate) struct Csr<'a> {
     pub(crate) attrs: Vec<CriAttr>,
     /// Bytes after the request's outer SEQUENCE.
     pub(crate) trailing: usize,
+    names: std::cell::OnceCell<Vec<Name>>,
+    residues: std::cell::OnceCell<Vec<u32>>,
 }
 
 /// `part` re-borrowed from `base` with `base`'s lifetime (empty when it
@@ -485,6 +496,8 @@ impl<'a> Csr<'a> {
             attrs,
             trailing: rem.len(),
             req,
+            names: std::cell::OnceCell::new(),
+            residues: std::cell::OnceCell::new(),
         })
     }
 
@@ -507,21 +520,44 @@ impl<'a> Csr<'a> {
     }
 
     /// Every host name the request names: dNSName entries, and the CN when
-    /// it looks like a name (not when it is already among the SANs).
-    pub(crate) fn names(&self) -> Vec<(String, Option<usize>, String)> {
-        let mut out: Vec<(String, Option<usize>, String)> = self
-            .dns_names()
-            .filter_map(|s| s.text.map(|t| (t.to_owned(), s.offset, s.field())))
-            .collect();
-        for (i, cn) in self.cns() {
-            if let Some(t) = cn.text()
-                && !out.iter().any(|(n, _, _)| *n == t)
-                && !t.contains(' ')
-            {
-                out.push((t, cn.offset, format!("subject/CN[{i}]")));
+    /// it looks like a name and is not already among the SANs; each with
+    /// its `csrkit-names` problems. Computed on first use.
+    pub(crate) fn names(&self) -> &[Name] {
+        self.names.get_or_init(|| {
+            let mut out: Vec<Name> = Vec::new();
+            for s in self.dns_names() {
+                if let Some(t) = s.text {
+                    out.push(Name {
+                        name: t.to_owned(),
+                        offset: s.offset,
+                        field: s.field(),
+                        problems: csrkit_names::problems(t),
+                    });
+                }
             }
-        }
-        out
+            for (i, cn) in self.cns() {
+                if let Some(t) = cn.text()
+                    && !out.iter().any(|n| n.name == t)
+                    && !t.contains(' ')
+                {
+                    out.push(Name {
+                        problems: csrkit_names::problems(&t),
+                        name: t,
+                        offset: cn.offset,
+                        field: format!("subject/CN[{i}]"),
+                    });
+                }
+            }
+            out
+        })
+    }
+
+    /// The RSA modulus modulo every small prime (empty for other keys).
+    pub(crate) fn residues(&self) -> &[u32] {
+        self.residues.get_or_init(|| match &self.key {
+            Key::Rsa { n, .. } => crate::keys::residues(n),
+            _ => Vec::new(),
+        })
     }
 
     /// The requested subjectAltName extension.

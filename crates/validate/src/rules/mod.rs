@@ -91,26 +91,26 @@ pub fn explain(rule: &str) -> Option<&'static Rule> {
 /// Runs the host-name syntax of `csrkit-names` over every name of the
 /// request and reports the problems `pick` selects.
 pub(crate) fn name_problems(csr: &Csr<'_>, out: &mut Vec<Hit>, pick: fn(&ProblemKind) -> bool) {
-    for (name, offset, field) in csr.names() {
-        for p in csrkit_names::problems(&name) {
+    for n in csr.names() {
+        for p in &n.problems {
             if !pick(&p.kind) {
                 continue;
             }
-            let what = if field.starts_with("subject") {
+            let what = if n.field.starts_with("subject") {
                 "subject CN"
             } else {
                 "dNSName"
             };
             let msg = match &p.label {
-                Some(label) if label != &name => format!(
+                Some(label) if *label != n.name => format!(
                     "{what} \"{}\": label \"{}\": {}",
-                    name.escape_debug(),
+                    n.name.escape_debug(),
                     label.escape_debug(),
                     p.kind
                 ),
-                _ => format!("{what} \"{}\": {}", name.escape_debug(), p.kind),
+                _ => format!("{what} \"{}\": {}", n.name.escape_debug(), p.kind),
             };
-            out.push(Hit::new(msg).at(offset, field.clone()));
+            out.push(Hit::new(msg).at(n.offset, n.field.clone()));
         }
     }
 }

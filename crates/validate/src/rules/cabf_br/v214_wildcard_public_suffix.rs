@@ -24,7 +24,13 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
-    for (name, offset, field) in csr.names() {
+    for crate::csr::Name {
+        name,
+        offset,
+        field,
+        ..
+    } in csr.names()
+    {
         let Some(base) = name.strip_prefix("*.") else {
             continue;
         };
@@ -38,7 +44,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
                         "\"{}\" is a wildcard over the public suffix \"{lower}\"",
                         name.escape_debug()
                     ))
-                    .at(offset, field)
+                    .at(*offset, field.as_str())
                     .note("a wildcard must cover names under a domain you register, such as *.example.com"),
                 );
         }

@@ -38,7 +38,13 @@ const RESERVED_TLDS: [&str; 10] = [
 ];
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
-    for (name, offset, field) in csr.names() {
+    for crate::csr::Name {
+        name,
+        offset,
+        field,
+        ..
+    } in csr.names()
+    {
         let lower = name.trim_end_matches('.').to_ascii_lowercase();
         let base = lower.strip_prefix("*.").unwrap_or(&lower);
         if base.is_empty() || csrkit_names::is_ip_address(base) {
@@ -64,7 +70,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         if let Some(why) = why {
             out.push(
                 Hit::new(format!("\"{}\" is an internal name: {why}", name.escape_debug()))
-                    .at(offset, field)
+                    .at(*offset, field.as_str())
                     .note("public CAs issue only for names in the public DNS; use a private CA for internal hosts"),
             );
         }

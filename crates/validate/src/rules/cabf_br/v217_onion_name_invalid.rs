@@ -24,7 +24,13 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
-    for (name, offset, field) in csr.names() {
+    for crate::csr::Name {
+        name,
+        offset,
+        field,
+        ..
+    } in csr.names()
+    {
         let lower = name.to_ascii_lowercase();
         let Some(rest) = lower.strip_suffix(".onion") else {
             continue;
@@ -37,7 +43,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
                     "\"{}\" is not a Tor v3 onion address: {why}",
                     name.escape_debug()
                 ))
-                .at(offset, field),
+                .at(*offset, field.as_str()),
             );
         }
     }

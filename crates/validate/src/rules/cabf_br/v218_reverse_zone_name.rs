@@ -24,7 +24,13 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
-    for (name, offset, field) in csr.names() {
+    for crate::csr::Name {
+        name,
+        offset,
+        field,
+        ..
+    } in csr.names()
+    {
         let lower = name.trim_end_matches('.').to_ascii_lowercase();
         if lower == "arpa" || lower.ends_with(".arpa") {
             out.push(
@@ -32,7 +38,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
                     "\"{}\" is in the .arpa infrastructure zone",
                     name.escape_debug()
                 ))
-                .at(offset, field)
+                .at(*offset, field.as_str())
                 .note("certificates are not issued for reverse-DNS names; name the host itself"),
             );
         }

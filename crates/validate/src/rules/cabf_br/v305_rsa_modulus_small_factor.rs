@@ -25,7 +25,7 @@ pub(crate) static RULE: Rule = Rule {
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
     if let Key::Rsa { n, .. } = csr.key
-        && let Some(p) = keys::small_factor(n)
+        && let Some(p) = keys::small_factor(n, csr.residues())
     {
         out.push(
             Hit::new(format!(

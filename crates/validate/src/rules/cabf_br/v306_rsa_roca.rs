@@ -24,9 +24,7 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
-    if let Key::Rsa { n, .. } = csr.key
-        && keys::roca_fingerprint(n)
-    {
+    if matches!(csr.key, Key::Rsa { .. }) && keys::roca_fingerprint(csr.residues()) {
         out.push(
                 Hit::new("the RSA modulus has the ROCA fingerprint (CVE-2017-15361): its private key can be computed")
                     .at(csr.key_offset(), "subjectPKInfo/modulus")

@@ -24,7 +24,13 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(csr: &Csr<'_>, policy: &Policy, out: &mut Vec<Hit>) {
-    for (name, offset, field) in csr.names() {
+    for crate::csr::Name {
+        name,
+        offset,
+        field,
+        ..
+    } in csr.names()
+    {
         let lower = name.to_ascii_lowercase();
         let ok = policy.allowed_domains().iter().any(|d| {
             *d == lower
@@ -40,7 +46,7 @@ fn check(csr: &Csr<'_>, policy: &Policy, out: &mut Vec<Hit>) {
                     "\"{}\" is not among the allowed domains",
                     name.escape_debug()
                 ))
-                .at(offset, field)
+                .at(*offset, field.as_str())
                 .note(format!("allowed: {}", policy.allowed_domains().join(", "))),
             );
         }

@@ -26,8 +26,8 @@ pub(crate) static RULE: Rule = Rule {
 fn check(csr: &Csr<'_>, policy: &Policy, out: &mut Vec<Hit>) {
     let names: Vec<String> = csr
         .names()
-        .into_iter()
-        .map(|(n, _, _)| n.to_ascii_lowercase())
+        .iter()
+        .map(|n| n.name.to_ascii_lowercase())
         .collect();
     for want in policy.expected_domains() {
         if !names.iter().any(|n| n == want) {
