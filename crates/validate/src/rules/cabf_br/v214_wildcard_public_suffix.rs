@@ -39,14 +39,19 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             && suffix.is_known()
             && suffix.as_bytes() == lower.as_bytes()
         {
-            out.push(
-                    Hit::new(format!(
-                        "\"{}\" is a wildcard over the public suffix \"{lower}\"",
-                        name.escape_debug()
-                    ))
-                    .at(*offset, field.as_str())
-                    .note("a wildcard must cover names under a domain you register, such as *.example.com"),
-                );
+            let mut hit = Hit::new(format!(
+                "\"{}\" is a wildcard over the public suffix \"{lower}\"",
+                name.escape_debug()
+            ))
+            .at(*offset, field.as_str())
+            .note("a wildcard must cover names under a domain you register, such as *.example.com");
+            if suffix.typ() == Some(psl::Type::Private) {
+                hit = hit.note(format!(
+                    "\"{lower}\" is in the private section of the Public Suffix List: only its \
+                     operator, proving control of the whole namespace, could obtain this"
+                ));
+            }
+            out.push(hit);
         }
     }
 }
