@@ -565,6 +565,15 @@ impl<'a> Csr<'a> {
         self.san_ext.and_then(|i| self.exts.get(i))
     }
 
+    /// Location of the version INTEGER (the first element of the
+    /// CertificationRequestInfo).
+    pub(crate) fn version_offset(&self) -> Option<usize> {
+        let cri = self.req.certification_request_info.raw;
+        let start = offset_in(self.der, cri)?;
+        let hdr = cri.len() - tlv_contents(cri)?.len();
+        Some(start + hdr)
+    }
+
     /// Location of the public key.
     pub(crate) fn key_offset(&self) -> Option<usize> {
         offset_in(

@@ -159,3 +159,52 @@ fn facts(csr: &Csr<'_>) -> Inspection {
         spki_sha256: hex::encode(sha2::Sha256::digest(info.subject_pki.raw)),
     }
 }
+
+impl Inspection {
+    /// The `csrkit.inspect/1` JSON document for this request: the fields
+    /// above plus `"schema"`; `key` is `{ "type", "bits" }` for RSA and
+    /// `{ "type", "curve" }` for ECDSA; each SAN is `{ "type", "value" }`
+    /// with `"unicode"` for names holding A-labels.
+    pub fn to_json(&self) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("schema".into(), serde_json::Value::from("csrkit.inspect/1"));
+        }
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    }
+
+    /// The human form `csrkit inspect` prints.
+    pub fn to_human(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let _ = writeln!(out, "subject:             {}", self.subject);
+        if let Some(cn) = &self.common_name {
+            let _ = writeln!(out, "common name:         {cn}");
+        }
+        for san in &self.sans {
+            match &san.unicode {
+                Some(u) => {
+                    let _ = writeln!(out, "subjectAltName:      {}:{} ({u})", san.kind, san.value);
+                }
+                None => {
+                    let _ = writeln!(out, "subjectAltName:      {}:{}", san.kind, san.value);
+                }
+            }
+        }
+        let key = match (&self.key.bits, &self.key.curve) {
+            (Some(bits), _) => format!("{} {bits} bits", self.key.kind),
+            (None, Some(curve)) => format!("{} {curve}", self.key.kind),
+            (None, None) => self.key.kind.to_owned(),
+        };
+        let _ = writeln!(out, "key:                 {key}");
+        let _ = writeln!(out, "signature algorithm: {}", self.signature_algorithm);
+        let valid = match self.signature_valid {
+            Some(true) => "valid",
+            Some(false) => "INVALID",
+            None => "not checked (unsupported algorithm or key)",
+        };
+        let _ = writeln!(out, "signature:           {valid}");
+        let _ = writeln!(out, "spki sha256:         {}", self.spki_sha256);
+        out
+    }
+}

@@ -70,3 +70,26 @@ fn sarif() {
 fn github() {
     insta::assert_snapshot!("github", render::github(&reports()));
 }
+
+#[test]
+fn inspect_json_and_human() {
+    let dir = crate::common::fixture_dir();
+    let bytes = std::fs::read(dir.join("v215/pass-a-label.pem")).expect("fixture");
+    let facts = csrkit_validate::inspect(&bytes).expect("a request");
+    assert_eq!(facts.len(), 1);
+    let doc: serde_json::Value = serde_json::from_str(&facts[0].to_json()).expect("JSON");
+    assert_eq!(doc["schema"], "csrkit.inspect/1");
+    assert_eq!(doc["key"]["type"], "rsa");
+    assert_eq!(doc["key"]["bits"], 2048);
+    assert_eq!(doc["signature_valid"], true);
+    assert_eq!(doc["sans"][1]["unicode"], "bücher.example.com");
+    insta::assert_snapshot!("inspect_json", facts[0].to_json());
+    insta::assert_snapshot!("inspect_human", facts[0].to_human());
+}
+
+#[test]
+fn inspect_names_what_is_not_a_request() {
+    let key = std::fs::read(crate::common::fixture_dir().join("keys/p256.pem")).expect("key");
+    let err = csrkit_validate::inspect(&key).expect_err("a key");
+    assert!(err.to_string().contains("private key"), "{err}");
+}

@@ -31,7 +31,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
                 csr.version,
                 u64::from(csr.version) + 1
             ))
-            .at(Some(4), "certificationRequestInfo/version")
+            .at(csr.version_offset(), "certificationRequestInfo/version")
             .note("regenerate the CSR with a standard tool (openssl req, csrkit generate)"),
         );
     }
