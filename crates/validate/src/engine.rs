@@ -33,7 +33,7 @@ pub fn validate(bytes: &[u8], policy: &Policy) -> Report {
             kind: Kind::Request,
             label: None,
             offset: 0,
-            der: Ok(bytes.to_vec()),
+            der: Ok(std::borrow::Cow::Borrowed(bytes)),
         }]
     } else {
         let what = if std::str::from_utf8(bytes).is_ok() {
@@ -67,7 +67,7 @@ pub fn validate(bytes: &[u8], policy: &Policy) -> Report {
     report
 }
 
-fn check_item(report: &mut Report, policy: &Policy, item: &Item) {
+fn check_item(report: &mut Report, policy: &Policy, item: &Item<'_>) {
     let at = |h: Hit| -> Hit {
         let field = match &item.label {
             Some(l) => format!("PEM block \"{l}\""),
@@ -162,7 +162,7 @@ fn check_item(report: &mut Report, policy: &Policy, item: &Item) {
     }
 }
 
-fn item_clone(item: &Item) -> Item {
+fn item_clone(item: &Item<'_>) -> Item<'static> {
     Item {
         kind: item.kind,
         label: item.label.clone(),

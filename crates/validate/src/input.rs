@@ -18,14 +18,14 @@ pub(crate) enum Kind {
 
 /// One object of the input.
 #[derive(Debug)]
-pub(crate) struct Item {
+pub(crate) struct Item<'a> {
     pub(crate) kind: Kind,
     /// The PEM label, `None` for DER input.
     pub(crate) label: Option<String>,
     /// Byte offset of the object (its BEGIN line) in the input.
     pub(crate) offset: usize,
     /// The decoded DER, or why it could not be decoded.
-    pub(crate) der: Result<Vec<u8>, String>,
+    pub(crate) der: Result<std::borrow::Cow<'a, [u8]>, String>,
 }
 
 /// Classifies a PEM label.
@@ -56,7 +56,7 @@ pub(crate) fn is_pem(bytes: &[u8]) -> bool {
 
 /// The PEM blocks of the input. Text outside blocks is ignored (as OpenSSL
 /// does, so `openssl req -text` output followed by the PEM is accepted).
-pub(crate) fn pem_items(bytes: &[u8]) -> Vec<Item> {
+pub(crate) fn pem_items(bytes: &[u8]) -> Vec<Item<'static>> {
     const BEGIN: &[u8] = b"-----BEGIN ";
     let mut items = Vec::new();
     let mut pos = 0;
@@ -72,7 +72,7 @@ pub(crate) fn pem_items(bytes: &[u8]) -> Vec<Item> {
         let kind = kind_of(&label);
         match find(bytes, &end_marker, body_start) {
             Some(body_end) => {
-                let der = decode_body(&bytes[body_start..body_end]);
+                let der = decode_body(&bytes[body_start..body_end]).map(std::borrow::Cow::Owned);
                 items.push(Item {
                     kind,
                     label: Some(label),
@@ -199,7 +199,7 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].kind, Kind::Request);
         assert_eq!(items[0].offset, 5);
-        assert_eq!(items[0].der, Ok(vec![0, 1, 2]));
+        assert_eq!(items[0].der.as_deref().ok(), Some([0u8, 1, 2].as_slice()));
         assert_eq!(items[1].kind, Kind::PrivateKey);
     }
 

@@ -64,7 +64,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Vec<Inspection>, Error> {
         input::pem_items(bytes)
             .into_iter()
             .filter(|i| i.kind == Kind::Request)
-            .filter_map(|i| i.der.ok())
+            .filter_map(|i| i.der.ok().map(std::borrow::Cow::into_owned))
             .collect()
     } else {
         vec![bytes.to_vec()]
