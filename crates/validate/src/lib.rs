@@ -8,7 +8,7 @@
 //! returns a [`Report`]. It does no I/O and never panics: anything that is
 //! not a CSR, including a private key or a certificate given by mistake, is
 //! a finding. The [`render`] functions turn reports into the human, JSON,
-//! SARIF and GitHub formats; [`inspect`] gives the facts of one request and
+//! SARIF and GitHub formats; [`inspect()`] gives the facts of one request and
 //! [`explain`] a rule's documentation.
 //!
 //! ```
@@ -28,7 +28,7 @@
 //! Each rule has a stable code (`V` plus a family block: 1xx encoding and
 //! signature, 2xx subject and subjectAltName, 3xx key, 4xx attributes and
 //! extensions, 9xx provider and policy), a kebab-case name, a default
-//! [`Severity`] and a citation; [`rules`] lists them and [`explain`] finds
+//! [`Severity`] and a citation; [`rules()`] lists them and [`explain`] finds
 //! one by code or name. Following zlint, `Error` is used only for a MUST or
 //! MUST NOT with a citation; heuristics and SHOULDs are warnings.
 //!

@@ -80,7 +80,7 @@ pub(crate) type Check = fn(&Csr<'_>, &Policy, &mut Vec<Hit>);
 
 /// One lint rule: stable metadata plus its check.
 ///
-/// Obtain rules from [`crate::rules`] or [`crate::explain`].
+/// Obtain rules from [`crate::rules()`] or [`crate::explain`].
 pub struct Rule {
     pub(crate) code: &'static str,
     pub(crate) name: &'static str,
