@@ -1,0 +1,706 @@
+//! One parsed certification request and the facts every rule reads,
+//! computed once.
+
+use x509_parser::der_parser::asn1_rs::Tag;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::prelude::{FromDer, ParsedCriAttribute, X509CertificationRequest};
+
+/// A hash function named by a signature algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Hash {
+    Md2,
+    Md4,
+    Md5,
+    Sha1,
+    Sha224,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl Hash {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Hash::Md2 => "MD2",
+            Hash::Md4 => "MD4",
+            Hash::Md5 => "MD5",
+            Hash::Sha1 => "SHA-1",
+            Hash::Sha224 => "SHA-224",
+            Hash::Sha256 => "SHA-256",
+            Hash::Sha384 => "SHA-384",
+            Hash::Sha512 => "SHA-512",
+        }
+    }
+}
+
+/// The signature algorithm of the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum SigAlg {
+    RsaPkcs1(Hash),
+    /// RSASSA-PSS; the hash from its parameters when they parse.
+    RsaPss(Option<Hash>),
+    Ecdsa(Hash),
+    Dsa(Hash),
+    Ed25519,
+    Ed448,
+    Unknown(String),
+}
+
+impl SigAlg {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            SigAlg::RsaPkcs1(h) => format!(
+                "{}WithRSAEncryption",
+                h.name().replace('-', "").to_lowercase()
+            ),
+            SigAlg::RsaPss(Some(h)) => format!("RSASSA-PSS with {}", h.name()),
+            SigAlg::RsaPss(None) => "RSASSA-PSS".into(),
+            SigAlg::Ecdsa(h) => format!("ecdsa-with-{}", h.name().replace('-', "")),
+            SigAlg::Dsa(h) => format!("dsa-with-{}", h.name()),
+            SigAlg::Ed25519 => "Ed25519".into(),
+            SigAlg::Ed448 => "Ed448".into(),
+            SigAlg::Unknown(oid) => format!("unknown algorithm {oid}"),
+        }
+    }
+
+    fn from_oid(oid: &str, params: Option<&[u8]>) -> SigAlg {
+        use Hash::*;
+        match oid {
+            "1.2.840.113549.1.1.2" => SigAlg::RsaPkcs1(Md2),
+            "1.2.840.113549.1.1.3" => SigAlg::RsaPkcs1(Md4),
+            "1.2.840.113549.1.1.4" => SigAlg::RsaPkcs1(Md5),
+            "1.2.840.113549.1.1.5" | "1.3.14.3.2.29" => SigAlg::RsaPkcs1(Sha1),
+            "1.2.840.113549.1.1.14" => SigAlg::RsaPkcs1(Sha224),
+            "1.2.840.113549.1.1.11" => SigAlg::RsaPkcs1(Sha256),
+            "1.2.840.113549.1.1.12" => SigAlg::RsaPkcs1(Sha384),
+            "1.2.840.113549.1.1.13" => SigAlg::RsaPkcs1(Sha512),
+            "1.2.840.113549.1.1.10" => SigAlg::RsaPss(params.and_then(pss_hash)),
+            "1.2.840.10045.4.1" => SigAlg::Ecdsa(Sha1),
+            "1.2.840.10045.4.3.1" => SigAlg::Ecdsa(Sha224),
+            "1.2.840.10045.4.3.2" => SigAlg::Ecdsa(Sha256),
+            "1.2.840.10045.4.3.3" => SigAlg::Ecdsa(Sha384),
+            "1.2.840.10045.4.3.4" => SigAlg::Ecdsa(Sha512),
+            "1.2.840.10040.4.3" => SigAlg::Dsa(Sha1),
+            "2.16.840.1.101.3.4.3.1" => SigAlg::Dsa(Sha224),
+            "2.16.840.1.101.3.4.3.2" => SigAlg::Dsa(Sha256),
+            "1.3.101.112" => SigAlg::Ed25519,
+            "1.3.101.113" => SigAlg::Ed448,
+            other => SigAlg::Unknown(other.to_owned()),
+        }
+    }
+}
+
+/// The hash of RSASSA-PSS parameters: `[0] AlgorithmIdentifier` (default
+/// SHA-1).
+fn pss_hash(params: &[u8]) -> Option<Hash> {
+    // params is the SEQUENCE contents of RSASSA-PSS-params.
+    let first = params.first()?;
+    if *first != 0xa0 {
+        return Some(Hash::Sha1);
+    }
+    let find = |oid: &[u8]| params.windows(oid.len()).any(|w| w == oid);
+    // 2.16.840.1.101.3.4.2.{1,2,3}
+    let base = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02];
+    for (last, h) in [(1u8, Hash::Sha256), (2, Hash::Sha384), (3, Hash::Sha512)] {
+        let mut oid = base.to_vec();
+        oid.push(last);
+        if find(&oid) {
+            return Some(h);
+        }
+    }
+    Some(Hash::Sha1)
+}
+
+/// The subject public key.
+#[derive(Clone, Debug)]
+pub(crate) enum Key<'a> {
+    Rsa {
+        /// Modulus, big-endian, without leading zero bytes.
+        n: &'a [u8],
+        /// Exponent, big-endian, without leading zero bytes.
+        e: &'a [u8],
+        /// Whether the exponent INTEGER is negative.
+        e_negative: bool,
+        bits: usize,
+        /// The AlgorithmIdentifier parameters are NULL (as they must be).
+        params_null: bool,
+        /// id-RSASSA-PSS key rather than rsaEncryption.
+        pss: bool,
+    },
+    Ec {
+        /// The named curve OID, `None` for explicit or missing parameters.
+        curve: Option<String>,
+        /// Explicit curve parameters (a SEQUENCE) instead of a named curve.
+        explicit: bool,
+        point: &'a [u8],
+    },
+    Ed25519,
+    Ed448,
+    Dsa,
+    /// A key the parser could not read, or an algorithm we do not know.
+    Other {
+        oid: String,
+        reason: Option<String>,
+    },
+}
+
+/// A named curve, by OID.
+pub(crate) fn curve_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "1.2.840.10045.3.1.7" => "P-256",
+        "1.3.132.0.34" => "P-384",
+        "1.3.132.0.35" => "P-521",
+        "1.3.132.0.10" => "secp256k1",
+        "1.2.840.10045.3.1.1" => "P-192",
+        "1.3.132.0.33" => "P-224",
+        "1.2.156.10197.1.301" => "SM2",
+        "1.3.36.3.3.2.8.1.1.7" => "brainpoolP256r1",
+        "1.3.36.3.3.2.8.1.1.11" => "brainpoolP384r1",
+        _ => return None,
+    })
+}
+
+impl Key<'_> {
+    /// A short description: `RSA 2048`, `ECDSA P-256`.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Key::Rsa { bits, .. } => format!("RSA {bits}"),
+            Key::Ec { curve: Some(c), .. } => {
+                format!("ECDSA {}", curve_name(c).unwrap_or(c))
+            }
+            Key::Ec { .. } => "ECDSA (explicit curve parameters)".into(),
+            Key::Ed25519 => "Ed25519".into(),
+            Key::Ed448 => "Ed448".into(),
+            Key::Dsa => "DSA".into(),
+            Key::Other { oid, .. } => format!("unknown key algorithm {oid}"),
+        }
+    }
+}
+
+/// The kind of a subjectAltName entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SanKind {
+    Dns,
+    Ip,
+    Email,
+    Uri,
+    DirectoryName,
+    OtherName,
+    X400,
+    EdiParty,
+    RegisteredId,
+    /// An entry that did not decode (e.g. a dNSName that is not IA5).
+    Invalid,
+}
+
+impl SanKind {
+    pub(crate) fn asn1_name(self) -> &'static str {
+        match self {
+            SanKind::Dns => "dNSName",
+            SanKind::Ip => "iPAddress",
+            SanKind::Email => "rfc822Name",
+            SanKind::Uri => "uniformResourceIdentifier",
+            SanKind::DirectoryName => "directoryName",
+            SanKind::OtherName => "otherName",
+            SanKind::X400 => "x400Address",
+            SanKind::EdiParty => "ediPartyName",
+            SanKind::RegisteredId => "registeredID",
+            SanKind::Invalid => "invalid",
+        }
+    }
+}
+
+/// One subjectAltName entry.
+#[derive(Clone, Debug)]
+pub(crate) struct San<'a> {
+    pub(crate) kind: SanKind,
+    /// The text (dNSName, rfc822Name, URI).
+    pub(crate) text: Option<&'a str>,
+    /// The raw value (iPAddress octets, invalid entries).
+    pub(crate) bytes: &'a [u8],
+    pub(crate) index: usize,
+    pub(crate) offset: Option<usize>,
+}
+
+impl San<'_> {
+    pub(crate) fn field(&self) -> String {
+        format!(
+            "extensionRequest/subjectAltName/{}[{}]",
+            self.kind.asn1_name(),
+            self.index
+        )
+    }
+
+    /// The value as text for messages.
+    pub(crate) fn display(&self) -> String {
+        match (self.kind, self.text) {
+            (_, Some(t)) => t.escape_debug().to_string(),
+            (SanKind::Ip, None) => ip_text(self.bytes),
+            _ => hex::encode(self.bytes),
+        }
+    }
+}
+
+/// An IP address from its octets.
+pub(crate) fn ip_text(bytes: &[u8]) -> String {
+    match bytes.len() {
+        4 => {
+            let mut o = [0u8; 4];
+            o.copy_from_slice(bytes);
+            std::net::Ipv4Addr::from(o).to_string()
+        }
+        16 => {
+            let mut o = [0u8; 16];
+            o.copy_from_slice(bytes);
+            std::net::Ipv6Addr::from(o).to_string()
+        }
+        _ => format!("{} bytes {}", bytes.len(), hex::encode(bytes)),
+    }
+}
+
+/// One attribute of the subject.
+#[derive(Clone, Debug)]
+pub(crate) struct SubjectAttr<'a> {
+    /// How many attributes its RDN holds.
+    pub(crate) rdn_len: usize,
+    pub(crate) oid: String,
+    pub(crate) tag: Tag,
+    pub(crate) data: &'a [u8],
+    pub(crate) offset: Option<usize>,
+}
+
+/// The short name of a subject attribute OID.
+pub(crate) fn attr_name(oid: &str) -> Option<&'static str> {
+    Some(match oid {
+        "2.5.4.3" => "CN",
+        "2.5.4.6" => "C",
+        "2.5.4.7" => "L",
+        "2.5.4.8" => "ST",
+        "2.5.4.9" => "street",
+        "2.5.4.10" => "O",
+        "2.5.4.11" => "OU",
+        "2.5.4.5" => "serialNumber",
+        "2.5.4.17" => "postalCode",
+        "2.5.4.4" => "SN",
+        "2.5.4.42" => "GN",
+        "2.5.4.12" => "title",
+        "1.2.840.113549.1.9.1" => "emailAddress",
+        "0.9.2342.19200300.100.1.25" => "DC",
+        "0.9.2342.19200300.100.1.1" => "UID",
+        "2.5.4.97" => "organizationIdentifier",
+        "2.5.4.15" => "businessCategory",
+        "1.3.6.1.4.1.311.60.2.1.3" => "jurisdictionC",
+        _ => return None,
+    })
+}
+
+impl SubjectAttr<'_> {
+    pub(crate) fn short(&self) -> String {
+        attr_name(&self.oid).map_or_else(|| self.oid.clone(), str::to_owned)
+    }
+
+    /// The value as text, when it is a string type that decodes.
+    pub(crate) fn text(&self) -> Option<String> {
+        match self.tag {
+            Tag::PrintableString
+            | Tag::Utf8String
+            | Tag::Ia5String
+            | Tag::NumericString
+            | Tag::VisibleString
+            | Tag::TeletexString => std::str::from_utf8(self.data).ok().map(str::to_owned),
+            Tag::BmpString => {
+                if !self.data.len().is_multiple_of(2) {
+                    return None;
+                }
+                let units: Vec<u16> = self
+                    .data
+                    .chunks_exact(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect();
+                String::from_utf16(&units).ok()
+            }
+            Tag::UniversalString => {
+                if !self.data.len().is_multiple_of(4) {
+                    return None;
+                }
+                self.data
+                    .chunks_exact(4)
+                    .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+                    .collect()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One requested extension.
+#[derive(Clone, Debug)]
+pub(crate) struct Ext {
+    pub(crate) oid: String,
+    pub(crate) critical: bool,
+    pub(crate) offset: Option<usize>,
+    /// Whether the parser knows this extension type.
+    pub(crate) known: bool,
+    /// The parse error, when the value did not decode.
+    pub(crate) error: Option<String>,
+    /// basicConstraints cA, when this is basicConstraints.
+    pub(crate) ca: Option<bool>,
+    /// keyUsage keyCertSign or cRLSign, when this is keyUsage.
+    pub(crate) cert_sign: Option<bool>,
+}
+
+/// One attribute of the request.
+#[derive(Clone, Debug)]
+pub(crate) struct CriAttr {
+    pub(crate) oid: String,
+    pub(crate) offset: Option<usize>,
+}
+
+/// A host name of the request with its syntax problems, computed once.
+#[derive(Debug)]
+pub(crate) struct Name {
+    pub(crate) name: String,
+    pub(crate) offset: Option<usize>,
+    pub(crate) field: String,
+    pub(crate) problems: Vec<csrkit_names::Problem>,
+}
+
+/// A parsed request with its facts.
+pub(crate) struct Csr<'a> {
+    /// The DER of this request.
+    pub(crate) der: &'a [u8],
+    pub(crate) req: X509CertificationRequest<'a>,
+    pub(crate) version: u32,
+    pub(crate) sig_alg: SigAlg,
+    /// The signature AlgorithmIdentifier parameters: `None` absent,
+    /// `Some(tag)` present.
+    pub(crate) sig_params: Option<Tag>,
+    pub(crate) key: Key<'a>,
+    pub(crate) subject: Vec<SubjectAttr<'a>>,
+    pub(crate) sans: Vec<San<'a>>,
+    /// The subjectAltName extension, if requested (index into `exts`).
+    pub(crate) san_ext: Option<usize>,
+    pub(crate) exts: Vec<Ext>,
+    pub(crate) attrs: Vec<CriAttr>,
+    /// Bytes after the request's outer SEQUENCE.
+    pub(crate) trailing: usize,
+    names: std::cell::OnceCell<Vec<Name>>,
+    residues: std::cell::OnceCell<Vec<u32>>,
+}
+
+/// `part` re-borrowed from `base` with `base`'s lifetime (empty when it
+/// does not lie inside `base`).
+pub(crate) fn rebase<'a>(base: &'a [u8], part: &[u8]) -> &'a [u8] {
+    match offset_in(base, part) {
+        Some(off) => &base[off..off + part.len()],
+        None => &[],
+    }
+}
+
+fn rebase_str<'a>(base: &'a [u8], part: &str) -> &'a str {
+    std::str::from_utf8(rebase(base, part.as_bytes())).unwrap_or_default()
+}
+
+/// Offset of `part` inside `base`, when it lies there.
+pub(crate) fn offset_in(base: &[u8], part: &[u8]) -> Option<usize> {
+    let b = base.as_ptr() as usize;
+    let p = part.as_ptr() as usize;
+    let off = p.checked_sub(b)?;
+    (off + part.len() <= base.len()).then_some(off)
+}
+
+impl<'a> Csr<'a> {
+    /// Parses one request; the error says why it is not one.
+    pub(crate) fn parse(der: &'a [u8]) -> Result<Csr<'a>, String> {
+        let (rem, req) = X509CertificationRequest::from_der(der)
+            .map_err(|e| format!("it does not parse as a PKCS#10 CertificationRequest ({e})"))?;
+        let info = &req.certification_request_info;
+        let version = info.version.0;
+        let sig_params = req.signature_algorithm.parameters.as_ref().map(|p| p.tag());
+        let sig_alg = SigAlg::from_oid(
+            &req.signature_algorithm.algorithm.to_id_string(),
+            req.signature_algorithm.parameters.as_ref().map(|p| p.data),
+        );
+        let key = read_key(der, &info.subject_pki);
+
+        let mut subject = Vec::new();
+        for rdn in info.subject.iter_rdn() {
+            let n = rdn.iter().count();
+            for atv in rdn.iter() {
+                let v = atv.attr_value();
+                subject.push(SubjectAttr {
+                    rdn_len: n,
+                    oid: atv.attr_type().to_id_string(),
+                    tag: v.tag(),
+                    data: rebase(der, v.data),
+                    offset: offset_in(der, v.data),
+                });
+            }
+        }
+
+        let mut exts = Vec::new();
+        let mut attrs = Vec::new();
+        let mut sans = Vec::new();
+        let mut san_ext = None;
+        for attr in info.iter_attributes() {
+            attrs.push(CriAttr {
+                oid: attr.oid.to_id_string(),
+                offset: offset_in(der, attr.value),
+            });
+            let ParsedCriAttribute::ExtensionRequest(er) = attr.parsed_attribute() else {
+                continue;
+            };
+            for ext in &er.extensions {
+                let idx = exts.len();
+                let mut e = Ext {
+                    oid: ext.oid.to_id_string(),
+                    critical: ext.critical,
+                    offset: offset_in(der, ext.value),
+                    known: true,
+                    error: None,
+                    ca: None,
+                    cert_sign: None,
+                };
+                match ext.parsed_extension() {
+                    ParsedExtension::UnsupportedExtension { .. } => e.known = false,
+                    ParsedExtension::ParseError { error } => e.error = Some(error.to_string()),
+                    ParsedExtension::BasicConstraints(bc) => e.ca = Some(bc.ca),
+                    ParsedExtension::KeyUsage(ku) => {
+                        e.cert_sign = Some(ku.key_cert_sign() || ku.crl_sign())
+                    }
+                    ParsedExtension::SubjectAlternativeName(san) if san_ext.is_none() => {
+                        san_ext = Some(idx);
+                        for (i, gn) in san.general_names.iter().enumerate() {
+                            sans.push(read_san(der, i, gn));
+                        }
+                    }
+                    _ => {}
+                }
+                if e.oid == "2.5.29.17" && san_ext.is_none() {
+                    san_ext = Some(idx);
+                }
+                exts.push(e);
+            }
+        }
+
+        Ok(Csr {
+            der,
+            version,
+            sig_alg,
+            sig_params,
+            key,
+            subject,
+            sans,
+            san_ext,
+            exts,
+            attrs,
+            trailing: rem.len(),
+            req,
+            names: std::cell::OnceCell::new(),
+            residues: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// The subject common names, with their position among CNs.
+    pub(crate) fn cns(&self) -> impl Iterator<Item = (usize, &SubjectAttr<'a>)> {
+        self.subject
+            .iter()
+            .filter(|a| a.oid == "2.5.4.3")
+            .enumerate()
+    }
+
+    /// The first CN as text, if any.
+    pub(crate) fn cn(&self) -> Option<String> {
+        self.cns().next().and_then(|(_, a)| a.text())
+    }
+
+    /// The dNSName entries.
+    pub(crate) fn dns_names(&self) -> impl Iterator<Item = &San<'a>> {
+        self.sans.iter().filter(|s| s.kind == SanKind::Dns)
+    }
+
+    /// Every host name the request names: dNSName entries, and the CN when
+    /// it looks like a name and is not already among the SANs; each with
+    /// its `csrkit-names` problems. Computed on first use.
+    pub(crate) fn names(&self) -> &[Name] {
+        self.names.get_or_init(|| {
+            let mut out: Vec<Name> = Vec::new();
+            for s in self.dns_names() {
+                if let Some(t) = s.text {
+                    out.push(Name {
+                        name: t.to_owned(),
+                        offset: s.offset,
+                        field: s.field(),
+                        problems: csrkit_names::problems(t),
+                    });
+                }
+            }
+            for (i, cn) in self.cns() {
+                if let Some(t) = cn.text()
+                    && !out.iter().any(|n| n.name == t)
+                    && !t.contains(' ')
+                {
+                    out.push(Name {
+                        problems: csrkit_names::problems(&t),
+                        name: t,
+                        offset: cn.offset,
+                        field: format!("subject/CN[{i}]"),
+                    });
+                }
+            }
+            out
+        })
+    }
+
+    /// The RSA modulus modulo every small prime (empty for other keys).
+    pub(crate) fn residues(&self) -> &[u32] {
+        self.residues.get_or_init(|| match &self.key {
+            Key::Rsa { n, .. } => crate::keys::residues(n),
+            _ => Vec::new(),
+        })
+    }
+
+    /// The requested subjectAltName extension.
+    pub(crate) fn san(&self) -> Option<&Ext> {
+        self.san_ext.and_then(|i| self.exts.get(i))
+    }
+
+    /// Location of the version INTEGER (the first element of the
+    /// CertificationRequestInfo).
+    pub(crate) fn version_offset(&self) -> Option<usize> {
+        let cri = self.req.certification_request_info.raw;
+        let start = offset_in(self.der, cri)?;
+        let hdr = cri.len() - tlv_contents(cri)?.len();
+        Some(start + hdr)
+    }
+
+    /// Location of the public key.
+    pub(crate) fn key_offset(&self) -> Option<usize> {
+        offset_in(
+            self.der,
+            self.req.certification_request_info.subject_pki.raw,
+        )
+    }
+
+    /// Location of the signature algorithm.
+    pub(crate) fn sig_offset(&self) -> Option<usize> {
+        offset_in(self.der, self.req.signature_value.data.as_ref())
+    }
+}
+
+fn read_san<'a>(der: &'a [u8], index: usize, gn: &GeneralName<'_>) -> San<'a> {
+    let (kind, text, bytes): (SanKind, Option<&'a str>, &'a [u8]) = match gn {
+        GeneralName::DNSName(s) => (
+            SanKind::Dns,
+            Some(rebase_str(der, s)),
+            rebase(der, s.as_bytes()),
+        ),
+        GeneralName::IPAddress(b) => (SanKind::Ip, None, rebase(der, b)),
+        GeneralName::RFC822Name(s) => (
+            SanKind::Email,
+            Some(rebase_str(der, s)),
+            rebase(der, s.as_bytes()),
+        ),
+        GeneralName::URI(s) => (
+            SanKind::Uri,
+            Some(rebase_str(der, s)),
+            rebase(der, s.as_bytes()),
+        ),
+        GeneralName::DirectoryName(n) => (SanKind::DirectoryName, None, rebase(der, n.as_raw())),
+        GeneralName::OtherName(_, b) => (SanKind::OtherName, None, rebase(der, b)),
+        GeneralName::X400Address(a) => (SanKind::X400, None, rebase(der, a.data)),
+        GeneralName::EDIPartyName(a) => (SanKind::EdiParty, None, rebase(der, a.data)),
+        GeneralName::RegisteredID(_) => (SanKind::RegisteredId, None, &[]),
+        GeneralName::Invalid(_, b) => (SanKind::Invalid, None, rebase(der, b)),
+    };
+    San {
+        kind,
+        text,
+        bytes,
+        index,
+        offset: offset_in(der, bytes),
+    }
+}
+
+fn strip_zeros(b: &[u8]) -> &[u8] {
+    let i = b.iter().position(|&x| x != 0).unwrap_or(b.len());
+    &b[i..]
+}
+
+fn bit_len(b: &[u8]) -> usize {
+    match b.first() {
+        Some(&top) => (b.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
+        None => 0,
+    }
+}
+
+fn read_key<'a>(der: &'a [u8], spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Key<'a> {
+    let oid = spki.algorithm.algorithm.to_id_string();
+    let params = spki.algorithm.parameters.as_ref();
+    match oid.as_str() {
+        "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => {
+            let pss = oid.ends_with(".10");
+            match read_rsa(rebase(der, spki.subject_public_key.data.as_ref())) {
+                Some((n, e, e_negative)) => Key::Rsa {
+                    n,
+                    e,
+                    e_negative,
+                    bits: bit_len(n),
+                    params_null: params.is_some_and(|p| p.tag() == Tag::Null && p.data.is_empty()),
+                    pss,
+                },
+                None => Key::Other {
+                    oid,
+                    reason: Some("the RSA public key does not decode".into()),
+                },
+            }
+        }
+        "1.2.840.10045.2.1" => {
+            let (curve, explicit) = match params {
+                Some(p) if p.tag() == Tag::Oid => {
+                    (p.as_oid().ok().map(|o| o.to_id_string()), false)
+                }
+                Some(p) if p.tag() == Tag::Sequence => (None, true),
+                _ => (None, false),
+            };
+            Key::Ec {
+                curve,
+                explicit,
+                point: rebase(der, spki.subject_public_key.data.as_ref()),
+            }
+        }
+        "1.3.101.112" => Key::Ed25519,
+        "1.3.101.113" => Key::Ed448,
+        "1.2.840.10040.4.1" => Key::Dsa,
+        _ => Key::Other { oid, reason: None },
+    }
+}
+
+/// Reads RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }.
+fn read_rsa(bits: &[u8]) -> Option<(&[u8], &[u8], bool)> {
+    let (seq, _) = crate::input::split_tlv(bits)?;
+    if seq.first() != Some(&0x30) {
+        return None;
+    }
+    let body = tlv_contents(seq)?;
+    let (n_tlv, rest) = crate::input::split_tlv(body)?;
+    let (e_tlv, _) = crate::input::split_tlv(rest)?;
+    if n_tlv.first() != Some(&0x02) || e_tlv.first() != Some(&0x02) {
+        return None;
+    }
+    let n = tlv_contents(n_tlv)?;
+    let e = tlv_contents(e_tlv)?;
+    let e_negative = e.first().is_some_and(|b| b & 0x80 != 0);
+    Some((strip_zeros(n), strip_zeros(e), e_negative))
+}
+
+/// The contents of a TLV whose bounds were already checked.
+pub(crate) fn tlv_contents(tlv: &[u8]) -> Option<&[u8]> {
+    let first = *tlv.get(1)?;
+    let hdr = if first < 0x80 {
+        2
+    } else {
+        2 + (first & 0x7f) as usize
+    };
+    tlv.get(hdr..)
+}

@@ -1,0 +1,74 @@
+//! A linter for certificate signing requests (PKCS #10), for CI and for
+//! programs: every CSR is checked against a catalogue of rules with stable
+//! codes, drawn from RFC 2986, RFC 5280, the CA/Browser Forum Baseline
+//! Requirements, the Mozilla policy and what Alibaba Cloud SSL Certificates
+//! Service accepts.
+//!
+//! [`validate`] takes the bytes of a file (PEM or DER) and a [`Policy`] and
+//! returns a [`Report`]. It does no I/O and never panics: anything that is
+//! not a CSR, including a private key or a certificate given by mistake, is
+//! a finding. The [`render`] functions turn reports into the human, JSON,
+//! SARIF and GitHub formats; [`inspect()`] gives the facts of one request and
+//! [`explain`] a rule's documentation.
+//!
+//! ```
+//! use csrkit_validate::{validate, Policy, Severity};
+//!
+//! let report = validate(b"not a CSR", &Policy::default());
+//! assert_eq!(report.worst_severity(), Some(Severity::Error));
+//! assert_eq!(report.findings[0].code, "V100");
+//!
+//! let rule = csrkit_validate::explain("cn-not-in-san").ok_or("no such rule")?;
+//! assert_eq!(rule.code(), "V204");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Rules
+//!
+//! Each rule has a stable code (`V` plus a family block: 1xx encoding and
+//! signature, 2xx subject and subjectAltName, 3xx key, 4xx attributes and
+//! extensions, 9xx provider and policy), a kebab-case name, a default
+//! [`Severity`] and a citation; [`rules()`] lists them and [`explain`] finds
+//! one by code or name. Following zlint, `Error` is used only for a MUST or
+//! MUST NOT with a citation; heuristics and SHOULDs are warnings.
+//!
+//! The self-signature is verified with x509-parser and aws-lc-rs after the
+//! key and algorithm are classified, so a key the verifier refuses (RSA
+//! below 2048 bits, an explicit or invalid curve) is reported by its own
+//! rule and never as a bad signature. RSA keys of 1024 to 2047 bits and
+//! RSA-PSS signatures with OpenSSL's default (maximum) salt length are
+//! verified with the `rsa` crate.
+//!
+//! # Wiring a command line
+//!
+//! Build the [`Policy`] from `--profile`, the policy file
+//! ([`Policy::from_toml`]) and the flags ([`Policy::allow`],
+//! [`Policy::deny`], [`Policy::expect_domain`], [`Policy::set_fail_on`]);
+//! run [`validate`] on each file (in parallel if you like: it is pure);
+//! render the `(path, report)` list with [`render::human`],
+//! [`render::json`], [`render::sarif`] or [`render::github`]; exit 1 when
+//! any [`Report::fails`] at [`Policy::fail_on`]. A file that is not a CSR
+//! is a finding (`V100`), not an I/O error.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
+mod csr;
+mod engine;
+mod error;
+mod input;
+mod inspect;
+mod keys;
+mod model;
+mod policy;
+pub mod render;
+mod rule;
+mod rules;
+
+pub use engine::validate;
+pub use error::Error;
+pub use inspect::{Inspection, KeyFacts, SanFacts, inspect};
+pub use model::{Counts, Finding, Location, Report, RequestReport, Severity};
+pub use policy::{KeyType, Policy, Profile};
+pub use rule::{Rule, Source};
+pub use rules::{explain, rules};

@@ -1,0 +1,5 @@
+//! Rules from the `aliyun` authority.
+
+pub(crate) mod v901_cn_missing;
+pub(crate) mod v902_key_type_not_accepted;
+pub(crate) mod v903_wildcard_needs_wildcard_product;

@@ -1,0 +1,30 @@
+//! Rules from the `cabf_br` authority.
+
+pub(crate) mod v103_signature_algorithm_not_allowed;
+pub(crate) mod v104_algorithm_encoding_improper;
+pub(crate) mod v201_san_missing;
+pub(crate) mod v202_san_type_prohibited;
+pub(crate) mod v203_cn_multiple;
+pub(crate) mod v204_cn_not_in_san;
+pub(crate) mod v206_dv_subject_attributes;
+pub(crate) mod v207_cn_deprecated;
+pub(crate) mod v211_dns_name_underscore;
+pub(crate) mod v212_dns_name_trailing_dot;
+pub(crate) mod v213_wildcard_malformed;
+pub(crate) mod v214_wildcard_public_suffix;
+pub(crate) mod v215_dns_label_reserved;
+pub(crate) mod v216_internal_name;
+pub(crate) mod v217_onion_name_invalid;
+pub(crate) mod v218_reverse_zone_name;
+pub(crate) mod v219_ip_address_prohibited;
+pub(crate) mod v224_subject_encoding;
+pub(crate) mod v301_rsa_modulus_too_small;
+pub(crate) mod v303_rsa_exponent_invalid;
+pub(crate) mod v304_rsa_exponent_not_recommended;
+pub(crate) mod v305_rsa_modulus_small_factor;
+pub(crate) mod v306_rsa_roca;
+pub(crate) mod v307_rsa_close_primes;
+pub(crate) mod v308_ec_curve_not_allowed;
+pub(crate) mod v309_ec_point_invalid;
+pub(crate) mod v310_key_algorithm_not_allowed;
+pub(crate) mod v405_ca_requested;

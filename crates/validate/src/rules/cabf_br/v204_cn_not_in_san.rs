@@ -1,0 +1,56 @@
+//! V204 `cn-not-in-san`: the subject commonName, if present, MUST be character for character one of the subjectAltName entries
+//!
+//! Citation: BR 7.1.4.3.
+
+#[allow(unused_imports)]
+use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
+#[allow(unused_imports)]
+use crate::keys::{self, PointCheck, SigCheck};
+use crate::model::Severity;
+use crate::policy::Policy;
+use crate::rule::{Hit, Rule, Source};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "V204",
+    name: "cn-not-in-san",
+    default_severity: Severity::Error,
+    description: "the subject commonName, if present, MUST be character for character one of the subjectAltName entries",
+    citation: "BR 7.1.4.3",
+    source: Source::CabfBr,
+    since: "0.1.0",
+    profile: None,
+    applies: |csr, _| csr.cns().next().is_some(),
+    check,
+};
+
+fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
+    for (i, cn) in csr.cns() {
+        let Some(text) = cn.text() else { continue };
+        let in_dns = csr.dns_names().any(|s| s.text == Some(text.as_str()));
+        let in_ip = csr
+            .sans
+            .iter()
+            .any(|s| s.kind == SanKind::Ip && ip_text(s.bytes) == text);
+        if in_dns || in_ip {
+            continue;
+        }
+        let mut hit = Hit::new(format!(
+            "subject CN \"{}\" is not in subjectAltName",
+            text.escape_debug()
+        ))
+        .at(cn.offset, format!("subject/CN[{i}]"));
+        if csr
+            .dns_names()
+            .any(|s| s.text.is_some_and(|t| t.eq_ignore_ascii_case(&text)))
+        {
+            hit = hit
+                .note("a SAN differs only in case; the CN must match it character for character");
+        } else {
+            hit = hit.note(format!(
+                "add DNS:{} to subjectAltName, or change the CN to one of its names",
+                text.escape_debug()
+            ));
+        }
+        out.push(hit);
+    }
+}

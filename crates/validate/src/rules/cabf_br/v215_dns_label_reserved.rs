@@ -1,0 +1,34 @@
+//! V215 `dns-label-reserved`: labels with hyphens in the third and fourth places MUST be valid A-labels (`xn--` Punycode of a valid, NFC, IDNA2008 U-label)
+//!
+//! Citation: BR 1.6.1 (P-Label, Reserved LDH Label) and 7.1.2.7.12; RFC 5890 §2.3.1; RFC 5891 §4.2.3.1.
+
+#[allow(unused_imports)]
+use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
+#[allow(unused_imports)]
+use crate::keys::{self, PointCheck, SigCheck};
+use crate::model::Severity;
+use crate::policy::Policy;
+use crate::rule::{Hit, Rule, Source, always};
+use csrkit_names::ProblemKind;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "V215",
+    name: "dns-label-reserved",
+    default_severity: Severity::Error,
+    description: "labels with hyphens in the third and fourth places MUST be valid A-labels (`xn--` Punycode of a valid, NFC, IDNA2008 U-label)",
+    citation: "BR 1.6.1 (P-Label, Reserved LDH Label) and 7.1.2.7.12; RFC 5890 §2.3.1; RFC 5891 §4.2.3.1",
+    source: Source::CabfBr,
+    since: "0.1.0",
+    profile: None,
+    applies: always,
+    check,
+};
+
+fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
+    super::super::name_problems(csr, out, |k| {
+        matches!(
+            k,
+            ProblemKind::ReservedLabel | ProblemKind::InvalidPunycode { .. }
+        )
+    });
+}

@@ -1,0 +1,82 @@
+//! V217 `onion-name-invalid`: a .onion name MUST be a Tor v3 address: 56 base32 characters whose last byte is version 3
+//!
+//! Citation: BR Appendix B.
+
+#[allow(unused_imports)]
+use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
+#[allow(unused_imports)]
+use crate::keys::{self, PointCheck, SigCheck};
+use crate::model::Severity;
+use crate::policy::Policy;
+use crate::rule::{Hit, Rule, Source, always};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "V217",
+    name: "onion-name-invalid",
+    default_severity: Severity::Error,
+    description: "a .onion name MUST be a Tor v3 address: 56 base32 characters whose last byte is version 3",
+    citation: "BR Appendix B",
+    source: Source::CabfBr,
+    since: "0.1.0",
+    profile: None,
+    applies: always,
+    check,
+};
+
+fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
+    for crate::csr::Name {
+        name,
+        offset,
+        field,
+        ..
+    } in csr.names()
+    {
+        let lower = name.to_ascii_lowercase();
+        let Some(rest) = lower.strip_suffix(".onion") else {
+            continue;
+        };
+        let base = rest.strip_prefix("*.").unwrap_or(rest);
+        let label = base.rsplit('.').next().unwrap_or(base);
+        if let Err(why) = onion_v3(label) {
+            out.push(
+                Hit::new(format!(
+                    "\"{}\" is not a Tor v3 onion address: {why}",
+                    name.escape_debug()
+                ))
+                .at(*offset, field.as_str()),
+            );
+        }
+    }
+}
+
+/// Checks a v3 onion label: base32 of 32-byte key, 2-byte checksum and the
+/// version byte 3. (The checksum itself needs SHA3 and is not verified.)
+fn onion_v3(label: &str) -> Result<(), String> {
+    if label.len() != 56 {
+        return Err(format!(
+            "the label has {} characters; a v3 address has 56",
+            label.len()
+        ));
+    }
+    let mut bits: u64 = 0;
+    let mut nbits = 0;
+    let mut bytes = Vec::with_capacity(35);
+    for c in label.bytes() {
+        let v = match c {
+            b'a'..=b'z' => c - b'a',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => return Err(format!("{:?} is not a base32 character", c as char)),
+        };
+        bits = (bits << 5) | u64::from(v);
+        nbits += 5;
+        if nbits >= 8 {
+            nbits -= 8;
+            bytes.push((bits >> nbits) as u8);
+        }
+    }
+    match bytes.get(34) {
+        Some(3) => Ok(()),
+        Some(v) => Err(format!("the version byte is {v}, not 3")),
+        None => Err("the address is too short".into()),
+    }
+}

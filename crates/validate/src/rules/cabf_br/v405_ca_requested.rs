@@ -1,0 +1,43 @@
+//! V405 `ca-requested`: a subscriber request SHOULD NOT ask to be a CA (basicConstraints cA TRUE, keyUsage keyCertSign or cRLSign)
+//!
+//! Citation: BR 7.1.2.7.8 and 7.1.2.7.11.
+
+#[allow(unused_imports)]
+use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
+#[allow(unused_imports)]
+use crate::keys::{self, PointCheck, SigCheck};
+use crate::model::Severity;
+use crate::policy::Policy;
+use crate::rule::{Hit, Rule, Source};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "V405",
+    name: "ca-requested",
+    default_severity: Severity::Warning,
+    description: "a subscriber request SHOULD NOT ask to be a CA (basicConstraints cA TRUE, keyUsage keyCertSign or cRLSign)",
+    citation: "BR 7.1.2.7.8 and 7.1.2.7.11",
+    source: Source::CabfBr,
+    since: "0.1.0",
+    profile: None,
+    applies: |csr, _| !csr.exts.is_empty(),
+    check,
+};
+
+fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
+    for ext in &csr.exts {
+        if ext.ca == Some(true) {
+            out.push(
+                Hit::new("the request asks for basicConstraints cA:TRUE; a TLS server certificate is never a CA")
+                    .at(ext.offset, "extensionRequest/basicConstraints"),
+            );
+        }
+        if ext.cert_sign == Some(true) {
+            out.push(
+                Hit::new(
+                    "the request asks for keyUsage keyCertSign or cRLSign, which only CAs hold",
+                )
+                .at(ext.offset, "extensionRequest/keyUsage"),
+            );
+        }
+    }
+}

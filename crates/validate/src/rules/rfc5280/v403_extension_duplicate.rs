@@ -1,0 +1,42 @@
+//! V403 `extension-duplicate`: an extension MUST NOT appear more than once
+//!
+//! Citation: RFC 5280 §4.2.
+
+use super::super::ext_name;
+#[allow(unused_imports)]
+use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
+#[allow(unused_imports)]
+use crate::keys::{self, PointCheck, SigCheck};
+use crate::model::Severity;
+use crate::policy::Policy;
+use crate::rule::{Hit, Rule, Source};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "V403",
+    name: "extension-duplicate",
+    default_severity: Severity::Error,
+    description: "an extension MUST NOT appear more than once",
+    citation: "RFC 5280 §4.2",
+    source: Source::Rfc5280,
+    since: "0.1.0",
+    profile: None,
+    applies: |csr, _| !csr.exts.is_empty(),
+    check,
+};
+
+fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
+    for (i, ext) in csr.exts.iter().enumerate() {
+        if csr.exts[..i].iter().any(|e| e.oid == ext.oid) {
+            out.push(
+                Hit::new(format!(
+                    "the extension {} is requested more than once",
+                    ext_name(&ext.oid)
+                ))
+                .at(
+                    ext.offset,
+                    format!("extensionRequest/{}", ext_name(&ext.oid)),
+                ),
+            );
+        }
+    }
+}

@@ -1,0 +1,65 @@
+//! Every rule against its pass and fail fixtures: a fail fixture must
+//! raise the rule, a pass fixture must not.
+
+use crate::common::{fixtures, policy_for};
+
+#[test]
+fn every_fixture_gives_its_expected_outcome() {
+    let mut wrong = Vec::new();
+    let all = fixtures();
+    assert!(all.len() > 100, "only {} fixtures", all.len());
+    for (code, name, fail, bytes) in &all {
+        let report = csrkit_validate::validate(bytes, &policy_for(code));
+        if report.has(code) != *fail {
+            let found: Vec<String> = report
+                .all_findings()
+                .map(|f| format!("{} {}", f.code, f.message))
+                .collect();
+            wrong.push(format!(
+                "{code}/{name}: expected {}, found {found:?}",
+                if *fail {
+                    "the rule to fire"
+                } else {
+                    "no finding of the rule"
+                }
+            ));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} fixtures wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_baseline_request_is_clean() {
+    let bytes =
+        std::fs::read(crate::common::fixture_dir().join("v101/pass-rsa.pem")).expect("fixture");
+    let report = csrkit_validate::validate(&bytes, &csrkit_validate::Policy::default());
+    assert_eq!(report.requests.len(), 1);
+    let found: Vec<_> = report.all_findings().collect();
+    assert!(found.is_empty(), "{found:#?}");
+}
+
+#[test]
+fn weak_keys_are_named_as_weak_not_as_bad_signatures() {
+    let bytes =
+        std::fs::read(crate::common::fixture_dir().join("v301/fail-rsa1024.pem")).expect("fixture");
+    let report = csrkit_validate::validate(&bytes, &csrkit_validate::Policy::default());
+    assert!(report.has("V301"));
+    assert!(!report.has("V101"), "{report:#?}");
+    let facts = csrkit_validate::inspect(&bytes).expect("a request");
+    assert_eq!(facts[0].signature_valid, Some(true));
+}
+
+#[test]
+fn openssl_pss_default_salt_verifies() {
+    let bytes =
+        std::fs::read(crate::common::fixture_dir().join("v101/pass-rsa-pss-default-salt.pem"))
+            .expect("fixture");
+    let facts = csrkit_validate::inspect(&bytes).expect("a request");
+    assert_eq!(facts[0].signature_valid, Some(true));
+    assert!(facts[0].signature_algorithm.contains("PSS"));
+}

@@ -1,0 +1,136 @@
+//! Bad input never panics: garbage, truncated and over-long DER, an empty
+//! file, non-UTF-8, deeply nested ASN.1 and a large input all give findings.
+
+use csrkit_validate::{Policy, Severity, validate};
+use proptest::prelude::*;
+
+fn good_der() -> Vec<u8> {
+    let pem = std::fs::read_to_string(crate::common::fixture_dir().join("v101/pass-rsa.pem"))
+        .expect("fixture");
+    let start = pem.find("-----BEGIN").expect("pem");
+    let body: String = pem[start..]
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("base64")
+}
+
+fn fails_with_v100(bytes: &[u8]) {
+    let report = validate(bytes, &Policy::default());
+    assert!(report.requests.is_empty(), "{report:?}");
+    assert!(report.has("V100"), "{report:?}");
+    assert_eq!(report.worst_severity(), Some(Severity::Error));
+}
+
+#[test]
+fn empty_input() {
+    fails_with_v100(b"");
+}
+
+#[test]
+fn non_utf8() {
+    fails_with_v100(&[0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28]);
+}
+
+#[test]
+fn every_truncation_of_a_good_request() {
+    let der = good_der();
+    for len in 0..der.len() {
+        let report = validate(&der[..len], &Policy::default());
+        assert!(report.requests.is_empty() || len == der.len());
+    }
+}
+
+#[test]
+fn over_long_lengths() {
+    // SEQUENCE claiming 4 GiB, and one with a 9-byte length.
+    fails_with_v100(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x00]);
+    fails_with_v100(&[0x30, 0x89, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0]);
+}
+
+#[test]
+fn deeply_nested() {
+    let mut der = vec![0x05, 0x00];
+    for _ in 0..5000 {
+        let len = der.len();
+        let mut outer = vec![0x30, 0x84];
+        outer.extend_from_slice(&(len as u32).to_be_bytes());
+        outer.extend(der);
+        der = outer;
+    }
+    let _ = validate(&der, &Policy::default());
+    // Nested indefinite-length BER as well.
+    let mut ber = [0x30u8, 0x80].repeat(20_000);
+    ber.extend([0x00u8, 0x00].repeat(20_000));
+    let _ = validate(&ber, &Policy::default());
+}
+
+#[test]
+fn large_input() {
+    // 8 MiB of PEM-looking text with one good request in the middle (the
+    // CLI caps files at 1 MiB; the library must not care).
+    let good =
+        std::fs::read(crate::common::fixture_dir().join("v101/pass-rsa.pem")).expect("fixture");
+    let filler = b"x".repeat(4 << 20);
+    let mut input = filler.clone();
+    input.extend(&good);
+    input.extend(&filler);
+    let report = validate(&input, &Policy::default());
+    assert_eq!(report.requests.len(), 1);
+    assert!(report.worst_severity().is_none(), "{report:?}");
+}
+
+#[test]
+fn many_requests_in_one_file() {
+    let good =
+        std::fs::read(crate::common::fixture_dir().join("v101/pass-rsa.pem")).expect("fixture");
+    let report = validate(&good.repeat(3), &Policy::default());
+    assert_eq!(report.requests.len(), 3);
+    assert_eq!(report.requests[2].index, 2);
+}
+
+#[test]
+fn pem_with_broken_base64() {
+    fails_with_v100(
+        b"-----BEGIN CERTIFICATE REQUEST-----\n!!!!\n-----END CERTIFICATE REQUEST-----\n",
+    );
+    fails_with_v100(b"-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----\n");
+    fails_with_v100(b"-----BEGIN ");
+}
+
+#[test]
+fn der_private_key_and_certificate_are_named() {
+    let key =
+        std::fs::read_to_string(crate::common::fixture_dir().join("keys/p256.pem")).expect("key");
+    let report = validate(key.as_bytes(), &Policy::default());
+    assert!(report.has("V106"));
+    let body: String = key.lines().filter(|l| !l.starts_with("-----")).collect();
+    use base64::Engine as _;
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("b64");
+    assert!(validate(&der, &Policy::default()).has("V106"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
+        let _ = validate(&bytes, &Policy::default());
+    }
+
+    #[test]
+    fn mutated_requests_never_panic(pos in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<prop::sample::Index>()) {
+        let mut der = good_der();
+        let i = pos.index(der.len());
+        der[i] = byte;
+        let _ = validate(&der, &Policy::default());
+        let c = cut.index(der.len());
+        let _ = validate(&der[..c], &Policy::default());
+        let _ = csrkit_validate::inspect(&der);
+    }
+}
