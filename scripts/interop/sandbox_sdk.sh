@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The official Python SDK against the csrkit sandbox: makes a venv in target/interop-venv, installs
-# alibabacloud-cas20200407 from PyPI, starts the sandbox's serve example (manual approval),
+# alibabacloud-cas20200407 from PyPI, starts `csrkit sandbox` (manual approval),
 # runs sdk_against_sandbox.py and stops the server. Needs python3 (with venv), openssl and cargo.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -12,10 +12,10 @@ fi
 "$venv/bin/python" -c 'import alibabacloud_cas20200407' 2>/dev/null \
     || "$venv/bin/pip" install -q alibabacloud-cas20200407
 
-cargo build -q -p csrkit-sandbox --example serve
+cargo build -q -p csrkit
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 out="$(mktemp)"
-"$target_dir/debug/examples/serve" --approve manual >"$out" &
+"$target_dir/debug/csrkit" sandbox --approve manual >"$out" &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 1 100); do

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod apply;
 mod cmd;
 mod exit;
 mod output;
+mod settings;
 
 const AFTER_HELP: &str = "\
 EXIT CODES:
@@ -30,6 +32,19 @@ struct Cli {
 enum Cmd {
     /// Make a private key and a CSR for one or more domains.
     Generate(cmd::generate::Args),
+    /// From a domain to an issued certificate: generate, lint, order, wait,
+    /// download. Resumable.
+    Apply(Box<apply::Args>),
+    /// Show the state of an order and what to publish for validation.
+    Status(cmd::status::Args),
+    /// Show what is left of a certificate resource plan.
+    Quota(cmd::quota::Args),
+    /// List the account's certificate orders.
+    Orders(cmd::orders::Args),
+    /// Cancel an order; with --delete, return its quota.
+    Cancel(cmd::cancel::Args),
+    /// Run a local emulator of the certificate API.
+    Sandbox(cmd::sandbox::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +59,12 @@ fn main() -> ExitCode {
     };
     let result = match cli.cmd {
         Cmd::Generate(args) => cmd::generate::run(args),
+        Cmd::Apply(args) => apply::run(*args),
+        Cmd::Status(args) => cmd::status::run(args),
+        Cmd::Quota(args) => cmd::quota::run(args),
+        Cmd::Orders(args) => cmd::orders::run(args),
+        Cmd::Cancel(args) => cmd::cancel::run(args),
+        Cmd::Sandbox(args) => cmd::sandbox::run(args),
     };
     match result {
         Ok(code) => code,

@@ -116,6 +116,7 @@ fn parse_key_type(s: &str) -> Result<KeyType, String> {
 pub(crate) struct Generated {
     pub(crate) key_path: PathBuf,
     pub(crate) csr_path: PathBuf,
+    pub(crate) csr_der: Vec<u8>,
     pub(crate) key: PrivateKey,
     pub(crate) request: CsrRequest,
     pub(crate) key_generated: bool,
@@ -130,7 +131,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn generate(args: &Args) -> anyhow::Result<Generated> {
-    // 1. Every name checked before anything else happens.
+    // Every name checked before anything else happens.
     let request = CsrRequest::new(&args.domains)?.with_subject(Subject {
         organization: args.org.clone(),
         organizational_unit: args.org_unit.clone(),
@@ -141,19 +142,72 @@ fn generate(args: &Args) -> anyhow::Result<Generated> {
     let dir = args
         .out_dir
         .clone()
-        .unwrap_or_else(|| PathBuf::from(request.domains()[0].file_stem()));
-    let csr_path = dir.join(CSR_FILE);
-    let key_path = args.key.clone().unwrap_or_else(|| dir.join(KEY_FILE));
+        .unwrap_or_else(|| default_dir(&request));
     let mode = if args.force {
         WriteMode::Overwrite
     } else {
         WriteMode::CreateNew
     };
+    let source = match &args.key {
+        Some(path) => KeySource::Existing {
+            path: path.clone(),
+            passphrase_file: args.passphrase_file.clone(),
+        },
+        None => KeySource::Generate {
+            key_type: args.key_type,
+            encrypt: args.encrypt,
+            passphrase_file: args.passphrase_file.clone(),
+        },
+    };
+    write_key_and_csr(request, &source, &dir, mode)
+}
 
-    // 2. Refuse to clobber before spending time on a key.
+/// `./<first domain>/`, with `_` for a wildcard label.
+pub(crate) fn default_dir(request: &CsrRequest) -> PathBuf {
+    PathBuf::from(request.domains()[0].file_stem())
+}
+
+/// Where the key of a new CSR comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum KeySource {
+    /// Make a new key, written into the directory.
+    Generate {
+        /// Its type.
+        key_type: KeyType,
+        /// Encrypt it at rest.
+        encrypt: bool,
+        /// Where the passphrase is, if not in the environment or a prompt.
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Use a key the user has; it is never copied.
+    Existing {
+        /// The key file.
+        path: PathBuf,
+        /// Where its passphrase is, if it is encrypted.
+        passphrase_file: Option<PathBuf>,
+    },
+}
+
+/// Makes (or loads) the key, signs the CSR and writes both into `dir`
+/// (`privkey.pem` only for a new key). Refuses to replace anything unless
+/// `mode` says so, before any slow work.
+pub(crate) fn write_key_and_csr(
+    request: CsrRequest,
+    source: &KeySource,
+    dir: &Path,
+    mode: WriteMode,
+) -> anyhow::Result<Generated> {
+    let csr_path = dir.join(CSR_FILE);
+    let key_path = match source {
+        KeySource::Existing { path, .. } => path.clone(),
+        KeySource::Generate { .. } => dir.join(KEY_FILE),
+    };
+    let key_generated = matches!(source, KeySource::Generate { .. });
+
+    // Refuse to clobber before spending time on a key.
     if mode == WriteMode::CreateNew {
         let mut targets = vec![&csr_path];
-        if args.key.is_none() {
+        if key_generated {
             targets.insert(0, &key_path);
         }
         for path in targets {
@@ -167,22 +221,29 @@ fn generate(args: &Args) -> anyhow::Result<Generated> {
         }
     }
 
-    // 3. The passphrase, if one is needed, before the slow part.
-    let passphrase = if args.encrypt {
-        Some(passphrase(args.passphrase_file.as_deref(), true)?)
-    } else {
-        None
-    };
-
-    // 4. The key: loaded or made.
-    let (key, key_generated) = match &args.key {
-        Some(path) => (load(path, args.passphrase_file.as_deref())?, false),
-        None => (make_key(args.key_type)?, true),
+    // The passphrase, if one is needed, before the slow part; then the key.
+    let (key, passphrase) = match source {
+        KeySource::Existing {
+            path,
+            passphrase_file,
+        } => (load(path, passphrase_file.as_deref())?, None),
+        KeySource::Generate {
+            key_type,
+            encrypt,
+            passphrase_file,
+        } => {
+            let passphrase = if *encrypt {
+                Some(passphrase(passphrase_file.as_deref(), true)?)
+            } else {
+                None
+            };
+            (make_key(*key_type)?, passphrase)
+        }
     };
     let csr = request.sign(&key)?;
 
-    // 5. Write key and CSR together: both land or neither does.
-    create_dir(&dir)?;
+    // Key and CSR land together, or neither does.
+    create_dir(dir)?;
     let key_pem = match (&passphrase, key_generated) {
         (Some(p), true) => Some(key.to_encrypted_pkcs8_pem(p.as_bytes())?),
         (None, true) => Some(key.to_pkcs8_pem()),
@@ -197,6 +258,7 @@ fn generate(args: &Args) -> anyhow::Result<Generated> {
     Ok(Generated {
         key_path,
         csr_path,
+        csr_der: csr.der().to_vec(),
         key,
         request,
         key_generated,
@@ -277,7 +339,7 @@ fn passphrase(file: Option<&Path>, confirm: bool) -> anyhow::Result<Zeroizing<St
 }
 
 /// Creates the certificate directory (0700 when new: it will hold a key).
-fn create_dir(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn create_dir(dir: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());

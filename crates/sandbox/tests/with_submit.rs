@@ -1,8 +1,5 @@
-//! PENDING: move to crates/sandbox/tests/ once csrkit-submit is merged, and add
-//! `csrkit-submit.workspace = true` to the sandbox's [dev-dependencies]. Run against the submit
-//! branch (d9ba448) in a scratch tree on 2026-11-27: passes (throttle retried, every op agrees).
-//!
 //! The csrkit-submit client against the sandbox: two implementations written apart must agree.
+#![allow(clippy::result_large_err)] // csrkit_submit::Error carries the whole API answer
 mod common;
 
 use common::{TestResult, control, ecc_csr};
@@ -14,8 +11,10 @@ use csrkit_submit::{
 
 fn client(s: &csrkit_sandbox::SandboxHandle, secret: &str) -> Result<Client, Error> {
     let creds = Credentials::new(s.credentials().access_key_id(), secret, None);
-    let mut o = ClientOptions::default();
-    o.endpoint = Endpoint::parse(&s.endpoint())?;
+    let mut o = ClientOptions {
+        endpoint: Endpoint::parse(&s.endpoint())?,
+        ..ClientOptions::default()
+    };
     o.retry.max_attempts = 3;
     o.retry.base = std::time::Duration::from_millis(1);
     Client::new(creds, o)

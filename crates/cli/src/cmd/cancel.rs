@@ -1,0 +1,55 @@
+//! `csrkit cancel`: withdraw an order, and with `--delete` return its quota.
+
+use std::process::ExitCode;
+
+use csrkit_submit::{CancelOrderRequest, DeleteCertificateRequest, OrderId};
+
+use super::connection::{ConnectionArgs, runtime};
+use super::status::parse_order_id;
+use crate::exit;
+
+/// Arguments of `csrkit cancel`.
+#[derive(clap::Args, Debug)]
+pub(crate) struct Args {
+    /// The order to cancel (in domain_verify or process).
+    #[arg(long, value_name = "ID", value_parser = parse_order_id)]
+    order_id: OrderId,
+    /// Then delete the cancelled order, which returns its unit of quota.
+    /// Also deletes an order in verify_fail.
+    #[arg(long)]
+    delete: bool,
+    #[command(flatten)]
+    connection: ConnectionArgs,
+}
+
+/// Runs `csrkit cancel`.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let client = args.connection.client()?;
+    let id = args.order_id;
+    let cancel = CancelOrderRequest { order_id: id };
+    let delete = DeleteCertificateRequest { order_id: id };
+    if args.connection.dry_run {
+        args.connection.dry_run(&client, &cancel)?;
+        if args.delete {
+            args.connection.dry_run(&client, &delete)?;
+        }
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let rt = runtime()?;
+    let state =
+        rt.block_on(client.call(&csrkit_submit::DescribeCertificateState { order_id: id }))?;
+    // A failed order cannot be cancelled, only deleted.
+    if state.state != csrkit_submit::StateType::VerifyFail
+        && state.state != csrkit_submit::StateType::Payed
+    {
+        rt.block_on(client.call(&cancel))?;
+        eprintln!("order {id}: cancelled");
+    }
+    if args.delete {
+        rt.block_on(client.call(&delete))?;
+        eprintln!("order {id}: deleted; its unit of quota is returned");
+    } else {
+        eprintln!("run `csrkit cancel --order-id {id} --delete` to return its quota");
+    }
+    Ok(ExitCode::from(exit::OK))
+}

@@ -1,0 +1,89 @@
+//! The CONNECTION flags shared by every command that talks to the API
+//! (DESIGN.md "The command line"), and the client they make.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use csrkit_submit::{Client, ClientOptions, Operation, Site};
+
+/// `[--endpoint URL | --site cn|intl] [--profile NAME] [--timeout SECONDS] [--dry-run]`
+#[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Connection")]
+pub(crate) struct ConnectionArgs {
+    /// API endpoint URL; http:// only for loopback (the sandbox).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CSRKIT_ENDPOINT",
+        conflicts_with = "site"
+    )]
+    pub(crate) endpoint: Option<String>,
+
+    /// Which Alibaba Cloud site: cn (aliyun.com, cas.aliyuncs.com) or intl
+    /// (alibabacloud.com, cas.ap-southeast-1.aliyuncs.com).
+    #[arg(long, value_name = "SITE", default_value = "cn", value_parser = parse_site)]
+    pub(crate) site: Site,
+
+    /// Credentials profile of the aliyun CLI (~/.aliyun/config.json) or of
+    /// ~/.alibabacloud/credentials.ini [env: ALIBABA_CLOUD_PROFILE].
+    #[arg(long, value_name = "NAME")]
+    pub(crate) profile: Option<String>,
+
+    /// Read timeout in seconds (connect timeout: 5 s, or this if smaller).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub(crate) timeout: Option<Duration>,
+
+    /// Print the signed requests (signature and token redacted) instead of
+    /// sending them.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+fn parse_site(s: &str) -> Result<Site, String> {
+    s.parse().map_err(|e: csrkit_submit::Error| e.to_string())
+}
+
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 3600.0) {
+        return Err(format!("{s:?}: give a timeout between 0 and 3600 seconds"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+impl ConnectionArgs {
+    /// The client options these flags describe.
+    pub(crate) fn options(&self) -> anyhow::Result<ClientOptions> {
+        Ok(ClientOptions::from_flags(
+            self.endpoint.as_deref(),
+            self.site,
+            self.timeout,
+        )?)
+    }
+
+    /// A client with credentials from the resolution chain.
+    pub(crate) fn client(&self) -> anyhow::Result<Client> {
+        Ok(Client::from_env(self.options()?, self.profile.as_deref())?)
+    }
+
+    /// With `--dry-run`, prints the request `op` would send and returns true.
+    pub(crate) fn dry_run<O: Operation>(&self, client: &Client, op: &O) -> anyhow::Result<bool> {
+        if !self.dry_run {
+            return Ok(false);
+        }
+        let shown = client.prepare(op)?;
+        print!("{shown}");
+        println!();
+        Ok(true)
+    }
+}
+
+/// A current-thread tokio runtime for one command.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

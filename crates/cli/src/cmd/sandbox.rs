@@ -1,0 +1,109 @@
+//! `csrkit sandbox`: the local emulator of the certificate API as a server.
+//!
+//! The first line on stdout is the base URL (`http://127.0.0.1:PORT`), so a
+//! script can start it in the background and read where it listens.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use csrkit_sandbox::{Approval, Fault, QuotaSpec, Sandbox, SandboxConfig};
+
+use crate::exit;
+
+const ABOUT: &str = "\
+Serves the API at / and control endpoints that the real service does not have:
+  GET  /_sandbox/ca.pem                 the root that signs issued certificates
+  GET  /_sandbox/stats                  requests per action, orders created, quota
+  GET  /_sandbox/requests               every request received
+  POST /_sandbox/orders/{id}/approve    issue the certificate now
+  POST /_sandbox/orders/{id}/fail       fail validation (verify_fail)
+Credentials: CSRKIT_SANDBOX_ACCESS_KEY_ID / CSRKIT_SANDBOX_ACCESS_KEY_SECRET
+(defaults sandbox-access-key-id / sandbox-access-key-secret).
+
+EXAMPLES:
+  csrkit sandbox --listen 127.0.0.1:8765 --quota digicert-free-1-free=5
+  csrkit sandbox --fault CreateCertificateWithCsrRequest=drop-after:1
+  csrkit sandbox --approve manual --state sandbox.json";
+
+/// Arguments of `csrkit sandbox`.
+#[derive(clap::Args, Debug)]
+#[command(after_long_help = ABOUT)]
+pub(crate) struct Args {
+    /// Address to listen on (loopback by default; port 0 picks a free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    /// Keep orders, quota and the CA in this file across restarts.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Approve orders on their own (after --issue-after) or only through
+    /// POST /_sandbox/orders/{id}/approve.
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_from_str::<Approval>)]
+    approve: Approval,
+    /// Seconds from Create to issuance when --approve auto.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    issue_after: u64,
+    /// Quota of a product code, CODE=N; repeat for more
+    /// [default: digicert-free-1-free=20].
+    #[arg(long, value_name = "CODE=N", value_parser = parse_from_str::<QuotaSpec>)]
+    quota: Vec<QuotaSpec>,
+    /// Inject a fault, ACTION=KIND[:COUNT]; KIND is throttle, error500,
+    /// error503, delay-MS, drop-before or drop-after; COUNT a number or all.
+    #[arg(long, value_name = "ACTION=KIND[:COUNT]", value_parser = parse_from_str::<Fault>)]
+    fault: Vec<Fault>,
+}
+
+fn parse_from_str<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e: T::Err| e.to_string())
+}
+
+impl Args {
+    fn config(self) -> anyhow::Result<SandboxConfig> {
+        let mut config = SandboxConfig::from_env()?;
+        config.listen = self.listen;
+        config.state_file = self.state;
+        config.approve = self.approve;
+        config.issue_after = Duration::from_secs(self.issue_after);
+        if !self.quota.is_empty() {
+            config.quotas = self.quota;
+        }
+        config.faults = self.fault;
+        Ok(config)
+    }
+}
+
+/// Runs `csrkit sandbox` until Ctrl-C or SIGTERM.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = args.config()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let sandbox = Sandbox::start(config).await?;
+        {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", sandbox.endpoint())?;
+            out.flush()?;
+        }
+        eprintln!(
+            "csrkit sandbox: access key id {:?}; Ctrl-C stops it",
+            sandbox.credentials().access_key_id()
+        );
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        sandbox.shutdown().await;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::from(exit::OK))
+}
