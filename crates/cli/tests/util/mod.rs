@@ -51,3 +51,104 @@ pub fn fixture(name: &str) -> String {
         .join(name);
     path.to_str().expect("utf-8 path").to_owned()
 }
+
+/// A `csrkit sandbox` server process on a free loopback port, stopped when
+/// dropped.
+pub struct SandboxProcess {
+    child: std::process::Child,
+    /// Its base URL, from the first line it printed.
+    pub url: String,
+}
+
+/// The sandbox's default credentials (`csrkit sandbox` without
+/// `CSRKIT_SANDBOX_ACCESS_KEY_*`).
+pub const SANDBOX_KEY_ID: &str = "sandbox-access-key-id";
+/// See [`SANDBOX_KEY_ID`].
+pub const SANDBOX_SECRET: &str = "sandbox-access-key-secret";
+
+impl SandboxProcess {
+    /// Starts `csrkit sandbox ARGS…` and waits for its base URL.
+    pub fn start(args: &[&str]) -> SandboxProcess {
+        use std::io::BufRead;
+        let mut child = Command::new(bin())
+            .arg("sandbox")
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("csrkit sandbox starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the sandbox prints its URL");
+        let url = line.trim().to_owned();
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "first line was {url:?}"
+        );
+        SandboxProcess { child, url }
+    }
+
+    /// A `csrkit` command pointed at this sandbox with its credentials.
+    pub fn csrkit(&self) -> Command {
+        let mut cmd = csrkit();
+        cmd.env("CSRKIT_ENDPOINT", &self.url)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_ID", SANDBOX_KEY_ID)
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SANDBOX_SECRET);
+        cmd
+    }
+
+    /// GET a control endpoint (`/_sandbox/stats`, …) as JSON.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let body = http(&self.url, "GET", path);
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+    }
+
+    /// POST to a control endpoint (`/_sandbox/orders/{id}/approve`, …).
+    pub fn post(&self, path: &str) -> String {
+        http(&self.url, "POST", path)
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 request over loopback; returns the body.
+fn http(base: &str, method: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the sandbox");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        return dechunk(body);
+    }
+    body.to_owned()
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}

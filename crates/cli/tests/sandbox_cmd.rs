@@ -1,0 +1,31 @@
+//! `csrkit sandbox` as a server: its first line, its credentials and a
+//! command pointed at it.
+#![allow(clippy::unwrap_used)]
+
+mod util;
+
+use util::SandboxProcess;
+
+#[test]
+fn serves_the_api_and_control_endpoints() {
+    let sb = SandboxProcess::start(&["--quota", "digicert-free-1-free=3"]);
+    let out = sb
+        .csrkit()
+        .args(["quota", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["total"], 3);
+    assert_eq!(doc["remaining"], 3);
+    let stats = sb.get_json("/_sandbox/stats");
+    assert_eq!(stats["requests"]["DescribePackageState"], 1, "{stats}");
+    assert!(
+        sb.get_json("/_sandbox/requests").is_array()
+            || sb.get_json("/_sandbox/requests").is_object()
+    );
+}
