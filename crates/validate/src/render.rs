@@ -242,9 +242,8 @@ pub fn sarif<P: AsRef<str>>(files: &[(P, Report)]) -> String {
                 props["field"] = json!(loc.field);
                 props["der_offset"] = json!(loc.der_offset);
             }
-            results.push(json!({
+            let mut result = json!({
                 "ruleId": f.code,
-                "ruleIndex": index,
                 "level": sarif_level(f.severity),
                 "message": { "text": text },
                 "locations": [{
@@ -254,7 +253,12 @@ pub fn sarif<P: AsRef<str>>(files: &[(P, Report)]) -> String {
                     }
                 }],
                 "properties": props,
-            }));
+            });
+            // ruleIndex must be an integer when present (SARIF 2.1.0 §3.27.6).
+            if let Some(i) = index {
+                result["ruleIndex"] = json!(i);
+            }
+            results.push(result);
         }
     }
     let doc = json!({
