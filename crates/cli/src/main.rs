@@ -35,6 +35,12 @@ enum Cmd {
     /// From a domain to an issued certificate: generate, lint, order, wait,
     /// download. Resumable.
     Apply(Box<apply::Args>),
+    /// Lint CSRs (files, directories, or - for stdin); gates CI.
+    Validate(cmd::validate::Args),
+    /// Show what a CSR says.
+    Inspect(cmd::inspect::Args),
+    /// Document a lint rule (a code such as V204 or a name).
+    Explain(cmd::explain::Args),
     /// Show the state of an order and what to publish for validation.
     Status(cmd::status::Args),
     /// Show what is left of a certificate resource plan.
@@ -60,6 +66,9 @@ fn main() -> ExitCode {
     let result = match cli.cmd {
         Cmd::Generate(args) => cmd::generate::run(args),
         Cmd::Apply(args) => apply::run(*args),
+        Cmd::Validate(args) => cmd::validate::run(args),
+        Cmd::Inspect(args) => cmd::inspect::run(args),
+        Cmd::Explain(args) => cmd::explain::run(args),
         Cmd::Status(args) => cmd::status::run(args),
         Cmd::Quota(args) => cmd::quota::run(args),
         Cmd::Orders(args) => cmd::orders::run(args),

@@ -19,3 +19,23 @@ pub(crate) fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     writeln!(out)?;
     Ok(())
 }
+
+/// `println!` that returns an error instead of panicking when stdout is
+/// closed (`csrkit … | head`); `exit::report` treats a broken pipe as
+/// success.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// `print!` that returns an error instead of panicking; see [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+pub(crate) use {out, outln};

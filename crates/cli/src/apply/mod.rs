@@ -46,6 +46,7 @@ use crate::cmd::status::describe;
 use crate::cmd::verification::Publish;
 use crate::exit;
 use crate::output::{Format, print_json};
+use crate::output::{out, outln};
 use crate::settings::Settings;
 
 const EXAMPLES: &str = "\
@@ -525,7 +526,7 @@ async fn place_order(
         tags: args.tags.clone(),
     };
     if args.connection.dry_run {
-        print!("{}", client.prepare(&op)?);
+        out!("{}", client.prepare(&op)?);
         eprintln!("--dry-run: the order was not placed");
         return Ok(None);
     }
@@ -796,16 +797,16 @@ fn finish(
             "message": note,
         }))?,
         Format::Human => {
-            println!(
+            outln!(
                 "order {order_id}: {} ({})",
                 state.state,
                 describe(&state.state)
             );
             if let Some(p) = publish.filter(|_| !matches!(state.state, StateType::Certificate)) {
-                print!("{}", p.human());
+                out!("{}", p.human());
             }
             if let Some(n) = note.as_ref().filter(|_| code == exit::OK) {
-                println!("{n}");
+                outln!("{n}");
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::output::{out, outln};
 use anyhow::Context;
 use csrkit_submit::{Client, ClientOptions, Operation, Site};
 
@@ -74,8 +75,8 @@ impl ConnectionArgs {
             return Ok(false);
         }
         let shown = client.prepare(op)?;
-        print!("{shown}");
-        println!();
+        out!("{shown}");
+        outln!();
         Ok(true)
     }
 }

@@ -22,6 +22,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use crate::exit;
+use crate::output::outln;
 use crate::output::{Format, print_json};
 
 /// The key file name inside the certificate's directory.
@@ -366,7 +367,7 @@ fn report(out: &Generated, format: Format) -> anyhow::Result<()> {
         })),
         Format::Human => {
             let what = if out.key_generated { "new" } else { "existing" };
-            println!(
+            outln!(
                 "CSR for {} with a {what} {} key",
                 domains.join(", "),
                 out.key.algorithm()
@@ -380,9 +381,9 @@ fn report(out: &Generated, format: Format) -> anyhow::Result<()> {
             } else {
                 ""
             };
-            println!("  key  {}{mode}", out.key_path.display());
-            println!("  csr  {}", out.csr_path.display());
-            println!("  spki sha256 {}", out.key.spki_sha256());
+            outln!("  key  {}{mode}", out.key_path.display());
+            outln!("  csr  {}", out.csr_path.display());
+            outln!("  spki sha256 {}", out.key.spki_sha256());
             Ok(())
         }
     }

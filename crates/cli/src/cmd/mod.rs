@@ -1,8 +1,11 @@
 pub(crate) mod cancel;
 pub(crate) mod connection;
+pub(crate) mod explain;
 pub(crate) mod generate;
+pub(crate) mod inspect;
 pub(crate) mod orders;
 pub(crate) mod quota;
 pub(crate) mod sandbox;
 pub(crate) mod status;
+pub(crate) mod validate;
 pub(crate) mod verification;

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::connection::{ConnectionArgs, runtime};
 use crate::exit;
+use crate::output::outln;
 use crate::output::{Format, print_json};
 
 /// Arguments of `csrkit orders`.
@@ -82,10 +83,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Format::Human => {
             if orders.is_empty() {
-                println!("no orders");
+                outln!("no orders");
             }
             for o in &orders {
-                println!(
+                outln!(
                     "{:<20} {:<13} {:<24} {}",
                     o.order_id.map(|id| id.to_string()).unwrap_or_default(),
                     o.status.as_deref().unwrap_or("?"),

@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::connection::{ConnectionArgs, runtime};
 use crate::exit;
+use crate::output::outln;
 use crate::output::{Format, print_json};
 
 /// The product code used when none is given (the service's own default).
@@ -66,7 +67,7 @@ fn report(product_code: &str, s: &PackageState, format: Format) -> anyhow::Resul
         }
         Format::Human => {
             let n = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), |v| v.to_string());
-            println!(
+            outln!(
                 "{}: {} of {} left ({} used, {} issued)",
                 s.product_code.as_deref().unwrap_or(product_code),
                 n(s.remaining()),

@@ -17,6 +17,7 @@ use super::verification::Publish;
 use crate::apply::{JOURNAL_FILE, Journal, SANDBOX_LABEL, connect};
 use crate::exit;
 use crate::output::{Format, print_json};
+use crate::output::{out, outln};
 
 /// Arguments of `csrkit status`.
 #[derive(clap::Args, Debug)]
@@ -167,16 +168,16 @@ fn report(
             "not_after": local.and_then(|(_, j)| j.not_after.clone()),
         })),
         Format::Human => {
-            println!("order {order_id}: {} ({})", s.state, describe(&s.state));
+            outln!("order {order_id}: {} ({})", s.state, describe(&s.state));
             if let Some(p) = &publish {
-                print!("{}", p.human());
+                out!("{}", p.human());
             }
             if let Some((dir, j)) = local {
                 match (&j.files.fullchain, &j.not_after) {
                     (Some(f), Some(t)) => {
-                        println!("certificate: {} (expires {t})", dir.join(f).display());
+                        outln!("certificate: {} (expires {t})", dir.join(f).display());
                     }
-                    _ if s.state == csrkit_submit::StateType::Certificate => println!(
+                    _ if s.state == csrkit_submit::StateType::Certificate => outln!(
                         "issued: run `csrkit apply --out-dir {}` to download it",
                         dir.display()
                     ),

@@ -1,0 +1,240 @@
+//! `csrkit validate`: lint CSRs, for people and for CI.
+//!
+//! Inputs are files, directories (walked for `*.csr`, `*.pem`, `*.der`,
+//! symbolic links to directories not followed) and `-` for stdin; each is
+//! read up to 1 MiB. Files are checked in parallel and reported in a stable
+//! order: the order given, directories sorted by path.
+//!
+//! Exit status: 0 when no finding is at or above `--fail-on`, 1 when one
+//! is, 2 when an input could not be read (the others are still checked and
+//! reported).
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use csrkit_validate::{Profile, Report, Severity, render, validate};
+use rayon::prelude::*;
+
+use crate::exit;
+use crate::settings::Settings;
+
+/// The most a file may hold: a CSR is a few KiB.
+const MAX_INPUT: u64 = 1 << 20;
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+  csrkit validate example.com/request.csr
+  csrkit validate certs/ --format sarif > csrkit.sarif
+  csrkit validate - --expect-domain www.example.com < request.csr
+  csrkit validate certs/ --fail-on warning --allow V207 --deny rsa-exponent-not-recommended
+
+The policy comes from --policy FILE or ./csrkit.toml (see the README);
+`csrkit explain RULE` documents a rule.";
+
+/// How `validate` reports.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ValidateFormat {
+    /// cargo-style diagnostics.
+    #[default]
+    Human,
+    /// One JSON document (`csrkit.validate/1`).
+    Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow annotations.
+    Github,
+}
+
+/// Arguments of `csrkit validate`.
+#[derive(clap::Args, Debug)]
+#[command(after_long_help = EXAMPLES)]
+pub(crate) struct Args {
+    /// Files, directories (walked for *.csr, *.pem, *.der) or - for stdin.
+    #[arg(value_name = "PATH", required = true)]
+    paths: Vec<PathBuf>,
+    /// Rule profile: alibaba-dv (what the service accepts) or br-dv (the
+    /// Baseline Requirements alone) [default: alibaba-dv, or the policy's].
+    #[arg(long, value_name = "PROFILE", value_parser = parse_profile, help_heading = "Policy")]
+    profile: Option<Profile>,
+    /// Policy file [default: ./csrkit.toml if present]
+    #[arg(long, value_name = "FILE", help_heading = "Policy")]
+    policy: Option<PathBuf>,
+    /// A domain every CSR must name; repeat for more.
+    #[arg(long, value_name = "D", help_heading = "Policy")]
+    expect_domain: Vec<String>,
+    /// Lowest severity that fails the run [default: error, or the policy's].
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, help_heading = "Policy")]
+    fail_on: Option<Severity>,
+    /// Turn a rule off (code or name); repeat for more.
+    #[arg(long, value_name = "RULE", help_heading = "Policy")]
+    allow: Vec<String>,
+    /// Make a rule an error (code or name); repeat for more.
+    #[arg(long, value_name = "RULE", help_heading = "Policy")]
+    deny: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
+    format: ValidateFormat,
+}
+
+fn parse_profile(s: &str) -> Result<Profile, String> {
+    Profile::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s).ok_or_else(|| format!("{s:?} is not a level; use error, warning or info"))
+}
+
+/// One input: where it came from and what it holds (or why it could not be
+/// read).
+struct Input {
+    label: String,
+    bytes: Result<Vec<u8>, String>,
+}
+
+/// Runs `csrkit validate`.
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut policy = Settings::load(args.policy.as_deref())?.policy;
+    if let Some(p) = args.profile {
+        policy.set_profile(p);
+    }
+    if let Some(level) = args.fail_on {
+        policy.set_fail_on(level);
+    }
+    for d in &args.expect_domain {
+        policy.expect_domain(d)?;
+    }
+    for r in &args.allow {
+        policy.allow(r)?;
+    }
+    for r in &args.deny {
+        policy.deny(r)?;
+    }
+
+    let inputs = collect(&args.paths)?;
+    let mut unreadable = 0;
+    let mut reports: Vec<(String, Report)> = Vec::with_capacity(inputs.len());
+    let checked: Vec<(String, Result<Report, String>)> = inputs
+        .into_par_iter()
+        .map(|input| {
+            let result = input.bytes.map(|b| validate(&b, &policy));
+            (input.label, result)
+        })
+        .collect();
+    for (label, result) in checked {
+        match result {
+            Ok(report) => reports.push((label, report)),
+            Err(e) => {
+                unreadable += 1;
+                eprintln!("error: {label}: {e}");
+            }
+        }
+    }
+
+    let out = match args.format {
+        ValidateFormat::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            render::human(&reports, color)
+        }
+        ValidateFormat::Json => render::json(&reports),
+        ValidateFormat::Sarif => render::sarif(&reports),
+        ValidateFormat::Github => render::github(&reports),
+    };
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(out.as_bytes())?;
+        if !out.ends_with('\n') {
+            stdout.write_all(b"\n")?;
+        }
+    }
+    let code = if unreadable > 0 {
+        exit::USAGE
+    } else if reports.iter().any(|(_, r)| r.fails(policy.fail_on())) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    };
+    Ok(ExitCode::from(code))
+}
+
+/// The inputs named on the command line, directories expanded, in a stable
+/// order.
+fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+    let mut out = Vec::new();
+    let mut stdin_used = false;
+    for path in paths {
+        if path.as_os_str() == "-" {
+            if stdin_used {
+                anyhow::bail!("- (stdin) is given twice");
+            }
+            stdin_used = true;
+            out.push(Input {
+                label: "<stdin>".into(),
+                bytes: read_capped(std::io::stdin().lock()),
+            });
+            continue;
+        }
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if meta.is_dir() {
+            let mut files = Vec::new();
+            walk(path, &mut files)
+                .with_context(|| format!("cannot walk the directory {}", path.display()))?;
+            files.sort();
+            if files.is_empty() {
+                eprintln!(
+                    "warning: {} holds no *.csr, *.pem or *.der file",
+                    path.display()
+                );
+            }
+            out.extend(files.into_iter().map(|f| read_file(&f)));
+        } else {
+            out.push(read_file(path));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            walk(&path, out)?;
+        } else if (kind.is_file() || kind.is_symlink()) && path.is_file() {
+            let wanted = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "csr" | "pem" | "der"));
+            if wanted {
+                out.push(path);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_file(path: &Path) -> Input {
+    let bytes = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read it: {e}"))
+        .and_then(read_capped);
+    Input {
+        label: path.display().to_string(),
+        bytes,
+    }
+}
+
+fn read_capped(reader: impl Read) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_INPUT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err("larger than 1 MiB, which no CSR is; is this the right file?".into());
+    }
+    Ok(bytes)
+}
