@@ -205,6 +205,8 @@ pub(crate) const SANDBOX_LABEL: &str = "sandbox";
 /// The state file of the in-process sandbox, inside the certificate's
 /// directory so that a re-run of `apply --sandbox` finds its order again.
 const SANDBOX_STATE: &str = ".sandbox-state.json";
+/// The sandbox CA's root certificate, written next to the certificate.
+const SANDBOX_ROOT: &str = "sandbox-root.pem";
 
 /// Runs `csrkit apply`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -312,6 +314,13 @@ pub(crate) async fn connect(
     config.issue_after = Duration::ZERO;
     config.state_file = Some(dir.join(SANDBOX_STATE));
     let handle = csrkit_sandbox::Sandbox::start(config).await?;
+    // The root that signs the sandbox's certificates, so that `openssl
+    // verify -CAfile` can check them after this process is gone.
+    csrkit_csr::write_public_file(
+        &dir.join(SANDBOX_ROOT),
+        handle.ca_pem().as_bytes(),
+        WriteMode::Overwrite,
+    )?;
     let creds = Credentials::new(
         handle.credentials().access_key_id(),
         handle.credentials().access_key_secret(),
