@@ -86,11 +86,31 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     Severity::parse(s).ok_or_else(|| format!("{s:?} is not a level; use error, warning or info"))
 }
 
-/// One input: where it came from and what it holds (or why it could not be
-/// read).
-struct Input {
-    label: String,
-    bytes: Result<Vec<u8>, String>,
+/// One input. Files are read inside the parallel loop, one at a time per
+/// thread, so memory holds reports, not the corpus.
+enum Input {
+    /// Standard input, already read.
+    Stdin(Result<Vec<u8>, String>),
+    /// A file to read.
+    File(PathBuf),
+}
+
+impl Input {
+    fn label(&self) -> String {
+        match self {
+            Input::Stdin(_) => "<stdin>".into(),
+            Input::File(p) => p.display().to_string(),
+        }
+    }
+
+    fn read(self) -> Result<Vec<u8>, String> {
+        match self {
+            Input::Stdin(bytes) => bytes,
+            Input::File(path) => std::fs::File::open(&path)
+                .map_err(|e| format!("cannot read it: {e}"))
+                .and_then(read_capped),
+        }
+    }
 }
 
 /// Runs `csrkit validate`.
@@ -118,8 +138,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let checked: Vec<(String, Result<Report, String>)> = inputs
         .into_par_iter()
         .map(|input| {
-            let result = input.bytes.map(|b| validate(&b, &policy));
-            (input.label, result)
+            let label = input.label();
+            let result = input.read().map(|b| validate(&b, &policy));
+            (label, result)
         })
         .collect();
     for (label, result) in checked {
@@ -170,10 +191,7 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
                 anyhow::bail!("- (stdin) is given twice");
             }
             stdin_used = true;
-            out.push(Input {
-                label: "<stdin>".into(),
-                bytes: read_capped(std::io::stdin().lock()),
-            });
+            out.push(Input::Stdin(read_capped(std::io::stdin().lock())));
             continue;
         }
         let meta =
@@ -189,9 +207,9 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
                     path.display()
                 );
             }
-            out.extend(files.into_iter().map(|f| read_file(&f)));
+            out.extend(files.into_iter().map(Input::File));
         } else {
-            out.push(read_file(path));
+            out.push(Input::File(path.clone()));
         }
     }
     Ok(out)
@@ -215,16 +233,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn read_file(path: &Path) -> Input {
-    let bytes = std::fs::File::open(path)
-        .map_err(|e| format!("cannot read it: {e}"))
-        .and_then(read_capped);
-    Input {
-        label: path.display().to_string(),
-        bytes,
-    }
 }
 
 fn read_capped(reader: impl Read) -> Result<Vec<u8>, String> {

@@ -1,0 +1,190 @@
+//! Benchmark: `csrkit validate` over a corpus of CSRs in one invocation,
+//! beside (a) the bare cost of reading, parsing and verifying the same files
+//! with the same backend (x509-parser + aws-lc-rs) in one process on one
+//! core, and (b) a per-file `openssl req -verify` loop, in the same run.
+//!
+//! The corpus (half RSA-2048, half P-256, two names each) is generated once
+//! into `target/bench-corpus/`. Peak memory of the csrkit process is read
+//! with `/usr/bin/time -f %M` when it is installed.
+//!
+//! Run: `cargo bench -p csrkit --bench validate` (options after `--`:
+//! `--sizes 10000,40000` corpus sizes, `--openssl N` files in the openssl
+//! loop, default 1000).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use csrkit_csr::{CsrRequest, KeyType, generate_key, load_key};
+use x509_parser::prelude::{FromDer, X509CertificationRequest};
+
+fn corpus(n: usize) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/bench-corpus")
+        .join(format!("validate-{n}"));
+    let done = dir.join(".complete");
+    if done.exists() {
+        return dir;
+    }
+    std::fs::create_dir_all(&dir).expect("corpus dir");
+    let rsa_pem = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rsa2048-pkcs1.pem"),
+    )
+    .expect("RSA fixture");
+    let rsa = load_key(&rsa_pem, "rsa2048-pkcs1.pem", None).expect("RSA key");
+    let p256 = generate_key(KeyType::P256).expect("P-256 key");
+    for i in 0..n {
+        let name = format!("host{i}.example.com");
+        let www = format!("www.{name}");
+        let req = CsrRequest::new([name.as_str(), www.as_str()]).expect("names");
+        let key = if i % 2 == 0 { &rsa } else { &p256 };
+        let csr = req.sign(key).expect("sign");
+        std::fs::write(dir.join(format!("{i:06}.csr")), csr.pem()).expect("write CSR");
+    }
+    std::fs::write(&done, b"").expect("marker");
+    dir
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read corpus")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csr"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// (a): read, PEM-decode, parse and verify every file, one core.
+fn bare(files: &[PathBuf]) -> Duration {
+    let start = Instant::now();
+    let mut ok = 0usize;
+    for f in files {
+        let bytes = std::fs::read(f).expect("read");
+        let pem = ::pem::parse(&bytes).expect("pem");
+        let (_, csr) = X509CertificationRequest::from_der(pem.contents()).expect("parse");
+        if csr.verify_signature().is_ok() {
+            ok += 1;
+        }
+    }
+    assert_eq!(ok, files.len(), "every corpus CSR verifies");
+    start.elapsed()
+}
+
+/// csrkit validate DIR, whole process; returns wall time and peak RSS (KiB).
+fn csrkit(dir: &Path, threads: Option<usize>) -> (Duration, Option<u64>) {
+    let bin = env!("CARGO_BIN_EXE_csrkit");
+    let time = Path::new("/usr/bin/time");
+    let mut cmd = if time.exists() {
+        let mut c = Command::new(time);
+        c.args(["-f", "%M", bin]);
+        c
+    } else {
+        Command::new(bin)
+    };
+    cmd.args(["validate", "--format", "json"]).arg(dir);
+    if let Some(t) = threads {
+        cmd.env("RAYON_NUM_THREADS", t.to_string());
+    }
+    let start = Instant::now();
+    let out = cmd.output().expect("csrkit runs");
+    let took = start.elapsed();
+    assert!(
+        out.status.success(),
+        "csrkit validate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["summary"]["errors"], 0, "the corpus is clean");
+    let rss = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok());
+    (took, rss)
+}
+
+/// (b): `openssl req -verify` once per file.
+fn openssl(files: &[PathBuf]) -> Duration {
+    let start = Instant::now();
+    for f in files {
+        let out = Command::new("openssl")
+            .args(["req", "-noout", "-verify", "-in"])
+            .arg(f)
+            .output()
+            .expect("openssl runs");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("verify OK"), "openssl: {said}");
+    }
+    start.elapsed()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let opt = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let sizes: Vec<usize> = opt("--sizes")
+        .unwrap_or_else(|| "10000".into())
+        .split(',')
+        .map(|s| s.parse().expect("--sizes takes numbers"))
+        .collect();
+    let openssl_n: usize = opt("--openssl").map_or(1000, |s| s.parse().expect("a number"));
+
+    println!(
+        "| corpus | (a) parse + verify, 1 core | csrkit validate, 1 core | ratio to (a) | \
+         csrkit validate, 2 cores | (b) openssl req -verify per file | csrkit (2 cores) / openssl | \
+         peak RSS (csrkit) |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for n in sizes {
+        let dir = corpus(n);
+        let all = files(&dir);
+        // Warm the page cache, then three rounds of each, interleaved.
+        bare(&all);
+        let (mut a, mut one, mut two) = (Vec::new(), Vec::new(), Vec::new());
+        let mut peak = 0;
+        for _ in 0..3 {
+            a.push(bare(&all));
+            let (t, rss) = csrkit(&dir, Some(1));
+            one.push(t);
+            let (t, rss2) = csrkit(&dir, None);
+            two.push(t);
+            peak = peak.max(rss.unwrap_or(0)).max(rss2.unwrap_or(0));
+        }
+        let sample = &all[..openssl_n.min(all.len())];
+        let o = openssl(sample);
+        let (a, one, two) = (median(a), median(one), median(two));
+        let o_rate = rate(sample.len(), o);
+        println!(
+            "| {n} CSRs | {:.0}/s ({:.2} s) | {:.0}/s ({:.2} s) | {:.2} | {:.0}/s ({:.2} s) | \
+             {:.0}/s ({} files) | {:.0}× | {} |",
+            rate(n, a),
+            a.as_secs_f64(),
+            rate(n, one),
+            one.as_secs_f64(),
+            rate(n, one) / rate(n, a),
+            rate(n, two),
+            two.as_secs_f64(),
+            o_rate,
+            sample.len(),
+            rate(n, two) / o_rate,
+            if peak > 0 {
+                format!("{:.1} MiB", peak as f64 / 1024.0)
+            } else {
+                "n/a".into()
+            }
+        );
+    }
+}
