@@ -155,3 +155,69 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
+
+/// A sandbox served in this test process that also accepts an STS triple
+/// (`csrkit sandbox` has no flag for one).
+pub struct StsSandbox {
+    /// Its base URL.
+    pub url: String,
+    handle: Option<csrkit_sandbox::SandboxHandle>,
+    rt: tokio::runtime::Runtime,
+}
+
+/// The STS triple [`StsSandbox`] accepts.
+pub const STS_KEY_ID: &str = "STS.test-key-id";
+/// See [`STS_KEY_ID`].
+pub const STS_SECRET: &str = "sts-secret-Xq7vB2mN9pL4";
+/// See [`STS_KEY_ID`].
+pub const STS_TOKEN: &str = "sts-token-CAIS8wN1q2w3e4r5t6y7u8i9o0pZ";
+
+impl StsSandbox {
+    /// Starts it on a free loopback port, with manual approval.
+    pub fn start() -> StsSandbox {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut config = csrkit_sandbox::SandboxConfig::default();
+        config.sts = Some(csrkit_sandbox::Credentials::sts(
+            STS_KEY_ID, STS_SECRET, STS_TOKEN,
+        ));
+        config.approve = csrkit_sandbox::Approval::Manual;
+        let handle = rt.block_on(csrkit_sandbox::Sandbox::start(config)).unwrap();
+        StsSandbox {
+            url: handle.endpoint(),
+            handle: Some(handle),
+            rt,
+        }
+    }
+
+    /// The sandbox's counters.
+    pub fn stats(&self) -> csrkit_sandbox::Stats {
+        self.handle.as_ref().unwrap().stats()
+    }
+
+    /// GET a control endpoint as JSON (over loopback, as a client would).
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let body = crate::util::http_get(&self.url, path);
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+    }
+
+    /// A `csrkit ARGS…` command pointed at it, with no credentials set.
+    pub fn csrkit(&self, home: &Path, args: &[&str]) -> Command {
+        let mut cmd = crate::util::csrkit();
+        isolate(&mut cmd, home)
+            .env("CSRKIT_ENDPOINT", &self.url)
+            .args(args);
+        cmd
+    }
+}
+
+impl Drop for StsSandbox {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.rt.block_on(h.shutdown());
+        }
+    }
+}
