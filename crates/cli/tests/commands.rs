@@ -269,6 +269,98 @@ fn status_by_order_id_names_the_full_dns_record() {
 }
 
 #[test]
+fn status_of_wildcard_and_file_orders() {
+    let h = home();
+    let sb = SandboxProcess::start(&[
+        "--approve",
+        "manual",
+        "--quota",
+        "geotrust-dv-w-starter=1",
+        "--quota",
+        "digicert-free-1-free=1",
+    ]);
+    let wild = api::create_orders_with(
+        &sb.url,
+        "*.wild.example.com",
+        Some("geotrust-dv-w-starter"),
+        csrkit_submit::ValidateType::Dns,
+        1,
+    )
+    .remove(0);
+    let doc = run_at(
+        &sb,
+        h.path(),
+        &["status", "--order-id", &wild, "--format", "json"],
+    )
+    .json();
+    assert_eq!(
+        doc["verification"]["record_name"], "_dnsauth.wild.example.com",
+        "a wildcard's record sits at its base domain: {doc}"
+    );
+
+    let file = api::create_orders_with(
+        &sb.url,
+        "files.example.com",
+        None,
+        csrkit_submit::ValidateType::File,
+        1,
+    )
+    .remove(0);
+    let doc = run_at(
+        &sb,
+        h.path(),
+        &["status", "--order-id", &file, "--format", "json"],
+    )
+    .json();
+    let v = &doc["verification"];
+    assert_eq!(v["type"], "FILE", "{doc}");
+    assert_eq!(
+        v["url"],
+        "http://files.example.com/.well-known/pki-validation/fileauth.txt"
+    );
+    let content = v["content"].as_str().unwrap();
+    assert!(!content.is_empty());
+    let human = run_at(&sb, h.path(), &["status", "--order-id", &file]).expect_code(0);
+    assert!(
+        human.stdout.contains(content)
+            && human
+                .stdout
+                .contains("http://files.example.com/.well-known/pki-validation/fileauth.txt"),
+        "{}",
+        human.both()
+    );
+}
+
+#[test]
+fn odd_keywords_are_signed_as_the_service_expects() {
+    // The sandbox recomputes the signature from the raw query: spaces,
+    // reserved characters and UTF-8 must be canonicalised exactly.
+    let h = home();
+    let sb = SandboxProcess::start(&[]);
+    create_orders(&sb.url, "a-b.example.com", 1);
+    for keyword in [
+        "a b",
+        "bücher.example",
+        "*",
+        "~x",
+        "a+b",
+        "100%",
+        "x&y=z",
+        "'\"",
+        "a-b",
+    ] {
+        let doc = run_at(
+            &sb,
+            h.path(),
+            &["orders", "--keyword", keyword, "--format", "json"],
+        )
+        .json();
+        let n = doc["orders"].as_array().unwrap().len();
+        assert_eq!(n, usize::from(keyword == "a-b"), "{keyword:?}: {doc}");
+    }
+}
+
+#[test]
 fn cancel_then_delete_returns_the_quota() {
     let h = home();
     let sb = SandboxProcess::start(&["--approve", "manual", "--quota", "digicert-free-1-free=3"]);

@@ -124,6 +124,17 @@ pub fn csr_pem(domains: &[&str]) -> String {
 /// Places `n` orders for `domain` in the sandbox at `url` (DNS validation,
 /// the default product) and returns their ids, as strings.
 pub fn create_orders(url: &str, domain: &str, n: usize) -> Vec<String> {
+    create_orders_with(url, domain, None, csrkit_submit::ValidateType::Dns, n)
+}
+
+/// [`create_orders`] with a product code and a validation method.
+pub fn create_orders_with(
+    url: &str,
+    domain: &str,
+    product_code: Option<&str>,
+    validate_type: csrkit_submit::ValidateType,
+    n: usize,
+) -> Vec<String> {
     let client = client(url);
     let csr = csr_pem(&[domain]);
     let req = csrkit_submit::CreateCertificateWithCsr {
@@ -131,8 +142,8 @@ pub fn create_orders(url: &str, domain: &str, n: usize) -> Vec<String> {
         username: "Test Applicant".into(),
         phone: "13800000000".into(),
         email: "ops@example.com".into(),
-        validate_type: csrkit_submit::ValidateType::Dns,
-        product_code: None,
+        validate_type,
+        product_code: product_code.map(str::to_owned),
         tags: Vec::new(),
     };
     rt().block_on(async {
