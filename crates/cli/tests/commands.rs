@@ -568,7 +568,12 @@ fn network_failures_exit_4() {
 
     // An answer slower than --timeout, every time (read-only: retried, then
     // given up).
-    let sb = SandboxProcess::start(&["--fault", "DescribeCertificateState=delay-5000:all"]);
+    let sb = SandboxProcess::start(&[
+        "--fault",
+        "DescribeCertificateState=delay-5000:all",
+        "--fault",
+        "DescribePackageState=delay-200:all",
+    ]);
     let out = run_at(
         &sb,
         h.path(),
@@ -576,7 +581,10 @@ fn network_failures_exit_4() {
     )
     .expect_code(4);
     assert!(
-        out.stderr.to_lowercase().contains("timed out") || out.stderr.contains("timeout"),
+        out.stderr.contains(&format!(
+            "DescribeCertificateState to {}: timed out",
+            sb.url
+        )),
         "{}",
         out.both()
     );
@@ -588,6 +596,10 @@ fn network_failures_exit_4() {
             > 1,
         "a read-only call is retried after a timeout: {stats}"
     );
+    // A slow answer within --timeout is an answer.
+    run_at(&sb, h.path(), &["quota", "--timeout", "60"]).expect_code(0);
+    let stats = sb.get_json("/_sandbox/stats");
+    assert_eq!(stats["requests"]["DescribePackageState"], 1, "{stats}");
 }
 
 #[test]

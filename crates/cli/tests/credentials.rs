@@ -75,6 +75,14 @@ fn from_the_environment() {
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", SANDBOX_SECRET);
     quota_ok(run(&mut cmd));
 
+    // A secret in the file that ALIBABA_CLOUD_ACCESS_KEY_SECRET_FILE names
+    // (with a trailing newline, as editors leave it).
+    let secret_file = h.path().join("secret.txt");
+    std::fs::write(&secret_file, format!("{SANDBOX_SECRET}\n")).unwrap();
+    quota_ok(run(bare(&sb.url, h.path(), &["quota", "--format", "json"])
+        .env("ALIBABA_CLOUD_ACCESS_KEY_ID", SANDBOX_KEY_ID)
+        .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET_FILE", &secret_file)));
+
     // The environment comes first: a config.json whose current profile
     // holds a wrong secret is not read while the variables are set...
     write_cli_config(h.path());

@@ -79,7 +79,7 @@ fn first_line_is_the_base_url_and_listen_is_honoured() {
         .env("CSRKIT_SANDBOX_ACCESS_KEY_ID", "custom-id")
         .env("CSRKIT_SANDBOX_ACCESS_KEY_SECRET", "custom-secret")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut custom = Custom(child);
@@ -104,6 +104,22 @@ fn first_line_is_the_base_url_and_listen_is_honoured() {
     with("custom-id", "custom-secret").expect_code(0);
     let default = with(util::SANDBOX_KEY_ID, util::SANDBOX_SECRET).expect_code(3);
     assert!(default.stderr.contains("InvalidAccessKeyId.NotFound"));
+
+    // It names its key id on stderr, never its secret.
+    let _ = custom.0.kill();
+    let mut said = String::new();
+    {
+        use std::io::Read;
+        custom
+            .0
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut said)
+            .unwrap();
+    }
+    assert!(said.contains("custom-id"), "{said}");
+    assert!(!said.contains("custom-secret"), "{said}");
 }
 
 /// A child process killed when dropped.
