@@ -8,7 +8,7 @@ mod util;
 
 use std::collections::BTreeSet;
 
-use api::{closed_port, create_orders, quota, run, run_at};
+use api::{REFUSED_URL, create_orders, quota, run, run_at};
 use util::SandboxProcess;
 
 fn home() -> tempfile::TempDir {
@@ -551,16 +551,15 @@ fn refusals_exit_3_with_code_message_request_id_and_link() {
 fn network_failures_exit_4() {
     let h = home();
     // Nothing listening.
-    let port = closed_port();
-    let url = format!("http://127.0.0.1:{port}");
+    let url = REFUSED_URL;
     let mut cmd = util::csrkit();
     api::isolate(&mut cmd, h.path())
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "id")
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "secret")
-        .args(["quota", "--endpoint", &url]);
+        .args(["quota", "--endpoint", url]);
     let out = run(&mut cmd).expect_code(4);
     assert!(
-        out.stderr.contains(&url),
+        out.stderr.contains(url),
         "names the endpoint: {}",
         out.both()
     );

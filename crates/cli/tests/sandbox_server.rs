@@ -62,7 +62,7 @@ fn fired(sb: &SandboxProcess, spec: &str) -> u64 {
 #[test]
 fn first_line_is_the_base_url_and_listen_is_honoured() {
     // A port known to be free a moment ago.
-    let port = api::closed_port();
+    let port = api::free_port();
     let addr = format!("127.0.0.1:{port}");
     let sb = SandboxProcess::start(&["--listen", &addr]);
     assert_eq!(sb.url, format!("http://{addr}"));

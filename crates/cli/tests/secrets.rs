@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use api::{Run, STS_KEY_ID, STS_SECRET, STS_TOKEN, StsSandbox, closed_port, create_orders, run};
+use api::{Run, STS_KEY_ID, STS_SECRET, STS_TOKEN, StsSandbox, create_orders, run};
 
 /// A secret that the service will refuse (SignatureDoesNotMatch): it must
 /// not be echoed either.
@@ -138,8 +138,8 @@ fn no_secret_in_any_output_nor_in_any_recorded_request() {
     assert_clean("InvalidSecurityToken", &bad_token);
 
     // Network error.
-    let url = format!("http://127.0.0.1:{}", closed_port());
-    let net = run(&mut with_sts(&url, h.path(), &["quota"]));
+    let url = api::REFUSED_URL;
+    let net = run(&mut with_sts(url, h.path(), &["quota"]));
     assert_eq!(net.code, 4, "{}", net.both());
     assert_clean("network", &net);
 
@@ -159,11 +159,11 @@ fn no_secret_in_any_output_nor_in_any_recorded_request() {
 #[test]
 fn no_secret_in_credential_errors() {
     let h = tempfile::tempdir().unwrap();
-    let url = format!("http://127.0.0.1:{}", closed_port());
+    let url = api::REFUSED_URL;
     let bare = |args: &[&str]| {
         let mut cmd = util::csrkit();
         api::isolate(&mut cmd, h.path())
-            .env("CSRKIT_ENDPOINT", &url)
+            .env("CSRKIT_ENDPOINT", url)
             .args(args);
         cmd
     };

@@ -161,8 +161,15 @@ pub fn quota(sb: &SandboxProcess, home: &Path) -> serde_json::Value {
     run_at(sb, home, &["quota", "--format", "json"]).json()
 }
 
-/// A loopback port with nothing listening on it (bound, then released).
-pub fn closed_port() -> u16 {
+/// An endpoint with nothing listening: port 1 of the loopback address
+/// (tcpmux, unused on any machine that runs these tests). Unlike a port
+/// bound and released, it cannot be handed to a sandbox another test is
+/// starting at the same moment.
+pub const REFUSED_URL: &str = "http://127.0.0.1:1";
+
+/// A loopback port free a moment ago (bound, then released), for a server
+/// about to be started on it.
+pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
