@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::{CredentialSources, Credentials, Provider};
+use crate::credentials::{CredentialSources, Credentials, Provider, SecurityToken};
 use crate::error::{Error, TransportKind};
 use crate::ops::{
     API_VERSION, Acknowledged, CancelOrderRequest, CertificateState, CreateCertificateWithCsr,
@@ -472,15 +472,15 @@ impl Client {
             let signed = sign_v3(&req, &self.creds, &SigningParams::now());
             let outcome = self.attempt::<O>(&url, signed.headers()).await;
             match outcome {
-                Attempt::Done(r) => return r,
+                Attempt::Done(r) => return r.map_err(|e| self.scrub(e)),
                 Attempt::Retry { err, retry_after } => {
                     if attempt >= max {
-                        return Err(err);
+                        return Err(self.scrub(err));
                     }
                     let mut delay = policy.backoff(attempt);
                     if let Some(ra) = retry_after {
                         if ra > policy.max_retry_after {
-                            return Err(err);
+                            return Err(self.scrub(err));
                         }
                         delay = delay.max(ra);
                     }
@@ -488,6 +488,80 @@ impl Client {
                     attempt += 1;
                 }
             }
+        }
+    }
+
+    /// Removes this client's secret and STS token from the text of `err`.
+    ///
+    /// The service's answers can quote the request: a V3
+    /// `SignatureDoesNotMatch` may echo the canonical request, which holds
+    /// the `x-acs-security-token` header's value. Whatever the server sends
+    /// back, no secret of ours may reach an error message.
+    fn scrub(&self, err: Error) -> Error {
+        let secrets: Vec<&str> = [
+            Some(self.creds.access_key_secret().expose()),
+            self.creds.security_token().map(SecurityToken::expose),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
+        let clean = |text: String| {
+            secrets.iter().fold(text, |t, s| {
+                if t.contains(s) {
+                    t.replace(s, "** redacted **")
+                } else {
+                    t
+                }
+            })
+        };
+        match err {
+            Error::Api {
+                action,
+                http_status,
+                code,
+                message,
+                request_id,
+                recommend,
+                access_denied_detail,
+            } => Error::Api {
+                action,
+                http_status,
+                code: clean(code),
+                message: clean(message),
+                request_id: request_id.map(clean),
+                recommend: recommend.map(clean),
+                access_denied_detail: access_denied_detail.map(clean),
+            },
+            Error::Decode {
+                action,
+                http_status,
+                detail,
+                body_excerpt,
+            } => Error::Decode {
+                action,
+                http_status,
+                detail: clean(detail),
+                body_excerpt: clean(body_excerpt),
+            },
+            Error::Transport {
+                action,
+                endpoint,
+                kind,
+                request_may_have_been_sent,
+                detail,
+            } => Error::Transport {
+                action,
+                endpoint,
+                kind,
+                request_may_have_been_sent,
+                detail: clean(detail),
+            },
+            Error::OutcomeUnknown { action, cause } => Error::OutcomeUnknown {
+                action,
+                cause: Box::new(self.scrub(*cause)),
+            },
+            other => other,
         }
     }
 
@@ -838,5 +912,49 @@ mod tests {
             redact_authorization("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host,Signature=abc"),
             "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host,Signature=** redacted **"
         );
+    }
+
+    #[test]
+    fn errors_never_quote_the_secret_or_the_token() {
+        let c = Client::new(
+            Credentials::new("id", "SECRET-abc", Some("TOKEN-xyz")),
+            ClientOptions::default(),
+        )
+        .unwrap();
+        let echo = "canonical request: x-acs-security-token:TOKEN-xyz; key SECRET-abc";
+        let api = Error::Api {
+            action: "A".into(),
+            http_status: 400,
+            code: "SignatureDoesNotMatch".into(),
+            message: echo.into(),
+            request_id: Some("r".into()),
+            recommend: Some(echo.into()),
+            access_denied_detail: Some(echo.into()),
+        };
+        let decode = Error::Decode {
+            action: "A".into(),
+            http_status: 200,
+            detail: echo.into(),
+            body_excerpt: echo.into(),
+        };
+        let unknown = Error::OutcomeUnknown {
+            action: "A".into(),
+            cause: Box::new(Error::Decode {
+                action: "A".into(),
+                http_status: 502,
+                detail: echo.into(),
+                body_excerpt: echo.into(),
+            }),
+        };
+        for err in [api, decode, unknown] {
+            let e = c.scrub(err);
+            let shown = format!("{e} {e:?}");
+            assert!(!shown.contains("SECRET-abc"), "{shown}");
+            assert!(!shown.contains("TOKEN-xyz"), "{shown}");
+            assert!(
+                shown.contains("x-acs-security-token:** redacted **"),
+                "{shown}"
+            );
+        }
     }
 }

@@ -42,11 +42,32 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     if state.state != csrkit_submit::StateType::VerifyFail
         && state.state != csrkit_submit::StateType::Payed
     {
-        rt.block_on(client.call(&cancel))?;
+        match rt.block_on(client.call(&cancel)) {
+            Ok(_) => {}
+            // The client retries a cancel whose answer was lost; the retry
+            // then finds the order already cancelled. Only the order's
+            // state tells whether the cancel took effect.
+            Err(e) if e.code() == Some("OrderStateError") => {
+                let now = rt.block_on(
+                    client.call(&csrkit_submit::DescribeCertificateState { order_id: id }),
+                )?;
+                if now.state != csrkit_submit::StateType::Payed {
+                    return Err(e.into());
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
         eprintln!("order {id}: cancelled");
     }
     if args.delete {
-        rt.block_on(client.call(&delete))?;
+        match rt.block_on(client.call(&delete)) {
+            Ok(_) => {}
+            // The order existed a moment ago (it was just described): a
+            // delete retried after a lost answer finds it gone, which is
+            // what was asked for.
+            Err(e) if e.code() == Some("NotFoundOrder") => {}
+            Err(e) => return Err(e.into()),
+        }
         eprintln!("order {id}: deleted; its unit of quota is returned");
     } else {
         eprintln!("run `csrkit cancel --order-id {id} --delete` to return its quota");

@@ -47,7 +47,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     issue_after: u64,
     /// Quota of a product code, CODE=N; repeat for more
-    /// [default: digicert-free-1-free=20].
+    /// [default: digicert-free-1-free=20, or what --state FILE saved].
     #[arg(long, value_name = "CODE=N", value_parser = parse_from_str::<QuotaSpec>)]
     quota: Vec<QuotaSpec>,
     /// Inject a fault, ACTION=KIND[:COUNT]; KIND is throttle, error500,
@@ -68,12 +68,16 @@ impl Args {
     fn config(self) -> anyhow::Result<SandboxConfig> {
         let mut config = SandboxConfig::from_env()?;
         config.listen = self.listen;
-        config.state_file = self.state;
         config.approve = self.approve;
         config.issue_after = Duration::from_secs(self.issue_after);
         if !self.quota.is_empty() {
             config.quotas = self.quota;
+        } else if self.state.as_deref().is_some_and(std::path::Path::exists) {
+            // A saved state keeps its plans' totals: the default quota
+            // applies to a fresh state only, and `--quota` changes a total.
+            config.quotas = Vec::new();
         }
+        config.state_file = self.state;
         config.faults = self.fault;
         Ok(config)
     }

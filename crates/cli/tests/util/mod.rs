@@ -118,6 +118,17 @@ impl Drop for SandboxProcess {
     }
 }
 
+/// GET `path` from the server at `base` (`http://127.0.0.1:PORT`) over
+/// loopback; returns the body. For sandboxes not run by [`SandboxProcess`].
+pub fn http_get(base: &str, path: &str) -> String {
+    http(base, "GET", path)
+}
+
+/// POST to `path` on the server at `base`; returns the body.
+pub fn http_post(base: &str, path: &str) -> String {
+    http(base, "POST", path)
+}
+
 /// A minimal HTTP/1.1 request over loopback; returns the body.
 fn http(base: &str, method: &str, path: &str) -> String {
     use std::io::{Read, Write};
