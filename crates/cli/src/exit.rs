@@ -49,6 +49,15 @@ impl std::error::Error for Failure {}
 pub(crate) fn submit_code(e: &csrkit_submit::Error) -> u8 {
     use csrkit_submit::Error as E;
     match e {
+        // A transient refusal that outlived the client's retries: the
+        // service did nothing, and a later run may succeed.
+        E::Api { code, .. }
+            if code.starts_with("Throttling")
+                || code == "ServiceUnavailable"
+                || code == "InternalError" =>
+        {
+            NETWORK
+        }
         E::Api { .. } => REFUSED,
         E::Transport { .. } | E::Decode { .. } | E::OutcomeUnknown { .. } => NETWORK,
         _ => USAGE,
