@@ -653,6 +653,17 @@ fn main() -> Res<()> {
             ..b.clone()
         },
     )?;
+    o.csr(
+        k,
+        "V204",
+        "fail-cn-unicode",
+        "CN is the Unicode form of an A-label SAN",
+        &Spec {
+            subject: vec![cn("bücher.example.com")],
+            sans: Some(vec![dns("xn--bcher-kva.example.com")]),
+            ..b.clone()
+        },
+    )?;
     let long = format!("{}.example.com", "a".repeat(60));
     o.csr(k, "V205", "pass-short-cn", "a 11-character CN", &b)?;
     o.csr(

@@ -72,7 +72,13 @@ pub(crate) fn pem_items(bytes: &[u8]) -> Vec<Item<'static>> {
         let kind = kind_of(&label);
         match find(bytes, &end_marker, body_start) {
             Some(body_end) => {
-                let der = decode_body(&bytes[body_start..body_end]).map(std::borrow::Cow::Owned);
+                // A private key's body is never decoded: its bytes must not be
+                // copied into memory that is freed without being wiped.
+                let der = if kind == Kind::PrivateKey {
+                    Ok(std::borrow::Cow::Owned(Vec::new()))
+                } else {
+                    decode_body(&bytes[body_start..body_end]).map(std::borrow::Cow::Owned)
+                };
                 items.push(Item {
                     kind,
                     label: Some(label),
@@ -201,6 +207,8 @@ mod tests {
         assert_eq!(items[0].offset, 5);
         assert_eq!(items[0].der.as_deref().ok(), Some([0u8, 1, 2].as_slice()));
         assert_eq!(items[1].kind, Kind::PrivateKey);
+        // The key's body is never decoded (no copy of key material).
+        assert_eq!(items[1].der.as_deref().ok(), Some([].as_slice()));
     }
 
     #[test]

@@ -60,14 +60,14 @@ pub struct KeyFacts {
 /// The facts of every request in `bytes` (PEM or DER). Fails, naming what
 /// the input is instead, when it holds no readable request.
 pub fn inspect(bytes: &[u8]) -> Result<Vec<Inspection>, Error> {
-    let ders: Vec<Vec<u8>> = if input::is_pem(bytes) {
+    let ders: Vec<std::borrow::Cow<'_, [u8]>> = if input::is_pem(bytes) {
         input::pem_items(bytes)
             .into_iter()
             .filter(|i| i.kind == Kind::Request)
-            .filter_map(|i| i.der.ok().map(std::borrow::Cow::into_owned))
+            .filter_map(|i| i.der.ok())
             .collect()
     } else {
-        vec![bytes.to_vec()]
+        vec![std::borrow::Cow::Borrowed(bytes)]
     };
     let mut out = Vec::new();
     for der in &ders {

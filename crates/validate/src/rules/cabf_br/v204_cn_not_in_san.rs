@@ -45,6 +45,15 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         {
             hit = hit
                 .note("a SAN differs only in case; the CN must match it character for character");
+        } else if let Some(a_label) = csr
+            .dns_names()
+            .filter_map(|s| s.text)
+            .find(|t| t.contains("xn--") && csrkit_names::to_unicode(t) == text)
+        {
+            hit = hit.note(format!(
+                "the CN is the Unicode form of \"{a_label}\"; P-Labels must not be converted \
+                 to Unicode in the CN: write \"{a_label}\""
+            ));
         } else {
             hit = hit.note(format!(
                 "add DNS:{} to subjectAltName, or change the CN to one of its names",
