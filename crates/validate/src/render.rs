@@ -1,9 +1,10 @@
 //! Rendering reports: human (cargo-deny style), JSON, SARIF 2.1.0 and
 //! GitHub workflow annotations.
 //!
-//! Every renderer takes the list of `(path, report)` pairs of one run, in
-//! the order they should appear, and returns the whole document as a
-//! string; nothing here prints.
+//! [`Renderer`] writes a document file by file to any `io::Write`, so a run
+//! over a million files holds one report at a time; [`human`], [`json`],
+//! [`sarif`] and [`github`] render a whole list of `(path, report)` pairs to
+//! a string with it. The output is the same either way.
 //!
 //! # The JSON document (`csrkit.validate/1`)
 //!
@@ -45,6 +46,7 @@
 //!   severity first, then by code.
 
 use std::fmt::Write as _;
+use std::io;
 
 use serde_json::{Value, json};
 
@@ -62,14 +64,6 @@ fn findings(report: &Report) -> impl Iterator<Item = (Option<usize>, &Finding)> 
             .iter()
             .flat_map(|r| r.findings.iter().map(move |f| (Some(r.index), f))),
     )
-}
-
-fn totals<P: AsRef<str>>(files: &[(P, Report)]) -> Counts {
-    let mut c = Counts::default();
-    for (_, r) in files {
-        c.merge(r.counts());
-    }
-    c
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -92,110 +86,111 @@ fn plural(n: usize, word: &str) -> String {
 ///  └ rule: cn-not-in-san
 /// ```
 pub fn human<P: AsRef<str>>(files: &[(P, Report)], color: bool) -> String {
-    let mut out = String::new();
-    for (path, report) in files {
-        let path = path.as_ref();
-        for (request, f) in findings(report) {
-            let (open, close) = match (color, f.severity) {
-                (false, _) => ("", ""),
-                (true, Severity::Error) => ("\x1b[1;31m", "\x1b[0m"),
-                (true, Severity::Warning) => ("\x1b[1;33m", "\x1b[0m"),
-                (true, Severity::Info) => ("\x1b[1;36m", "\x1b[0m"),
-            };
-            let _ = writeln!(
-                out,
-                "{open}{}[{}]{close}: {}",
-                f.severity, f.code, f.message
-            );
-            match request {
-                Some(i) if report.requests.len() > 1 => {
-                    let _ = writeln!(out, " ┌─ {path} (request {})", i + 1);
-                }
-                _ => {
-                    let _ = writeln!(out, " ┌─ {path}");
-                }
-            }
-            if let Some(loc) = &f.location {
-                match loc.der_offset {
-                    Some(o) if request.is_some() => {
-                        let _ = writeln!(out, " ├ field: {} (DER byte {o})", loc.field);
-                    }
-                    Some(o) => {
-                        let _ = writeln!(out, " ├ at: {} (byte {o})", loc.field);
-                    }
-                    None => {
-                        let _ = writeln!(out, " ├ field: {}", loc.field);
-                    }
-                }
-            }
-            if !f.citation.is_empty() {
-                let _ = writeln!(out, " ├ citation: {}", f.citation);
-            }
-            for note in &f.notes {
-                let _ = writeln!(out, " ├ note: {note}");
-            }
-            let _ = writeln!(out, " └ rule: {} (csrkit explain {})\n", f.name, f.code);
-        }
-    }
-    let c = totals(files);
-    let requests: usize = files.iter().map(|(_, r)| r.requests.len()).sum();
+    collect(Format::Human { color }, files)
+}
+
+fn human_summary(out: &mut String, files: usize, requests: usize, c: Counts) {
     let _ = writeln!(
         out,
         "{} checked ({}): {}, {}, {}",
-        plural(files.len(), "file"),
+        plural(files, "file"),
         plural(requests, "request"),
         plural(c.errors, "error"),
         plural(c.warnings, "warning"),
         plural(c.infos, "info"),
     );
-    out
+}
+
+fn human_file(out: &mut String, path: &str, report: &Report, color: bool) {
+    for (request, f) in findings(report) {
+        let (open, close) = match (color, f.severity) {
+            (false, _) => ("", ""),
+            (true, Severity::Error) => ("\x1b[1;31m", "\x1b[0m"),
+            (true, Severity::Warning) => ("\x1b[1;33m", "\x1b[0m"),
+            (true, Severity::Info) => ("\x1b[1;36m", "\x1b[0m"),
+        };
+        let _ = writeln!(
+            out,
+            "{open}{}[{}]{close}: {}",
+            f.severity, f.code, f.message
+        );
+        match request {
+            Some(i) if report.requests.len() > 1 => {
+                let _ = writeln!(out, " ┌─ {path} (request {})", i + 1);
+            }
+            _ => {
+                let _ = writeln!(out, " ┌─ {path}");
+            }
+        }
+        if let Some(loc) = &f.location {
+            match loc.der_offset {
+                Some(o) if request.is_some() => {
+                    let _ = writeln!(out, " ├ field: {} (DER byte {o})", loc.field);
+                }
+                Some(o) => {
+                    let _ = writeln!(out, " ├ at: {} (byte {o})", loc.field);
+                }
+                None => {
+                    let _ = writeln!(out, " ├ field: {}", loc.field);
+                }
+            }
+        }
+        if !f.citation.is_empty() {
+            let _ = writeln!(out, " ├ citation: {}", f.citation);
+        }
+        for note in &f.notes {
+            let _ = writeln!(out, " ├ note: {note}");
+        }
+        let _ = writeln!(out, " └ rule: {} (csrkit explain {})\n", f.name, f.code);
+    }
 }
 
 /// The JSON document described in the module documentation, pretty-printed.
 pub fn json<P: AsRef<str>>(files: &[(P, Report)]) -> String {
-    let c = totals(files);
-    let files_json: Vec<Value> = files
+    collect(Format::Json, files)
+}
+
+/// One file's object in the JSON document.
+fn json_file(path: &str, report: &Report) -> Value {
+    let requests: Vec<Value> = report
+        .requests
         .iter()
-        .map(|(path, report)| {
-            let requests: Vec<Value> = report
-                .requests
-                .iter()
-                .map(|r| json!({ "index": r.index, "common_name": r.common_name }))
-                .collect();
-            let fs: Vec<Value> = findings(report)
-                .map(|(request, f)| {
-                    let mut v = json!({
-                        "code": f.code,
-                        "name": f.name,
-                        "severity": f.severity,
-                        "message": f.message,
-                        "citation": f.citation,
-                        "request": request,
-                    });
-                    if let Some(loc) = &f.location {
-                        v["location"] = json!({ "der_offset": loc.der_offset, "field": loc.field });
-                    }
-                    if !f.notes.is_empty() {
-                        v["notes"] = json!(f.notes);
-                    }
-                    v
-                })
-                .collect();
-            json!({ "path": path.as_ref(), "requests": requests, "findings": fs })
+        .map(|r| json!({ "index": r.index, "common_name": r.common_name }))
+        .collect();
+    let fs: Vec<Value> = findings(report)
+        .map(|(request, f)| {
+            let mut v = json!({
+                "code": f.code,
+                "name": f.name,
+                "severity": f.severity,
+                "message": f.message,
+                "citation": f.citation,
+                "request": request,
+            });
+            if let Some(loc) = &f.location {
+                v["location"] = json!({ "der_offset": loc.der_offset, "field": loc.field });
+            }
+            if !f.notes.is_empty() {
+                v["notes"] = json!(f.notes);
+            }
+            v
         })
         .collect();
-    let doc = json!({
+    json!({ "path": path, "requests": requests, "findings": fs })
+}
+
+fn json_document(files: Value, n: usize, requests: usize, c: Counts) -> Value {
+    json!({
         "schema": JSON_SCHEMA,
-        "files": files_json,
+        "files": files,
         "summary": {
-            "files": files.len(),
-            "requests": files.iter().map(|(_, r)| r.requests.len()).sum::<usize>(),
+            "files": n,
+            "requests": requests,
             "errors": c.errors,
             "warnings": c.warnings,
             "infos": c.infos,
         },
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    })
 }
 
 fn sarif_level(s: Severity) -> &'static str {
@@ -210,6 +205,12 @@ fn sarif_level(s: Severity) -> &'static str {
 /// as `tool.driver.rules` (with descriptions, citations and default
 /// levels), one result per finding located at its file.
 pub fn sarif<P: AsRef<str>>(files: &[(P, Report)]) -> String {
+    collect(Format::Sarif, files)
+}
+
+/// The SARIF log with an empty `results` array: the frame results are
+/// streamed into.
+fn sarif_frame() -> Value {
     let catalogue = rules();
     let rule_meta: Vec<Value> = catalogue
         .iter()
@@ -228,39 +229,7 @@ pub fn sarif<P: AsRef<str>>(files: &[(P, Report)]) -> String {
             })
         })
         .collect();
-    let mut results = Vec::new();
-    for (path, report) in files {
-        for (request, f) in findings(report) {
-            let index = catalogue.iter().position(|r| r.code() == f.code);
-            let mut text = f.message.clone();
-            for note in &f.notes {
-                text.push('\n');
-                text.push_str(note);
-            }
-            let mut props = json!({ "name": f.name, "citation": f.citation, "request": request });
-            if let Some(loc) = &f.location {
-                props["field"] = json!(loc.field);
-                props["der_offset"] = json!(loc.der_offset);
-            }
-            let mut result = json!({
-                "ruleId": f.code,
-                "level": sarif_level(f.severity),
-                "message": { "text": text },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": sarif_uri(path.as_ref()) },
-                        "region": { "startLine": 1 },
-                    }
-                }],
-                "properties": props,
-            });
-            // ruleIndex must be an integer when present (SARIF 2.1.0 §3.27.6).
-            if let Some(i) = index {
-                result["ruleIndex"] = json!(i);
-            }
-            results.push(result);
-        }
-    }
+    let results: Vec<Value> = Vec::new();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -276,7 +245,44 @@ pub fn sarif<P: AsRef<str>>(files: &[(P, Report)]) -> String {
             "results": results,
         }],
     });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    doc
+}
+
+/// The SARIF results of one file.
+fn sarif_results(path: &str, report: &Report) -> Vec<Value> {
+    let catalogue = rules();
+    let mut results = Vec::new();
+    for (request, f) in findings(report) {
+        let index = catalogue.iter().position(|r| r.code() == f.code);
+        let mut text = f.message.clone();
+        for note in &f.notes {
+            text.push('\n');
+            text.push_str(note);
+        }
+        let mut props = json!({ "name": f.name, "citation": f.citation, "request": request });
+        if let Some(loc) = &f.location {
+            props["field"] = json!(loc.field);
+            props["der_offset"] = json!(loc.der_offset);
+        }
+        let mut result = json!({
+            "ruleId": f.code,
+            "level": sarif_level(f.severity),
+            "message": { "text": text },
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": sarif_uri(path) },
+                    "region": { "startLine": 1 },
+                }
+            }],
+            "properties": props,
+        });
+        // ruleIndex must be an integer when present (SARIF 2.1.0 §3.27.6).
+        if let Some(i) = index {
+            result["ruleIndex"] = json!(i);
+        }
+        results.push(result);
+    }
+    results
 }
 
 /// A relative URI reference for a path: forward slashes, spaces and `%`
@@ -300,28 +306,28 @@ fn sarif_uri(path: &str) -> String {
 /// GitHub Actions workflow commands, one line per finding:
 /// `::error file=certs/www.csr,title=V204 cn-not-in-san::subject CN …`.
 pub fn github<P: AsRef<str>>(files: &[(P, Report)]) -> String {
-    let mut out = String::new();
-    for (path, report) in files {
-        for (_, f) in findings(report) {
-            let level = match f.severity {
-                Severity::Error => "error",
-                Severity::Warning => "warning",
-                Severity::Info => "notice",
-            };
-            let mut msg = f.message.clone();
-            if !f.citation.is_empty() {
-                let _ = write!(msg, " ({})", f.citation);
-            }
-            let _ = writeln!(
-                out,
-                "::{level} file={},title={}::{}",
-                escape_property(path.as_ref()),
-                escape_property(&format!("{} {}", f.code, f.name)),
-                escape_data(&msg)
-            );
+    collect(Format::Github, files)
+}
+
+fn github_file(out: &mut String, path: &str, report: &Report) {
+    for (_, f) in findings(report) {
+        let level = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "notice",
+        };
+        let mut msg = f.message.clone();
+        if !f.citation.is_empty() {
+            let _ = write!(msg, " ({})", f.citation);
         }
+        let _ = writeln!(
+            out,
+            "::{level} file={},title={}::{}",
+            escape_property(path),
+            escape_property(&format!("{} {}", f.code, f.name)),
+            escape_data(&msg)
+        );
     }
-    out
 }
 
 fn escape_data(s: &str) -> String {
@@ -343,5 +349,204 @@ mod tests {
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
         assert_eq!(escape_data("50%\r\n"), "50%25%0D%0A");
         assert_eq!(sarif_uri("./my dir/a#b.csr"), "my%20dir/a%23b.csr");
+    }
+}
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Format {
+    /// cargo-deny style blocks, then a summary line; ANSI colours if asked.
+    Human {
+        /// Colour the severities.
+        color: bool,
+    },
+    /// The `csrkit.validate/1` document, pretty-printed.
+    Json,
+    /// SARIF 2.1.0, pretty-printed.
+    Sarif,
+    /// GitHub workflow commands (`::error file=…::…`), one line a finding.
+    Github,
+}
+
+/// Writes one document, a file at a time, in the order given.
+///
+/// ```
+/// use csrkit_validate::{render::{Format, Renderer}, validate, Policy};
+///
+/// let mut out = Vec::new();
+/// let mut r = Renderer::new(&mut out, Format::Json)?;
+/// r.file("a.csr", &validate(b"junk", &Policy::default()))?;
+/// let counts = r.finish()?;
+/// assert_eq!(counts.errors, 1);
+/// let doc: serde_json::Value = serde_json::from_slice(&out)?;
+/// assert_eq!(doc["files"][0]["findings"][0]["code"], "V100");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Renderer<W: io::Write> {
+    out: W,
+    format: Format,
+    files: usize,
+    requests: usize,
+    counts: Counts,
+    /// Items written into the open JSON array (files or SARIF results).
+    items: usize,
+    /// SARIF: the end of the frame, after the results array.
+    tail: String,
+}
+
+/// The text of a pretty-printed JSON value, every line but the first
+/// indented by `indent` spaces: a value as `serde_json` prints it nested
+/// at that depth.
+fn nested(value: &Value, indent: usize) -> String {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    let pad = " ".repeat(indent);
+    text.replace('\n', &format!("\n{pad}"))
+}
+
+/// Splits the pretty text of `doc` around the empty array `key: []`.
+fn split_at_array(doc: &Value, key: &str) -> (String, String) {
+    let text = serde_json::to_string_pretty(doc).unwrap_or_default();
+    let marker = format!("\"{key}\": []");
+    match text.find(&marker) {
+        Some(i) => (
+            text[..i + marker.len() - 1].to_owned(),
+            text[i + marker.len() - 1..].to_owned(),
+        ),
+        None => (text, String::new()),
+    }
+}
+
+impl<W: io::Write> Renderer<W> {
+    /// Starts a document.
+    pub fn new(mut out: W, format: Format) -> io::Result<Renderer<W>> {
+        let mut tail = String::new();
+        match format {
+            Format::Json => {
+                out.write_all(b"{\n  \"schema\": \"csrkit.validate/1\",\n  \"files\": [")?
+            }
+            Format::Sarif => {
+                let (head, rest) = split_at_array(&sarif_frame(), "results");
+                out.write_all(head.as_bytes())?;
+                tail = rest;
+            }
+            Format::Human { .. } | Format::Github => {}
+        }
+        Ok(Renderer {
+            out,
+            format,
+            files: 0,
+            requests: 0,
+            counts: Counts::default(),
+            items: 0,
+            tail,
+        })
+    }
+
+    /// Adds one file's report.
+    pub fn file(&mut self, path: &str, report: &Report) -> io::Result<()> {
+        self.files += 1;
+        self.requests += report.requests.len();
+        self.counts.merge(report.counts());
+        let mut text = String::new();
+        match self.format {
+            Format::Human { color } => human_file(&mut text, path, report, color),
+            Format::Github => github_file(&mut text, path, report),
+            Format::Json => {
+                text.push_str(if self.items == 0 { "\n    " } else { ",\n    " });
+                text.push_str(&nested(&json_file(path, report), 4));
+                self.items += 1;
+            }
+            Format::Sarif => {
+                for result in sarif_results(path, report) {
+                    text.push_str(if self.items == 0 {
+                        "\n        "
+                    } else {
+                        ",\n        "
+                    });
+                    text.push_str(&nested(&result, 8));
+                    self.items += 1;
+                }
+            }
+        }
+        self.out.write_all(text.as_bytes())
+    }
+
+    /// Ends the document and returns the totals.
+    pub fn finish(mut self) -> io::Result<Counts> {
+        let mut text = String::new();
+        match self.format {
+            Format::Human { .. } => {
+                human_summary(&mut text, self.files, self.requests, self.counts);
+            }
+            Format::Github => {}
+            Format::Json => {
+                let doc = json_document(json!([]), self.files, self.requests, self.counts);
+                let (_, rest) = split_at_array(&doc, "files");
+                if self.items > 0 {
+                    text.push_str("\n  ");
+                }
+                text.push_str(&rest);
+            }
+            Format::Sarif => {
+                if self.items > 0 {
+                    text.push_str("\n      ");
+                }
+                text.push_str(&self.tail);
+            }
+        }
+        self.out.write_all(text.as_bytes())?;
+        self.out.flush()?;
+        Ok(self.counts)
+    }
+}
+
+/// A whole document as a string.
+fn collect<P: AsRef<str>>(format: Format, files: &[(P, Report)]) -> String {
+    let mut out = Vec::new();
+    let written = Renderer::new(&mut out, format).and_then(|mut r| {
+        for (path, report) in files {
+            r.file(path.as_ref(), report)?;
+        }
+        r.finish()
+    });
+    match written {
+        Ok(_) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod streaming_tests {
+    use super::*;
+
+    /// The streamed documents are exactly what serde_json prints for the
+    /// whole value, with and without items.
+    #[test]
+    fn streaming_matches_whole_documents() {
+        let none: [(&str, Report); 0] = [];
+        assert_eq!(
+            json(&none),
+            serde_json::to_string_pretty(&json_document(json!([]), 0, 0, Counts::default()))
+                .unwrap()
+        );
+        assert_eq!(
+            sarif(&none),
+            serde_json::to_string_pretty(&sarif_frame()).unwrap()
+        );
+        let bad = crate::validate(b"junk", &crate::Policy::default());
+        let two = [("a.csr", bad.clone()), ("b.csr", bad)];
+        let files: Vec<Value> = two.iter().map(|(p, r)| json_file(p, r)).collect();
+        let mut c = Counts::default();
+        for (_, r) in &two {
+            c.merge(r.counts());
+        }
+        let whole = json_document(Value::from(files), 2, 0, c);
+        assert_eq!(json(&two), serde_json::to_string_pretty(&whole).unwrap());
+        let streamed: Value = serde_json::from_str(&sarif(&two)).unwrap();
+        assert_eq!(
+            streamed["runs"][0]["results"].as_array().map(Vec::len),
+            Some(2)
+        );
     }
 }

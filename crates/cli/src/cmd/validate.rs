@@ -20,6 +20,9 @@ use rayon::prelude::*;
 use crate::exit;
 use crate::settings::Settings;
 
+/// Files checked in parallel before their results are written.
+const CHUNK: usize = 256;
+
 /// The most a file may hold: a CSR is a few KiB.
 const MAX_INPUT: u64 = 1 << 20;
 
@@ -133,46 +136,59 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 
     let inputs = collect(&args.paths)?;
-    let mut unreadable = 0;
-    let mut reports: Vec<(String, Report)> = Vec::with_capacity(inputs.len());
-    let checked: Vec<(String, Result<Report, String>)> = inputs
-        .into_par_iter()
-        .map(|input| {
-            let label = input.label();
-            let result = input.read().map(|b| validate(&b, &policy));
-            (label, result)
-        })
-        .collect();
-    for (label, result) in checked {
-        match result {
-            Ok(report) => reports.push((label, report)),
-            Err(e) => {
-                unreadable += 1;
-                eprintln!("error: {label}: {e}");
+    let format = match args.format {
+        ValidateFormat::Human => render::Format::Human {
+            color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        },
+        ValidateFormat::Json => render::Format::Json,
+        ValidateFormat::Sarif => render::Format::Sarif,
+        ValidateFormat::Github => render::Format::Github,
+    };
+    let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut renderer = render::Renderer::new(stdout, format)?;
+    let (mut unreadable, mut failed) = (0, false);
+    // A chunk at a time: its files are read and checked in parallel, then
+    // written in order, so memory holds one chunk of reports whatever the
+    // number of files.
+    let mut inputs = inputs.into_iter();
+    loop {
+        let chunk: Vec<Input> = inputs.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        let checked: Vec<(String, Result<Report, String>)> = chunk
+            .into_par_iter()
+            .map(|input| {
+                let label = input.label();
+                let result = input.read().map(|b| validate(&b, &policy));
+                (label, result)
+            })
+            .collect();
+        for (label, result) in checked {
+            match result {
+                Ok(report) => {
+                    failed |= report.fails(policy.fail_on());
+                    renderer.file(&label, &report)?;
+                }
+                Err(e) => {
+                    unreadable += 1;
+                    eprintln!("error: {label}: {e}");
+                }
             }
         }
     }
-
-    let out = match args.format {
-        ValidateFormat::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            render::human(&reports, color)
-        }
-        ValidateFormat::Json => render::json(&reports),
-        ValidateFormat::Sarif => render::sarif(&reports),
-        ValidateFormat::Github => render::github(&reports),
-    };
+    renderer.finish()?;
     {
         use std::io::Write;
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(out.as_bytes())?;
-        if !out.ends_with('\n') {
-            stdout.write_all(b"\n")?;
+        // The JSON and SARIF documents end without a newline.
+        if matches!(args.format, ValidateFormat::Json | ValidateFormat::Sarif) {
+            let mut out = std::io::stdout().lock();
+            out.write_all(b"\n")?;
         }
     }
     let code = if unreadable > 0 {
         exit::USAGE
-    } else if reports.iter().any(|(_, r)| r.fails(policy.fail_on())) {
+    } else if failed {
         exit::FINDINGS
     } else {
         exit::OK
