@@ -18,10 +18,29 @@ lint:
 # Benchmarks that compare csrkit with the reference tools in the same run.
 bench:
     cargo bench -p csrkit --bench generate
+    cargo bench -p csrkit --bench validate
+    cargo bench -p csrkit --bench apply
+    cargo run --release -p csrkit-sandbox --example load
 
-# Make a key and CSR for example.com into ./example.com/.
+# The whole flow against an in-process sandbox: a certificate in ./example.com/.
 demo:
-    cargo run --release -p csrkit -- generate --domain example.com
+    cargo run --release -p csrkit -- apply --sandbox --domain example.com
+
+# Run the sandbox as a server on 127.0.0.1:8765.
+sandbox:
+    cargo run --release -p csrkit -- sandbox --listen 127.0.0.1:8765
+
+# Regenerate the lint fixtures (crates/validate/tests/fixtures).
+fixtures:
+    cargo run -p csrkit-validate --example fixtures
+
+# Review changed insta snapshots.
+snap:
+    cargo insta review
+
+# Fuzz parse + every lint rule for 10 minutes (libFuzzer; nightly features on stable).
+fuzz:
+    cd crates/validate/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run validate -- -max_total_time=600
 
 # Run exactly what CI runs.
 ci:
@@ -30,3 +49,4 @@ ci:
 # Re-sign every request csrkit sends with the official Python SDK (needs PyPI).
 interop:
     bash scripts/interop/run.sh
+    bash scripts/interop/sandbox_sdk.sh
