@@ -348,17 +348,15 @@ async fn prepare(
     settings: &Settings,
 ) -> anyhow::Result<Journal> {
     let csr_path = dir.join(CSR_FILE);
+    // A CSR given with --csr is linted where it is, before it is copied in:
+    // a refused CSR must not stay behind in the directory, where it would
+    // block the corrected one (and --allow).
+    let mut given_domains = None;
     let (csr_der, key_path, key_spki) = if let Some(given) = &args.csr {
         // A CSR made elsewhere: copy it in; the key stays where it is.
         let bytes = std::fs::read(given)
             .with_context(|| format!("cannot read the CSR {}", given.display()))?;
         let der = lint::csr_der(&bytes, given)?;
-        generate::create_dir(dir)?;
-        if !same_file(given, &csr_path) {
-            let pem = ::pem::encode(&::pem::Pem::new("CERTIFICATE REQUEST", der.clone()));
-            csrkit_csr::write_public_file(&csr_path, pem.as_bytes(), WriteMode::CreateNew)
-                .with_context(|| "a CSR is already in the directory; use another --out-dir")?;
-        }
         let spki = lint::csr_spki_sha256(&der)?;
         if let Some(key) = &args.key {
             let k = generate::load(key, None)?;
@@ -369,6 +367,11 @@ async fn prepare(
                     given.display()
                 );
             }
+        }
+        given_domains = Some(lint::gate(&der, settings, &args.allow, given)?);
+        generate::create_dir(dir)?;
+        if !same_file(given, &csr_path) {
+            copy_csr_in(&der, given, &csr_path)?;
         }
         (der, args.key.clone(), spki)
     } else if csr_path.exists() {
@@ -417,7 +420,10 @@ async fn prepare(
     };
 
     // Lint: stop before any request on an error-level finding.
-    let domains = lint::gate(&csr_der, settings, &args.allow, &csr_path)?;
+    let domains = match given_domains {
+        Some(d) => d,
+        None => lint::gate(&csr_der, settings, &args.allow, &csr_path)?,
+    };
 
     Ok(Journal {
         schema: journal::SCHEMA.into(),
@@ -439,6 +445,33 @@ async fn prepare(
         },
         not_after: None,
     })
+}
+
+/// Copies a CSR given with `--csr` into the directory as `request.csr`. A
+/// copy already there from an interrupted run is fine; another CSR is not
+/// replaced.
+fn copy_csr_in(der: &[u8], given: &Path, csr_path: &Path) -> anyhow::Result<()> {
+    if let Ok(existing) = std::fs::read(csr_path) {
+        if lint::csr_der(&existing, csr_path).is_ok_and(|d| d == der) {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "{} already holds another CSR than {}; move it away, or use another --out-dir",
+            csr_path.display(),
+            given.display()
+        );
+    }
+    let pem = ::pem::encode(&::pem::Pem::new("CERTIFICATE REQUEST", der.to_vec()));
+    csrkit_csr::write_public_file(csr_path, pem.as_bytes(), WriteMode::CreateNew).with_context(
+        || {
+            format!(
+                "cannot copy {} into {}",
+                given.display(),
+                csr_path.display()
+            )
+        },
+    )?;
+    Ok(())
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
