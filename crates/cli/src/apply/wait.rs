@@ -84,6 +84,11 @@ pub(super) async fn follow(
         pb
     });
     let mut failures = 0;
+    // One listener for the whole wait: a Ctrl-C that arrives while a poll
+    // is in flight is kept for the next pause instead of being swallowed
+    // (tokio's handler replaces the default one once installed).
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
         let now = Instant::now();
         if now >= deadline {
@@ -103,7 +108,7 @@ pub(super) async fn follow(
         }
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut ctrl_c => {
                 if let Some(pb) = &spinner { pb.finish_and_clear(); }
                 return Err(exit::fail(
                     exit::INTERRUPTED,
