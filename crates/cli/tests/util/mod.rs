@@ -69,10 +69,17 @@ pub const SANDBOX_SECRET: &str = "sandbox-access-key-secret";
 impl SandboxProcess {
     /// Starts `csrkit sandbox ARGS…` and waits for its base URL.
     pub fn start(args: &[&str]) -> SandboxProcess {
+        SandboxProcess::start_with_env(args, &[])
+    }
+
+    /// Starts `csrkit sandbox ARGS…` with extra environment variables
+    /// (e.g. `CSRKIT_SANDBOX_ACCESS_KEY_SECRET`) and waits for its base URL.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> SandboxProcess {
         use std::io::BufRead;
         let mut child = Command::new(bin())
             .arg("sandbox")
             .args(args)
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -108,6 +115,23 @@ impl SandboxProcess {
     /// POST to a control endpoint (`/_sandbox/orders/{id}/approve`, …).
     pub fn post(&self, path: &str) -> String {
         http(&self.url, "POST", path)
+    }
+
+    /// GET a control endpoint as text (`/_sandbox/ca.pem`).
+    pub fn get_text(&self, path: &str) -> String {
+        http(&self.url, "GET", path)
+    }
+
+    /// The `host:port` it listens on, for `--listen` when restarting it.
+    pub fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    /// Stops it (SIGKILL) and waits for it to exit, so that its port and
+    /// state file are free for a restart.
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
