@@ -930,3 +930,52 @@ fn no_secret_leaves_the_machine_or_reaches_the_output() {
         assert!(!all.contains(needle), "{needle:?} was sent to the service");
     }
 }
+
+/// `kill -9` while the Create request is in flight (journal "pending", the
+/// sandbox holding the request): the re-run reconciles before anything
+/// else, and in the end there is exactly one order, and it is the
+/// directory's.
+#[test]
+fn kill_9_during_create_then_rerun_ends_with_one_order() {
+    let sb = SandboxProcess::start(&["--fault", "CreateCertificateWithCsrRequest=delay-1000"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = apply(&sb, tmp.path())
+        .args(["-d", "inflight.example.com"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Until the sandbox has the Create (and holds it for a second).
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while count(&stats(&sb), CREATE) == 0 {
+        assert!(child.try_wait().unwrap().is_none(), "apply ended first");
+        assert!(Instant::now() < give_up, "no Create reached the sandbox");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let dir = tmp.path().join("inflight.example.com");
+    let j = journal(&dir);
+    assert_eq!(j["submission"]["outcome"], "pending", "{j}");
+    assert!(j["order_id"].is_null(), "{j}");
+    // Let the held request run out: it either made its order or never will.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let (_, stderr) = run_expect(
+        apply(&sb, tmp.path()).args(["-d", "inflight.example.com"]),
+        0,
+    );
+    assert!(
+        stderr.contains("looking for it"),
+        "did not reconcile first: {stderr}"
+    );
+    let st = stats(&sb);
+    assert_eq!(st["orders_created"], 1, "{st}");
+    assert_eq!(quota_used(&st), 1, "{st}");
+    let (stdout, _) = run_expect(sb.csrkit().args(["orders", "--format", "json"]), 0);
+    let orders = json(&stdout)["orders"].as_array().unwrap().clone();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert_eq!(orders[0]["order_id"], order_id_of(&dir).as_str());
+    let root = write_root(tmp.path(), &sb.get_text("/_sandbox/ca.pem"));
+    check_issued(&dir, &root, &["inflight.example.com"]);
+}
