@@ -979,3 +979,34 @@ fn kill_9_during_create_then_rerun_ends_with_one_order() {
     let root = write_root(tmp.path(), &sb.get_text("/_sandbox/ca.pem"));
     check_issued(&dir, &root, &["inflight.example.com"]);
 }
+
+/// `apply --sandbox` with FILE validation and an RSA key, in a directory
+/// named with --out-dir: issued, and checked like any other.
+#[test]
+fn in_process_sandbox_file_validation_rsa() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("certs/site");
+    let (stdout, _) = run_expect(
+        csrkit()
+            .current_dir(tmp.path())
+            .args([
+                "apply",
+                "--sandbox",
+                "-d",
+                "site.example.com",
+                "-d",
+                "example.com",
+            ])
+            .args(["--validate-type", "file", "--key-type", "rsa2048"])
+            .arg("--out-dir")
+            .arg(&dir)
+            .args(["--format", "json"]),
+        0,
+    );
+    let doc = json(&stdout);
+    assert_eq!(doc["state"], "certificate", "{doc}");
+    assert_eq!(journal(&dir)["validate_type"], "FILE");
+    check_files_json(&doc, &dir);
+    let root = write_root(tmp.path(), &in_process_root(&dir));
+    check_issued(&dir, &root, &["site.example.com", "example.com"]);
+}
