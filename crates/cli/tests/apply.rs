@@ -1010,3 +1010,43 @@ fn in_process_sandbox_file_validation_rsa() {
     let root = write_root(tmp.path(), &in_process_root(&dir));
     check_issued(&dir, &root, &["site.example.com", "example.com"]);
 }
+
+/// Order flags on a directory that records an order: the journal decides,
+/// and a different flag is reported as ignored, both for a placed order and
+/// for one stopped before Create (no quota) and placed on the re-run.
+#[test]
+fn recorded_order_keeps_its_validation_type() {
+    let sb = SandboxProcess::start(&["--approve", "manual"]);
+    let tmp = tempfile::tempdir().unwrap();
+    run_expect(apply(&sb, tmp.path()).args(["-d", "keep.example.com"]), 0);
+    let (stdout, stderr) = run_expect(
+        apply(&sb, tmp.path())
+            .args(["-d", "keep.example.com", "--validate-type", "file"])
+            .args(["--format", "json"]),
+        0,
+    );
+    assert!(
+        stderr.contains("uses DNS validation; --validate-type file is ignored"),
+        "{stderr}"
+    );
+    assert_eq!(json(&stdout)["verification"]["type"], "DNS");
+    assert_eq!(count(&stats(&sb), CREATE), 1);
+
+    // Stopped before Create, then placed as first asked.
+    let sb0 = SandboxProcess::start(&["--quota", "digicert-free-1-free=0"]);
+    run_expect(
+        apply(&sb0, tmp.path()).args(["-d", "later.example.com", "--validate-type", "file"]),
+        3,
+    );
+    let addr = sb0.addr().to_owned();
+    sb0.stop();
+    let sb1 = SandboxProcess::start(&["--approve", "manual", "--listen", &addr]);
+    let (stdout, stderr) = run_expect(
+        apply(&sb1, tmp.path()).args(["-d", "later.example.com", "--format", "json"]),
+        0,
+    );
+    assert!(!stderr.contains("ignored"), "{stderr}");
+    assert_eq!(json(&stdout)["verification"]["type"], "FILE", "{stdout}");
+    let log = sb1.get_json("/_sandbox/requests").to_string();
+    assert!(log.contains("ValidateType=FILE"), "{log}");
+}

@@ -103,14 +103,14 @@ pub(crate) struct Args {
     #[arg(long, value_name = "E", help_heading = "Order")]
     contact_email: Option<String>,
     /// How the CA validates the domain: dns (a TXT record) or file (a file
-    /// on the web server).
-    #[arg(long, value_name = "TYPE", default_value = "dns", value_parser = parse_validate_type,
-          help_heading = "Order")]
-    validate_type: ValidateType,
+    /// on the web server) [default: dns]. A recorded order keeps its own.
+    #[arg(long, value_name = "TYPE", value_parser = parse_validate_type, help_heading = "Order")]
+    validate_type: Option<ValidateType>,
     /// Resource plan to spend (wildcards need a wildcard plan such as
-    /// geotrust-dv-w-starter).
-    #[arg(long, value_name = "C", default_value = DEFAULT_PRODUCT_CODE, help_heading = "Order")]
-    product_code: String,
+    /// geotrust-dv-w-starter) [default: digicert-free-1-free]. A recorded
+    /// order keeps its own.
+    #[arg(long, value_name = "C", help_heading = "Order")]
+    product_code: Option<String>,
     /// Tag the order, K=V; repeat for more (up to 20).
     #[arg(long = "tag", value_name = "K=V", value_parser = parse_tag, help_heading = "Order")]
     tags: Vec<Tag>,
@@ -149,6 +149,44 @@ pub(crate) struct Args {
 
 fn parse_key_type(s: &str) -> Result<KeyType, String> {
     s.parse()
+}
+
+impl Args {
+    /// `--validate-type`, or its default.
+    fn validate_type(&self) -> ValidateType {
+        self.validate_type.unwrap_or(ValidateType::Dns)
+    }
+
+    /// `--product-code`, or its default.
+    fn product_code(&self) -> String {
+        self.product_code
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PRODUCT_CODE.to_owned())
+    }
+
+    /// Warns about order flags that a recorded order overrides: the
+    /// directory's journal, not the flags, says how its order is made.
+    fn warn_ignored(&self, j: &Journal) {
+        if let Some(v) = self.validate_type
+            && !v.as_str().eq_ignore_ascii_case(&j.validate_type)
+        {
+            eprintln!(
+                "warning: this directory's order uses {} validation; --validate-type {} is \
+                 ignored (add --new-order to place a new order with it)",
+                j.validate_type,
+                v.as_str().to_ascii_lowercase()
+            );
+        }
+        if let Some(c) = &self.product_code
+            && *c != j.product_code
+        {
+            eprintln!(
+                "warning: this directory's order spends {}; --product-code {c} is ignored \
+                 (add --new-order to place a new order with it)",
+                j.product_code
+            );
+        }
+    }
 }
 
 fn parse_validate_type(s: &str) -> Result<ValidateType, String> {
@@ -258,6 +296,11 @@ async fn apply(args: Args, settings: Settings) -> anyhow::Result<ExitCode> {
         }
     }
 
+    if !args.new_order
+        && let Some(j) = &journal
+    {
+        args.warn_ignored(j);
+    }
     if args.new_order
         && let Some(j) = journal.as_mut()
     {
@@ -430,8 +473,8 @@ async fn prepare(
         domains,
         csr_sha256: hex::encode(Sha256::digest(&csr_der)),
         key_spki_sha256: key_spki,
-        product_code: args.product_code.clone(),
-        validate_type: args.validate_type.as_str().into(),
+        product_code: args.product_code(),
+        validate_type: args.validate_type().as_str().into(),
         endpoint: service.label.clone(),
         order_id: None,
         submission: None,
@@ -508,8 +551,8 @@ async fn retire(service: &Service, j: &mut Journal, args: &Args) -> anyhow::Resu
     j.submission = None;
     j.states.clear();
     j.verification = None;
-    j.product_code = args.product_code.clone();
-    j.validate_type = args.validate_type.as_str().into();
+    j.product_code = args.product_code();
+    j.validate_type = args.validate_type().as_str().into();
     j.files.cert = None;
     j.files.chain = None;
     j.files.fullchain = None;
@@ -563,7 +606,14 @@ async fn place_order(
         username: contact.name,
         phone: contact.phone,
         email: contact.email,
-        validate_type: args.validate_type,
+        // The journal's, like the product code: an order resumed after a
+        // stop before Create is placed as it was first asked.
+        validate_type: j.validate_type.parse().with_context(|| {
+            format!(
+                "the journal's validate_type {:?} is damaged",
+                j.validate_type
+            )
+        })?,
         product_code: Some(j.product_code.clone()),
         tags: args.tags.clone(),
     };
