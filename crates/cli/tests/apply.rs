@@ -187,6 +187,8 @@ fn in_process_sandbox_issues_and_resumes_without_a_second_order() {
     check_files_json(&doc, Path::new("example.com"));
     let root = write_root(tmp.path(), &in_process_root(&dir));
     check_issued(&dir, &root, &["example.com"]);
+    // The root apply leaves next to the certificate is that same root.
+    check_issued(&dir, &dir.join("sandbox-root.pem"), &["example.com"]);
 
     let state = |dir: &Path| {
         json(&std::fs::read_to_string(dir.join(".sandbox-state.json")).unwrap())["data"].clone()
