@@ -1,7 +1,7 @@
 //! Authentication as the service does it: V3 (`ACS3-HMAC-SHA256`, `Authorization` header) or V1
 //! (HMAC-SHA1, `Signature` parameter), the clock window, replayed nonces and STS tokens.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher as _;
 
 use hyper::HeaderMap;
@@ -12,39 +12,74 @@ use crate::canon;
 use crate::config::Credentials;
 use crate::wire::ApiError;
 
-/// Remembers the nonces seen until the clock window makes them unusable anyway.
+/// Remembers the nonces seen until the clock window makes them unusable anyway, up to a fixed
+/// number of them.
 ///
-/// Only a keyed 64-bit hash of each nonce is kept (16 bytes an entry instead of the string), so
-/// a busy sandbox holds a few MB for the 30-minute window; a false "replay" needs a 64-bit
-/// collision among the nonces of that window.
-#[derive(Debug, Default)]
+/// Only a keyed 64-bit hash of each nonce is kept (16 bytes an entry instead of the string); a
+/// false "replay" needs a 64-bit collision among the nonces remembered. Entries leave in arrival
+/// order: when they expire, or when the store is full. An entry forgotten early raises a floor:
+/// a request whose window ends no later than the forgotten one's can no longer be told from a
+/// replay, so it is refused. Under a steady load the store holds the last `capacity` nonces
+/// (seconds at thousands of requests a second, the whole window at a few), and memory stays flat.
+#[derive(Debug)]
 pub(crate) struct NonceStore {
     seen: HashMap<u64, i64>,
+    order: VecDeque<(u64, i64)>,
     hasher: std::collections::hash_map::RandomState,
-    last_prune: i64,
+    capacity: usize,
+    /// Requests whose window ends at or before this (unix seconds) are refused.
+    floor: i64,
 }
 
 impl NonceStore {
-    /// Records `key`, usable until `expires` (unix seconds); false if it was seen already.
+    /// A store remembering at most `capacity` nonces (at least one).
+    pub(crate) fn new(capacity: usize) -> NonceStore {
+        NonceStore {
+            seen: HashMap::new(),
+            order: VecDeque::new(),
+            hasher: std::collections::hash_map::RandomState::new(),
+            capacity: capacity.max(1),
+            floor: i64::MIN,
+        }
+    }
+
+    /// Records `key`, usable until `expires` (unix seconds); false if it was seen already (or
+    /// may have been, below the floor).
     pub(crate) fn insert(&mut self, key: String, expires: i64, now: i64) -> bool {
-        if now - self.last_prune >= 30 {
-            self.seen.retain(|_, exp| *exp >= now);
-            self.last_prune = now;
+        while let Some(&(k, exp)) = self.order.front() {
+            if exp >= now {
+                break;
+            }
+            self.forget(k, exp);
+        }
+        if expires <= self.floor {
+            return false;
         }
         let key = self.hasher.hash_one(key.as_str());
-        match self.seen.entry(key) {
-            std::collections::hash_map::Entry::Occupied(mut e) => {
-                if *e.get() < now {
-                    e.insert(expires);
-                    true
-                } else {
-                    false
-                }
+        match self.seen.get(&key) {
+            Some(exp) if *exp >= now => return false,
+            _ => {}
+        }
+        self.seen.insert(key, expires);
+        self.order.push_back((key, expires));
+        while self.order.len() > self.capacity {
+            if let Some((k, exp)) = self.order.pop_front() {
+                self.floor = self.floor.max(exp);
+                self.forget_map(k, exp);
             }
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(expires);
-                true
-            }
+        }
+        true
+    }
+
+    fn forget(&mut self, key: u64, expires: i64) {
+        self.order.pop_front();
+        self.forget_map(key, expires);
+    }
+
+    /// Removes `key` unless it was recorded again since (with another expiry).
+    fn forget_map(&mut self, key: u64, expires: i64) {
+        if self.seen.get(&key) == Some(&expires) {
+            self.seen.remove(&key);
         }
     }
 
@@ -353,14 +388,31 @@ mod tests {
 
     #[test]
     fn nonces_expire_and_replays_are_caught() {
-        let mut s = NonceStore::default();
+        let mut s = NonceStore::new(100);
         assert!(s.insert("a".into(), 100, 10));
         assert!(!s.insert("a".into(), 100, 20));
-        assert!(s.insert("b".into(), 50, 20));
-        // after both expired, a prune empties the store
+        assert!(s.insert("b".into(), 150, 20));
+        // after both expired, the store is empty again
         assert!(s.insert("c".into(), 500, 200));
         assert_eq!(s.len(), 1);
         assert!(s.insert("a".into(), 500, 201));
+    }
+
+    #[test]
+    fn a_full_store_stays_bounded_and_refuses_what_it_forgot() {
+        let mut s = NonceStore::new(3);
+        for (i, n) in ["a", "b", "c", "d", "e"].into_iter().enumerate() {
+            // requests of seconds 10, 11, 12, 13, 14, each usable for 900 s
+            assert!(s.insert(n.into(), 910 + i as i64, 15));
+        }
+        assert_eq!(s.len(), 3);
+        // "a" and "b" were forgotten: a request from their seconds may be a replay.
+        assert!(!s.insert("a".into(), 910, 16));
+        assert!(!s.insert("z".into(), 911, 16));
+        // remembered ones are still caught; newer requests pass
+        assert!(!s.insert("e".into(), 914, 16));
+        assert!(s.insert("f".into(), 916, 16));
+        assert_eq!(s.len(), 3);
     }
 
     #[test]

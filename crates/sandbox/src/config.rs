@@ -324,6 +324,10 @@ pub struct SandboxConfig {
     pub request_log_capacity: usize,
     /// Accepted clock difference for `x-acs-date` / `Timestamp`; 15 minutes by default.
     pub max_clock_skew: Duration,
+    /// Most nonces remembered for replay detection; 65,536 by default (about 3 MB), so memory
+    /// stays flat under any load. When full, the oldest is forgotten and requests dated no later
+    /// than it are refused as possible replays (`SignatureNonceUsed`).
+    pub max_nonces: usize,
 }
 
 impl Default for SandboxConfig {
@@ -344,6 +348,7 @@ impl Default for SandboxConfig {
             max_orders: 10_000,
             request_log_capacity: 1_000,
             max_clock_skew: Duration::from_secs(15 * 60),
+            max_nonces: 65_536,
         }
     }
 }

@@ -136,11 +136,12 @@ impl Shared {
                 fired: 0,
             })
             .collect();
+        let nonces = NonceStore::new(config.max_nonces);
         Ok(Shared {
             config,
             state: Mutex::new(state),
             written: tokio::sync::Mutex::new(0),
-            nonces: Mutex::new(NonceStore::default()),
+            nonces: Mutex::new(nonces),
             counters: Mutex::new(Counters::default()),
             faults: Mutex::new(faults),
             log: Mutex::new(VecDeque::new()),

@@ -45,8 +45,7 @@ use crate::cmd::quota::DEFAULT_PRODUCT_CODE;
 use crate::cmd::status::describe;
 use crate::cmd::verification::Publish;
 use crate::exit;
-use crate::output::{Format, print_json};
-use crate::output::{out, outln};
+use crate::output::{Format, out, outln, print_json};
 use crate::settings::Settings;
 
 const EXAMPLES: &str = "\
