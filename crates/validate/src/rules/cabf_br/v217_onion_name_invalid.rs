@@ -1,4 +1,4 @@
-//! V217 `onion-name-invalid`: a .onion name MUST be a Tor v3 address: 56 base32 characters whose last byte is version 3
+//! V217 `onion-name-invalid`: a .onion name MUST be a Tor v3 address: 56 base32 characters ending in a valid checksum and version 3
 //!
 //! Citation: BR Appendix B.
 
@@ -14,7 +14,7 @@ pub(crate) static RULE: Rule = Rule {
     code: "V217",
     name: "onion-name-invalid",
     default_severity: Severity::Error,
-    description: "a .onion name MUST be a Tor v3 address: 56 base32 characters whose last byte is version 3",
+    description: "a .onion name MUST be a Tor v3 address: 56 base32 characters ending in a valid checksum and version 3",
     citation: "BR Appendix B",
     source: Source::CabfBr,
     since: "0.1.0",
@@ -49,8 +49,9 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
     }
 }
 
-/// Checks a v3 onion label: base32 of 32-byte key, 2-byte checksum and the
-/// version byte 3. (The checksum itself needs SHA3 and is not verified.)
+/// Checks a v3 onion label: base32 of a 32-byte key, a 2-byte checksum and
+/// the version byte 3, where the checksum is the first two bytes of
+/// SHA3-256(".onion checksum" || key || version) (Tor rend-spec-v3 §6).
 fn onion_v3(label: &str) -> Result<(), String> {
     if label.len() != 56 {
         return Err(format!(
@@ -75,8 +76,40 @@ fn onion_v3(label: &str) -> Result<(), String> {
         }
     }
     match bytes.get(34) {
-        Some(3) => Ok(()),
+        Some(3) => {
+            let mut ctx = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA3_256);
+            ctx.update(b".onion checksum");
+            ctx.update(&bytes[..32]);
+            ctx.update(&[3]);
+            let sum = ctx.finish();
+            if sum.as_ref()[..2] == bytes[32..34] {
+                Ok(())
+            } else {
+                Err("its checksum does not match (a mistyped address?)".into())
+            }
+        }
         Some(v) => Err(format!("the version byte is {v}, not 3")),
         None => Err("the address is too short".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::onion_v3;
+
+    #[test]
+    fn checksums() {
+        // The Tor Project's and DuckDuckGo's v3 addresses.
+        assert_eq!(
+            onion_v3("2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid"),
+            Ok(())
+        );
+        assert_eq!(
+            onion_v3("duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad"),
+            Ok(())
+        );
+        // One character changed: the version byte is still 3, the checksum is not.
+        let err = onion_v3("2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53xid").unwrap_err();
+        assert!(err.contains("checksum"), "{err}");
     }
 }
