@@ -397,13 +397,28 @@ fn cancel_then_delete_returns_the_quota() {
         (Some(1), Some(2))
     );
 
-    // Cancel and delete in one go.
-    run_at(
+    // Cancel and delete in one go, reported as JSON.
+    let done = run_at(
         &sb,
         h.path(),
-        &["cancel", "--order-id", &ids[1], "--delete"],
+        &[
+            "cancel",
+            "--order-id",
+            &ids[1],
+            "--delete",
+            "--format",
+            "json",
+        ],
     )
     .expect_code(0);
+    let doc: serde_json::Value = serde_json::from_str(&done.stdout).unwrap();
+    assert_eq!(doc["schema"], "csrkit.cancel/1");
+    assert_eq!(doc["order_id"], ids[1].as_str());
+    assert_eq!(doc["state_before"], "domain_verify");
+    assert_eq!(
+        (&doc["cancelled"], &doc["deleted"]),
+        (&serde_json::json!(true), &serde_json::json!(true))
+    );
     assert_eq!(quota(&sb, h.path())["remaining"], 3);
     // The order is gone.
     let gone = run_at(&sb, h.path(), &["status", "--order-id", &ids[1]]).expect_code(3);

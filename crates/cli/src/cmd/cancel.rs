@@ -1,4 +1,8 @@
 //! `csrkit cancel`: withdraw an order, and with `--delete` return its quota.
+//!
+//! JSON (`csrkit.cancel/1`): `order_id` (string), `state_before` (the
+//! service's `Type` when the command started), `cancelled`, `deleted`
+//! (booleans: what this run did or found done), `quota_returned`.
 
 use std::process::ExitCode;
 
@@ -7,6 +11,7 @@ use csrkit_submit::{CancelOrderRequest, DeleteCertificateRequest, OrderId};
 use super::connection::{ConnectionArgs, runtime};
 use super::status::parse_order_id;
 use crate::exit;
+use crate::output::{Format, print_json};
 
 /// Arguments of `csrkit cancel`.
 #[derive(clap::Args, Debug)]
@@ -20,6 +25,9 @@ pub(crate) struct Args {
     delete: bool,
     #[command(flatten)]
     connection: ConnectionArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
 }
 
 /// Runs `csrkit cancel`.
@@ -38,6 +46,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let state =
         rt.block_on(client.call(&csrkit_submit::DescribeCertificateState { order_id: id }))?;
+    let (mut cancelled, mut deleted) = (state.state == csrkit_submit::StateType::Payed, false);
     // A failed order cannot be cancelled, only deleted.
     if state.state != csrkit_submit::StateType::VerifyFail
         && state.state != csrkit_submit::StateType::Payed
@@ -57,7 +66,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             Err(e) => return Err(e.into()),
         }
-        eprintln!("order {id}: cancelled");
+        cancelled = true;
+        if args.format == Format::Human {
+            eprintln!("order {id}: cancelled");
+        }
     }
     if args.delete {
         match rt.block_on(client.call(&delete)) {
@@ -68,9 +80,23 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             Err(e) if e.code() == Some("NotFoundOrder") => {}
             Err(e) => return Err(e.into()),
         }
-        eprintln!("order {id}: deleted; its unit of quota is returned");
-    } else {
-        eprintln!("run `csrkit cancel --order-id {id} --delete` to return its quota");
+        deleted = true;
+    }
+    match args.format {
+        Format::Json => print_json(&serde_json::json!({
+            "schema": "csrkit.cancel/1",
+            "order_id": id.to_string(),
+            "state_before": state.state.as_str(),
+            "cancelled": cancelled,
+            "deleted": deleted,
+            "quota_returned": deleted,
+        }))?,
+        Format::Human if deleted => {
+            eprintln!("order {id}: deleted; its unit of quota is returned");
+        }
+        Format::Human => {
+            eprintln!("run `csrkit cancel --order-id {id} --delete` to return its quota");
+        }
     }
     Ok(ExitCode::from(exit::OK))
 }
