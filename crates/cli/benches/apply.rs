@@ -18,25 +18,15 @@
 //! Run: `cargo bench -p csrkit --bench apply` (add `-- --quick` for fewer
 //! rounds). Prints a Markdown table for the README.
 
+mod common;
+use common::{median, ms, run};
+
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const CSRKIT: &str = env!("CARGO_BIN_EXE_csrkit");
-
-fn run(cmd: &mut Command) -> Duration {
-    let start = Instant::now();
-    let out = cmd.output().expect("command runs");
-    let took = start.elapsed();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    took
-}
 
 /// A fresh, empty directory for one round.
 fn fresh(base: &Path, name: &str, round: usize) -> PathBuf {
@@ -154,15 +144,6 @@ fn sdk_python(workspace: &Path) -> Result<PathBuf, String> {
         ));
     }
     Ok(python)
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
 fn main() {

@@ -11,6 +11,9 @@
 //! Run: `cargo bench -p csrkit --bench generate` (add `-- --quick` for
 //! fewer rounds). Prints a Markdown table for the README.
 
+mod common;
+use common::{median, ms, run};
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -51,18 +54,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn run(cmd: &mut Command) -> Duration {
-    let start = Instant::now();
-    let out = cmd.output().expect("command runs");
-    let took = start.elapsed();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    took
-}
-
 fn csrkit_once(dir: &Path, key_type: KeyType) -> Duration {
     run(Command::new(env!("CARGO_BIN_EXE_csrkit"))
         .args(["generate", "-d", "example.com", "-d", "www.example.com"])
@@ -97,15 +88,6 @@ fn library_once(key_type: KeyType) -> Duration {
     let csr = req.sign(&key).expect("sign");
     std::hint::black_box(csr);
     start.elapsed()
-}
-
-fn median(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 
 fn main() {

@@ -11,6 +11,9 @@
 //! `--sizes 10000,40000` corpus sizes, `--openssl N` files in the openssl
 //! loop, default 1000).
 
+mod common;
+use common::median;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -118,11 +121,6 @@ fn openssl(files: &[PathBuf]) -> Duration {
     start.elapsed()
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn rate(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
@@ -165,7 +163,7 @@ fn main() {
         }
         let sample = &all[..openssl_n.min(all.len())];
         let o = openssl(sample);
-        let (a, one, two) = (median(a), median(one), median(two));
+        let (a, one, two) = (median(&mut a), median(&mut one), median(&mut two));
         let o_rate = rate(sample.len(), o);
         println!(
             "| {n} CSRs | {:.0}/s ({:.2} s) | {:.0}/s ({:.2} s) | {:.2} | {:.0}/s ({:.2} s) | \

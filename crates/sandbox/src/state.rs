@@ -374,29 +374,23 @@ impl State {
 
     /// Fails the order's review (`verify_fail`).
     pub(crate) fn fail(&mut self, id: u64) -> Result<(), ApiError> {
-        let order = self.order(id)?;
-        if !matches!(order.state, OrderState::DomainVerify | OrderState::Process) {
-            return Err(state_error(order, "be failed", "domain_verify or process"));
-        }
-        if let Some(o) = self.data.orders.get_mut(&id) {
-            o.state = OrderState::VerifyFail;
-        }
-        self.touch();
-        Ok(())
+        self.leave_review(id, OrderState::VerifyFail, "be failed")
     }
 
     /// `CancelOrderRequest`: back to `payed`.
     pub(crate) fn cancel(&mut self, id: u64) -> Result<(), ApiError> {
+        self.leave_review(id, OrderState::Payed, "be cancelled")
+    }
+
+    /// Moves an order in `domain_verify` or `process` to `to`; `verb` says
+    /// what was attempted, for the error.
+    fn leave_review(&mut self, id: u64, to: OrderState, verb: &str) -> Result<(), ApiError> {
         let order = self.order(id)?;
         if !matches!(order.state, OrderState::DomainVerify | OrderState::Process) {
-            return Err(state_error(
-                order,
-                "be cancelled",
-                "domain_verify or process",
-            ));
+            return Err(state_error(order, verb, "domain_verify or process"));
         }
         if let Some(o) = self.data.orders.get_mut(&id) {
-            o.state = OrderState::Payed;
+            o.state = to;
         }
         self.touch();
         Ok(())
