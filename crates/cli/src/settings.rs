@@ -9,6 +9,7 @@
 //!
 //! [validate]                # the lint policy (see csrkit_validate::Policy)
 //! allowed_domains = ["example.com", "*.example.com"]
+//! blocklists = ["blocklists/debian-rsa-2048.txt"]   # relative to this file
 //! [validate.severity]
 //! V204 = "warning"
 //! ```
@@ -16,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use csrkit_validate::Policy;
+use csrkit_validate::{Blocklist, Policy};
 use serde::Deserialize;
 
 /// The file looked for in the working directory.
@@ -55,7 +56,13 @@ impl Settings {
         };
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the settings file {}", path.display()))?;
-        let policy = Policy::from_toml(&text).with_context(|| format!("{}", path.display()))?;
+        let mut policy = Policy::from_toml(&text).with_context(|| format!("{}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for file in policy.blocklist_files().to_vec() {
+            let list = load_blocklist(&base.join(&file))
+                .with_context(|| format!("{}: blocklists", path.display()))?;
+            policy.add_blocklist(list);
+        }
         let root: toml::Table = text
             .parse()
             .with_context(|| format!("{} is not valid TOML", path.display()))?;
@@ -67,4 +74,16 @@ impl Settings {
         };
         Ok(Settings { contact, policy })
     }
+}
+
+/// Reads a key blocklist (`--blocklist`, or `blocklists` in csrkit.toml).
+pub(crate) fn load_blocklist(path: &Path) -> anyhow::Result<Blocklist> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read the blocklist {}: give a file of key fingerprints, one per line",
+            path.display()
+        )
+    })?;
+    let name = path.display().to_string();
+    Ok(Blocklist::parse(&name, &text)?)
 }

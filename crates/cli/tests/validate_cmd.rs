@@ -167,6 +167,109 @@ fn policy_flags_and_file() {
     assert!(text(&out).contains("no-such-rule"), "{}", text(&out));
 }
 
+/// V318 with lists whose entries openssl computed: by --blocklist, by
+/// csrkit.toml's `blocklists` (relative to the file), in both formats.
+#[test]
+fn blocklists_from_flag_and_policy_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let key = fixture_dir().join("keys/rsa2048.pem");
+    let key = key.to_str().unwrap();
+    let csr = d.join("rsa.csr");
+    openssl(&[
+        "req",
+        "-new",
+        "-key",
+        key,
+        "-subj",
+        "/CN=example.com",
+        "-addext",
+        "subjectAltName=DNS:example.com",
+        "-out",
+        csr.to_str().unwrap(),
+    ]);
+    let out = run(d, &["validate", "rsa.csr"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // openssl-vulnkey: the last 20 hex digits of sha1("Modulus=...\n")
+    let modulus = openssl(&["rsa", "-in", key, "-noout", "-modulus"]);
+    std::fs::write(d.join("modulus.txt"), &modulus).unwrap();
+    let sha1 = openssl(&[
+        "dgst",
+        "-sha1",
+        "-r",
+        d.join("modulus.txt").to_str().unwrap(),
+    ]);
+    let vulnkey = &sha1.split_whitespace().next().unwrap()[20..];
+    std::fs::create_dir(d.join("lists")).unwrap();
+    std::fs::write(
+        d.join("lists/debian.txt"),
+        format!("# made by the test\n00005890bc78bcbee3ca\n{vulnkey}\n"),
+    )
+    .unwrap();
+    let out = run(
+        d,
+        &["validate", "rsa.csr", "--blocklist", "lists/debian.txt"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("error[V318]"), "{}", text(&out));
+    assert!(
+        text(&out).contains("lists/debian.txt (line 3"),
+        "{}",
+        text(&out)
+    );
+    // the same list named by a policy file elsewhere, relative to that file
+    std::fs::write(
+        d.join("lists/csrkit.toml"),
+        "[validate]\nblocklists = [\"debian.txt\"]\n",
+    )
+    .unwrap();
+    let out = run(d, &["validate", "rsa.csr", "--policy", "lists/csrkit.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("V318"), "{}", text(&out));
+    // SPKI SHA-256, as inspect prints it, for an ECDSA key
+    let out = run(d, &["generate", "-d", "example.com", "--out-dir", "ec"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let facts = run(d, &["inspect", "ec/request.csr", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&facts.stdout).unwrap();
+    let spki = json["spki_sha256"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{json}"));
+    std::fs::write(d.join("lists/spki.txt"), format!("{spki}\n")).unwrap();
+    let out = run(
+        d,
+        &[
+            "validate",
+            "ec/request.csr",
+            "--blocklist",
+            "lists/spki.txt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("SHA-256 of its SubjectPublicKeyInfo"),
+        "{}",
+        text(&out)
+    );
+    let out = run(d, &["validate", "rsa.csr", "--blocklist", "lists/spki.txt"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // a malformed list or a missing one: exit 2, naming file and line
+    std::fs::write(
+        d.join("lists/bad.txt"),
+        "3c430072d96e4a1e1809\nnot-a-hash\n",
+    )
+    .unwrap();
+    let out = run(d, &["validate", "rsa.csr", "--blocklist", "lists/bad.txt"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("lists/bad.txt line 2"),
+        "{}",
+        text(&out)
+    );
+    let out = run(d, &["validate", "rsa.csr", "--blocklist", "lists/none.txt"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("lists/none.txt"), "{}", text(&out));
+}
+
 #[test]
 fn every_format_over_the_fixtures() {
     let dir = fixture_dir();

@@ -355,6 +355,58 @@ fn key_file(dir: &Path, name: &str, args: &[&str]) -> Res<PathBuf> {
     Ok(path)
 }
 
+/// The DER SubjectPublicKeyInfo of a public key PEM (PKCS #1 `RSA PUBLIC
+/// KEY` or SPKI `PUBLIC KEY`), converted by openssl.
+fn spki_of(path: &Path) -> Res<Vec<u8>> {
+    let p = path.to_str().ok_or("path")?;
+    let pem_text = std::fs::read_to_string(path)?;
+    let mut args = vec!["pkey", "-pubin", "-in", p, "-pubout"];
+    if pem_text.contains("BEGIN RSA PUBLIC KEY") {
+        args = vec!["rsa", "-RSAPublicKey_in", "-pubin", "-in", p, "-pubout"];
+    }
+    der_of(&openssl(&args)?)
+}
+
+/// The modulus of an RSA public key PEM, as openssl prints it.
+fn modulus_of(path: &Path) -> Res<BigUint> {
+    let spki = spki_of(path)?;
+    let tmp = std::env::temp_dir().join(format!("csrkit-spki-{}.der", std::process::id()));
+    std::fs::write(&tmp, spki)?;
+    let out = openssl(&[
+        "rsa",
+        "-pubin",
+        "-inform",
+        "DER",
+        "-in",
+        tmp.to_str().ok_or("path")?,
+        "-noout",
+        "-modulus",
+    ]);
+    let _ = std::fs::remove_file(&tmp);
+    let hex_digits = out?.trim().trim_start_matches("Modulus=").to_owned();
+    BigUint::parse_bytes(hex_digits.as_bytes(), 16).ok_or_else(|| "modulus".into())
+}
+
+/// The DER inside the first PEM block of `text`.
+fn der_of(text: &str) -> Res<Vec<u8>> {
+    let body: String = text
+        .lines()
+        .skip_while(|l| !l.starts_with("-----BEGIN"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("-----END"))
+        .collect();
+    Ok(base64::engine::general_purpose::STANDARD.decode(body)?)
+}
+
+/// The request with the last byte of its DER (inside the signature)
+/// changed.
+fn corrupt_last_byte(csr_pem: &str) -> Res<String> {
+    let mut der = der_of(csr_pem)?;
+    let last = der.last_mut().ok_or("empty request")?;
+    *last ^= 0x01;
+    Ok(pem("CERTIFICATE REQUEST", &der))
+}
+
 /// A CSR made by `openssl req` with the standard names.
 fn openssl_csr(key: &Path, extra: &[&str]) -> Res<String> {
     let k = key.to_str().ok_or("key path")?;
@@ -494,6 +546,19 @@ fn main() -> Res<()> {
             corrupt_signature: true,
             ..b.clone()
         },
+    )?;
+    let p521_csr = openssl_csr(&p521, &["-sha512"])?;
+    o.write(
+        "V101",
+        "pass-p521",
+        "signed by its own P-521 key (verified through aws-lc-rs)",
+        &p521_csr,
+    )?;
+    o.write(
+        "V101",
+        "fail-p521-corrupt-signature",
+        "the last byte of the P-521 signature changed",
+        &corrupt_last_byte(&p521_csr)?,
     )?;
     o.csr(k, "V102", "pass-v1", "version 0", &b)?;
     o.csr(
@@ -1223,6 +1288,21 @@ fn main() -> Res<()> {
             ..b.clone()
         },
     )?;
+    o.write("V309", "pass-p521", "a valid P-521 point", &p521_csr)?;
+    let mut off_p521 = vec![4u8];
+    off_p521.extend(s.bytes(132));
+    off_p521[1] &= 0x01;
+    off_p521[67] &= 0x01;
+    o.csr(
+        k,
+        "V309",
+        "fail-p521-off-curve",
+        "a P-521 point not on the curve",
+        &Spec {
+            key: KeyChoice::Raw(ec_spki("1.3.132.0.35", &off_p521)),
+            ..b.clone()
+        },
+    )?;
     o.csr(k, "V310", "pass-rsa", "RSA", &b)?;
     o.write("V310", "fail-ed25519", "Ed25519", &openssl_csr(&ed, &[])?)?;
     o.csr(k, "V311", "pass-2048", "RSA 2048", &b)?;
@@ -1234,6 +1314,196 @@ fn main() -> Res<()> {
         "a 4104-bit modulus",
         &Spec {
             key: KeyChoice::Raw(rsa_spki(&big, &f4())),
+            ..b.clone()
+        },
+    )?;
+
+    // ---- flawed generators (badkeys' checks): badkeys' own test keys,
+    // under tests/fixtures/external/badkeys/, are the fail cases.
+    let external = root.join("external");
+    let bk =
+        |name: &str| -> Res<Vec<u8>> { spki_of(&external.join(format!("badkeys/{name}.pem"))) };
+    o.csr(k, "V312", "pass-random-key", "a key from OpenSSL", &b)?;
+    o.csr(
+        k,
+        "V312",
+        "fail-badkeys-sharedprimes",
+        "badkeys' key from crt.sh 5534506057, whose prime others share",
+        &Spec {
+            key: KeyChoice::Raw(bk("rsa-sharedprimes")?),
+            ..b.clone()
+        },
+    )?;
+    let shared = {
+        let n = modulus_of(&external.join("badkeys/rsa-sharedprimes.pem"))?;
+        let raw = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("data/badkeys/primes2048.dat"),
+        )?;
+        let product = BigUint::from_bytes_le(raw.get(2..).ok_or("primes2048.dat")?);
+        num_integer::Integer::gcd(&n, &(&product % &n))
+    };
+    let other = clean_odd(&mut s, 1024);
+    o.csr(
+        k,
+        "V312",
+        "fail-new-modulus-known-prime",
+        "a new modulus: a known shared prime times a random odd number",
+        &Spec {
+            key: KeyChoice::Raw(rsa_spki(&(&shared * &other), &f4())),
+            ..b.clone()
+        },
+    )?;
+    o.csr(k, "V313", "pass-65537", "e = 65537", &b)?;
+    o.csr(
+        k,
+        "V313",
+        "fail-badkeys-small-d",
+        "badkeys' key with d and e swapped",
+        &Spec {
+            key: KeyChoice::Raw(bk("rsa-small-d")?),
+            ..b.clone()
+        },
+    )?;
+    o.csr(k, "V314", "pass-random-key", "a key from OpenSSL", &b)?;
+    for (file, what) in [
+        ("rsapoly128", "badkeys' sparse-prime key, 128-bit chunks"),
+        ("rsapoly32", "badkeys' sparse-prime key, 32-bit chunks"),
+    ] {
+        o.csr(
+            k,
+            "V314",
+            &format!("fail-badkeys-{file}"),
+            what,
+            &Spec {
+                key: KeyChoice::Raw(bk(file)?),
+                ..b.clone()
+            },
+        )?;
+    }
+    o.csr(k, "V315", "pass-random-key", "a key from OpenSSL", &b)?;
+    o.csr(
+        k,
+        "V315",
+        "fail-badkeys-pattern",
+        "badkeys' key of mostly zero bytes",
+        &Spec {
+            key: KeyChoice::Raw(bk("rsa-pattern")?),
+            ..b.clone()
+        },
+    )?;
+    let mut run = clean_odd(&mut s, 2048).to_bytes_be();
+    for byte in &mut run[100..120] {
+        *byte = 0xff;
+    }
+    o.csr(
+        k,
+        "V315",
+        "fail-run-of-ff",
+        "20 bytes of 0xff in the middle of a random modulus",
+        &Spec {
+            key: KeyChoice::Raw(rsa_spki(&BigUint::from_bytes_be(&run), &f4())),
+            ..b.clone()
+        },
+    )?;
+    o.csr(k, "V316", "pass-random-key", "a key from OpenSSL", &b)?;
+    // DER INTEGER bytes 00 n0 n1 n2 | n3..n6 | n7..n14: b = 0, c = 1
+    let mut xz = clean_odd(&mut s, 2048).to_bytes_be();
+    xz[3..15].copy_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+    o.csr(
+        k,
+        "V316",
+        "fail-xz-header",
+        "a modulus whose first 16 DER bytes give a*b + c = 1",
+        &Spec {
+            key: KeyChoice::Raw(rsa_spki(&BigUint::from_bytes_be(&xz), &f4())),
+            ..b.clone()
+        },
+    )?;
+    o.csr(k, "V317", "pass-random-key", "a key from OpenSSL", &b)?;
+    o.csr(
+        k,
+        "V317",
+        "fail-badkeys-vanity",
+        "badkeys' vanity key from crt.sh 25222336527",
+        &Spec {
+            key: KeyChoice::Raw(bk("rsa-vanity")?),
+            ..b.clone()
+        },
+    )?;
+    // The blocklist V318's fixtures are checked against; its entries are
+    // computed by openssl (the independent oracle for both formats).
+    let debian = external.join("badkeys/rsa-debianweak.pem");
+    let modulus_line = openssl(&[
+        "rsa",
+        "-RSAPublicKey_in",
+        "-pubin",
+        "-noout",
+        "-modulus",
+        "-in",
+        debian.to_str().ok_or("path")?,
+    ])?;
+    let tmp = std::env::temp_dir().join(format!("csrkit-fixtures-{}", std::process::id()));
+    std::fs::write(&tmp, &modulus_line)?;
+    let sha1 = openssl(&["dgst", "-sha1", "-r", tmp.to_str().ok_or("path")?])?;
+    let spki_der = tmp.with_extension("der");
+    openssl(&[
+        "pkey",
+        "-in",
+        p256_path.to_str().ok_or("path")?,
+        "-pubout",
+        "-outform",
+        "DER",
+        "-out",
+        spki_der.to_str().ok_or("path")?,
+    ])?;
+    let sha256 = openssl(&["dgst", "-sha256", "-r", spki_der.to_str().ok_or("path")?])?;
+    let _ = std::fs::remove_file(&tmp);
+    let _ = std::fs::remove_file(&spki_der);
+    let first = |digest: &str| {
+        digest
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let list = format!(
+        "# V318's fixture blocklist, written by examples/fixtures.rs with openssl.\n\
+         # openssl-vulnkey format: the last 20 hex digits of\n\
+         #   openssl rsa -noout -modulus | sha1sum\n\
+         # here of badkeys' Debian weak key (CVE-2008-0166):\n\
+         {}\n\
+         # an entry that matches nothing\n\
+         00005890bc78bcbee3ca\n\
+         # SHA-256 of the DER SubjectPublicKeyInfo of tests/fixtures/keys/p256.pem\n\
+         {}\n",
+        &first(&sha1)[20..],
+        first(&sha256),
+    );
+    std::fs::write(external.join("blocklist.txt"), list)?;
+    o.csr(
+        k,
+        "V318",
+        "pass-not-listed",
+        "an RSA key not on the list",
+        &b,
+    )?;
+    o.csr(
+        k,
+        "V318",
+        "fail-debian-weak-key",
+        "badkeys' Debian weak key, listed by its openssl-vulnkey fingerprint",
+        &Spec {
+            key: KeyChoice::Raw(bk("rsa-debianweak")?),
+            ..b.clone()
+        },
+    )?;
+    o.csr(
+        k,
+        "V318",
+        "fail-listed-spki",
+        "a P-256 key listed by the SHA-256 of its SubjectPublicKeyInfo",
+        &Spec {
+            key: KeyChoice::P256,
             ..b.clone()
         },
     )?;
@@ -1395,12 +1665,7 @@ fn main() -> Res<()> {
             ..b.clone()
         },
     )?;
-    o.write(
-        "V902",
-        "fail-p521",
-        "ECDSA P-521",
-        &openssl_csr(&p521, &["-sha512"])?,
-    )?;
+    o.write("V902", "fail-p521", "ECDSA P-521", &p521_csr)?;
     o.csr(k, "V903", "pass-plain-cn", "a plain CN", &b)?;
     o.csr(
         k,

@@ -59,6 +59,22 @@ pub enum Error {
         /// What the input is instead.
         reason: String,
     },
+    /// A key blocklist line that is neither a 20-hex-digit openssl-vulnkey
+    /// fingerprint nor a 64-hex-digit SHA-256 of a SubjectPublicKeyInfo.
+    #[error(
+        "{name} line {line}: {text:?} is not a blocklist entry; each line is 20 hex \
+         digits (openssl-vulnkey: the last 20 of `openssl rsa -noout -modulus | sha1sum`) \
+         or 64 (SHA-256 of the DER SubjectPublicKeyInfo, as `csrkit inspect` prints), \
+         and # starts a comment"
+    )]
+    Blocklist {
+        /// The list's name (its file name).
+        name: String,
+        /// The 1-based line number.
+        line: usize,
+        /// The line, cut to 80 characters.
+        text: String,
+    },
     /// The policy file is not valid TOML, or a key has the wrong type.
     #[error("the policy file is invalid: {reason}")]
     Policy {

@@ -8,6 +8,11 @@ use rsa::signature::Verifier as _;
 
 use crate::csr::{Csr, Hash, Key, SigAlg};
 
+/// The largest modulus (and exponent) the big-number analyses look at:
+/// their cost grows with the square of the size, and a key this large is
+/// already reported by V311. Above it they report nothing.
+pub(crate) const MAX_ANALYSED_BITS: u64 = 16384;
+
 /// The odd primes below 752 (the bound zlint and Boulder use).
 pub(crate) fn small_primes() -> &'static [u32] {
     &tables().primes
@@ -152,7 +157,7 @@ fn maybe_square(x: &BigUint) -> bool {
 /// residues, so a square root is taken only for likely squares.
 pub(crate) fn fermat(n: &[u8], rounds: u32) -> Option<(BigUint, BigUint)> {
     let n = BigUint::from_bytes_be(n);
-    if n < BigUint::from(9u32) || !n.bit(0) {
+    if n < BigUint::from(9u32) || !n.bit(0) || n.bits() > MAX_ANALYSED_BITS {
         return None;
     }
     let mut a = n.sqrt();
@@ -218,13 +223,26 @@ pub(crate) enum PointCheck {
     Unchecked,
 }
 
+/// The OID of secp521r1 (P-521).
+const P521: &str = "1.3.132.0.35";
+
 /// Checks the point of a named-curve key: on the curve, coordinates in
-/// range, not the identity (P-256 and P-384 have cofactor 1, so a point on
-/// the curve has order n).
+/// range, not the identity (P-256, P-384 and P-521 have cofactor 1, so a
+/// point on the curve has order n).
 pub(crate) fn check_point(curve: &str, point: &[u8]) -> PointCheck {
     let ok = match curve {
         "1.2.840.10045.3.1.7" => p256::PublicKey::from_sec1_bytes(point).is_ok(),
         "1.3.132.0.34" => p384::PublicKey::from_sec1_bytes(point).is_ok(),
+        // aws-lc decodes the point and checks it is on the curve and not the
+        // identity (cofactor 1 again)
+        P521 => {
+            point.first() != Some(&0)
+                && aws_lc_rs::signature::ParsedPublicKey::new(
+                    &aws_lc_rs::signature::ECDSA_P521_SHA512_ASN1,
+                    point,
+                )
+                .is_ok()
+        }
         _ => return PointCheck::Unchecked,
     };
     if ok {
@@ -287,6 +305,9 @@ pub(crate) fn verify(csr: &Csr<'_>) -> SigCheck {
             if let PointCheck::Invalid(why) = check_point(c, point) {
                 return SigCheck::Unchecked(format!("the public key is invalid: {why}"));
             }
+            if c == P521 {
+                return verify_p521(csr, point, tbs, sig);
+            }
         }
         _ => {}
     }
@@ -303,6 +324,29 @@ pub(crate) fn verify(csr: &Csr<'_>) -> SigCheck {
             if let SigAlg::RsaPss(h) = &csr.sig_alg {
                 return verify_pss_auto(csr, h.unwrap_or(Hash::Sha1), tbs, sig);
             }
+            SigCheck::Invalid("the signature does not verify with the request's public key".into())
+        }
+    }
+}
+
+/// ECDSA on P-521, which x509-parser's verifier does not take: straight
+/// through aws-lc-rs.
+fn verify_p521(csr: &Csr<'_>, point: &[u8], tbs: &[u8], sig: &[u8]) -> SigCheck {
+    use aws_lc_rs::signature;
+    let alg = match csr.sig_alg {
+        SigAlg::Ecdsa(Hash::Sha256) => &signature::ECDSA_P521_SHA256_ASN1,
+        SigAlg::Ecdsa(Hash::Sha384) => &signature::ECDSA_P521_SHA384_ASN1,
+        SigAlg::Ecdsa(Hash::Sha512) => &signature::ECDSA_P521_SHA512_ASN1,
+        _ => {
+            return SigCheck::Unchecked(format!(
+                "{} with a P-521 key cannot be verified here",
+                csr.sig_alg.describe()
+            ));
+        }
+    };
+    match signature::UnparsedPublicKey::new(alg, point).verify(tbs, sig) {
+        Ok(()) => SigCheck::Valid,
+        Err(_) => {
             SigCheck::Invalid("the signature does not verify with the request's public key".into())
         }
     }

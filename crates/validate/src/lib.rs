@@ -37,7 +37,15 @@
 //! below 2048 bits, an explicit or invalid curve) is reported by its own
 //! rule and never as a bad signature. RSA keys of 1024 to 2047 bits and
 //! RSA-PSS signatures with OpenSSL's default (maximum) salt length are
-//! verified with the `rsa` crate.
+//! verified with the `rsa` crate; ECDSA on P-521, which x509-parser's
+//! verifier does not take, with aws-lc-rs directly.
+//!
+//! Keys are also checked for the fingerprints of flawed generators that
+//! the badkeys project collects (V312–V317: primes known to be shared by
+//! public keys, whose data is embedded; Wiener-small private exponents;
+//! sparse-prime, repeated-byte and biased moduli; the xz backdoor's key),
+//! and against lists of compromised keys the caller supplies
+//! ([`Blocklist`], V318).
 //!
 //! # Wiring a command line
 //!
@@ -53,6 +61,7 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod blocklist;
 mod csr;
 mod engine;
 mod error;
@@ -64,7 +73,9 @@ mod policy;
 pub mod render;
 mod rule;
 mod rules;
+mod weak;
 
+pub use blocklist::Blocklist;
 pub use engine::validate;
 pub use error::Error;
 pub use inspect::{Inspection, KeyFacts, SanFacts, inspect};

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::blocklist::Blocklist;
 use crate::error::Error;
 use crate::model::Severity;
 use crate::rule::Rule;
@@ -124,6 +125,10 @@ pub struct Policy {
     min_rsa_bits: usize,
     key_types: Vec<KeyType>,
     fail_on: Severity,
+    /// Parsed key blocklists (shared: a policy is cloned per thread).
+    blocklists: Vec<std::sync::Arc<Blocklist>>,
+    /// `blocklists` named by the policy file, for the caller to read.
+    blocklist_files: Vec<String>,
 }
 
 impl Default for Policy {
@@ -156,6 +161,8 @@ impl Policy {
             min_rsa_bits: 2048,
             key_types,
             fail_on: Severity::Error,
+            blocklists: Vec::new(),
+            blocklist_files: Vec::new(),
         }
     }
 
@@ -169,6 +176,7 @@ impl Policy {
     /// allowed_domains = ["example.com", "*.example.com"]
     /// min_rsa_bits = 3072
     /// allowed_key_types = ["rsa", "p256"]
+    /// blocklists = ["debian-rsa-2048.txt"]  # see Policy::blocklist_files
     /// allow = ["V220"]                  # rules turned off
     /// deny = ["rsa-exponent-not-recommended"]  # rules made errors
     /// [severity]                        # remap by code or name
@@ -225,6 +233,12 @@ impl Policy {
                         .collect::<Result<Vec<_>, _>>()?;
                     policy.set_key_types(types);
                 }
+                "blocklists" => {
+                    policy.blocklist_files = str_list(value, key)?
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect();
+                }
                 "allow" => {
                     for r in str_list(value, key)? {
                         policy.set_rule(r, None, "policy file `allow`")?;
@@ -259,7 +273,7 @@ impl Policy {
                         reason: format!(
                             "unknown key `{other}`; known keys are profile, fail_on, \
                              allowed_domains, expect_domains, min_rsa_bits, \
-                             allowed_key_types, allow, deny and [severity]"
+                             allowed_key_types, blocklists, allow, deny and [severity]"
                         ),
                     });
                 }
@@ -378,6 +392,25 @@ impl Policy {
     /// Sets the key types allowed.
     pub fn set_key_types(&mut self, types: Vec<KeyType>) {
         self.key_types = types;
+    }
+
+    /// Adds a list of compromised keys: rule V318 checks every request's
+    /// key against all lists added.
+    pub fn add_blocklist(&mut self, list: Blocklist) {
+        self.blocklists.push(std::sync::Arc::new(list));
+    }
+
+    /// The lists added with [`Policy::add_blocklist`].
+    pub fn blocklists(&self) -> &[std::sync::Arc<Blocklist>] {
+        &self.blocklists
+    }
+
+    /// The files the policy file's `blocklists` names, as written (relative
+    /// paths are relative to the policy file). [`Policy::from_toml`] does no
+    /// I/O: read each with [`Blocklist::parse`] and add it with
+    /// [`Policy::add_blocklist`].
+    pub fn blocklist_files(&self) -> &[String] {
+        &self.blocklist_files
     }
 
     /// The severity a rule reports at under this policy, or `None` when it

@@ -62,6 +62,13 @@ pub(crate) fn policy_for(code: &str) -> Policy {
             p.allow_domain("www.example.com").expect("domain");
         }
         "V905" => p.expect_domain("www.example.com").expect("domain"),
+        "V318" => {
+            let path = fixture_dir().join("external/blocklist.txt");
+            let text = std::fs::read_to_string(&path).expect("blocklist fixture");
+            p.add_blocklist(
+                csrkit_validate::Blocklist::parse("blocklist.txt", &text).expect("list"),
+            );
+        }
         _ => {}
     }
     p

@@ -134,3 +134,71 @@ proptest! {
         let _ = csrkit_validate::inspect(&der);
     }
 }
+
+/// DER TLV with a definite length of any size.
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    if content.len() < 128 {
+        out.push(content.len() as u8);
+    } else {
+        let len = content.len().to_be_bytes();
+        let len: Vec<u8> = len.iter().copied().skip_while(|&b| b == 0).collect();
+        out.push(0x80 | len.len() as u8);
+        out.extend(len);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// A request whose RSA key has an `n_bits`-bit sparse modulus and an
+/// exponent almost as large (what would make Fermat, Wiener and the
+/// pattern checks expensive), signed with garbage.
+fn huge_key_request(n_bits: usize) -> Vec<u8> {
+    let bytes = n_bits / 8;
+    let mut n = vec![0u8; bytes + 1];
+    n[1] = 0x80;
+    n[bytes / 2] = 0x01;
+    n[bytes] = 0x01;
+    let mut e = vec![0u8; bytes];
+    e[1] = 0x40;
+    e[bytes - 1] = 0x03;
+    let rsa_oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+    ];
+    let sig_oid = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b,
+    ];
+    let key = tlv(0x30, &[tlv(0x02, &n), tlv(0x02, &e)].concat());
+    let spki = tlv(
+        0x30,
+        &[
+            tlv(0x30, &[&rsa_oid[..], &[0x05, 0x00]].concat()),
+            tlv(0x03, &[&[0u8][..], &key].concat()),
+        ]
+        .concat(),
+    );
+    let cri = tlv(
+        0x30,
+        &[tlv(0x02, &[0]), tlv(0x30, &[]), spki, tlv(0xa0, &[])].concat(),
+    );
+    tlv(
+        0x30,
+        &[
+            cri,
+            tlv(0x30, &[&sig_oid[..], &[0x05, 0x00]].concat()),
+            tlv(0x03, &[&[0u8][..], &[0x11; 256]].concat()),
+        ]
+        .concat(),
+    )
+}
+
+#[test]
+fn huge_keys_are_reported_not_analysed_forever() {
+    // Up to 8 Mbit of modulus (a 1 MiB file): the quadratic analyses stop
+    // at 16384 bits, so this returns promptly even in a debug build.
+    for bits in [16384 + 8, 1 << 20, 1 << 23] {
+        let report = validate(&huge_key_request(bits), &Policy::default());
+        assert_eq!(report.requests.len(), 1, "{bits}");
+        assert!(report.has("V311"), "{bits}: {report:?}");
+    }
+}

@@ -32,6 +32,7 @@ EXAMPLES:
   csrkit validate certs/ --format sarif > csrkit.sarif
   csrkit validate - --expect-domain www.example.com < request.csr
   csrkit validate certs/ --fail-on warning --allow V207 --deny rsa-exponent-not-recommended
+  csrkit validate certs/ --blocklist debian-rsa-2048.txt
 
 The policy comes from --policy FILE or ./csrkit.toml (see the README);
 `csrkit explain RULE` documents a rule.";
@@ -76,6 +77,11 @@ pub(crate) struct Args {
     /// Make a rule an error (code or name); repeat for more.
     #[arg(long, value_name = "RULE", help_heading = "Policy")]
     deny: Vec<String>,
+    /// A list of compromised keys (Debian weak keys and others) for rule
+    /// V318: openssl-vulnkey fingerprints or SPKI SHA-256s, one per line;
+    /// repeat for more.
+    #[arg(long, value_name = "FILE", help_heading = "Policy")]
+    blocklist: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
     format: ValidateFormat,
@@ -133,6 +139,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     for r in &args.deny {
         policy.deny(r)?;
+    }
+    for file in &args.blocklist {
+        policy.add_blocklist(crate::settings::load_blocklist(file)?);
     }
 
     let inputs = collect(&args.paths)?;

@@ -1,0 +1,571 @@
+//! Fingerprints of flawed RSA key generators (BR 6.1.1.3(2)–(5)): the
+//! checks of the badkeys project (Hanno Böck, MIT), reimplemented on the
+//! modulus bytes. Each returns what it found, or `None`.
+//!
+//! | check | badkeys | rule |
+//! |---|---|---|
+//! | [`known_shared_prime`] | `sharedprimes` | V312 |
+//! | [`small_private_exponent`] | `smalld` | V313 |
+//! | [`zero_chunks`] | `rsapoly` | V314 |
+//! | [`repeated_bytes`] | `pattern` | V315 |
+//! | [`xz_backdoor`] | `xzbackdoor` | V316 |
+//! | [`bit_bias`] | `rsabias` | V317 |
+//!
+//! For a modulus from a sound generator each of these fires with a
+//! probability below 2^-60 (see each function), so all but the bias check
+//! are errors. Moduli above [`MAX_ANALYSED_BITS`] are not analysed (V311
+//! reports them).
+
+use std::sync::OnceLock;
+
+use num_bigint::{BigInt, BigUint, Sign};
+use num_integer::Integer as _;
+
+use crate::keys::MAX_ANALYSED_BITS;
+
+/// The product of the primes public keys of one modulus size were found to
+/// share, from badkeys' data (see `data/badkeys/README.md`).
+struct SharedPrimes {
+    bits: u64,
+    raw: &'static [u8],
+    /// The product's 64-bit words, least significant first.
+    limbs: OnceLock<Vec<u64>>,
+}
+
+static SHARED: [SharedPrimes; 5] = [
+    SharedPrimes::new(512, include_bytes!("../data/badkeys/primes512.dat")),
+    SharedPrimes::new(768, include_bytes!("../data/badkeys/primes768.dat")),
+    SharedPrimes::new(1024, include_bytes!("../data/badkeys/primes1024.dat")),
+    SharedPrimes::new(2048, include_bytes!("../data/badkeys/primes2048.dat")),
+    SharedPrimes::new(4096, include_bytes!("../data/badkeys/primes4096.dat")),
+];
+
+impl SharedPrimes {
+    const fn new(bits: u64, raw: &'static [u8]) -> SharedPrimes {
+        SharedPrimes {
+            bits,
+            raw,
+            limbs: OnceLock::new(),
+        }
+    }
+
+    /// gmpy2's binary form of a positive mpz: 0x01 0x01, then the
+    /// magnitude little-endian.
+    fn limbs(&self) -> &[u64] {
+        self.limbs.get_or_init(|| match self.raw {
+            [1, 1, magnitude @ ..] => magnitude
+                .chunks(8)
+                .map(|c| c.iter().rev().fold(0u64, |v, &b| (v << 8) | u64::from(b)))
+                .collect(),
+            _ => vec![1],
+        })
+    }
+
+    fn product(&self) -> BigUint {
+        BigUint::from_slice(
+            &self
+                .limbs()
+                .iter()
+                .flat_map(|&w| [w as u32, (w >> 32) as u32])
+                .collect::<Vec<_>>(),
+        )
+    }
+}
+
+/// What [`known_shared_prime`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct SharedPrime {
+    /// The bit length of the common factor.
+    pub(crate) factor_bits: u64,
+    /// Whether the factor splits the modulus into two primes' worth (the
+    /// common factor is a proper divisor), so the key is fully factored.
+    pub(crate) factored: bool,
+}
+
+/// Whether the modulus has a prime factor that other public keys of the
+/// same size were found to share: gcd(n, product of known shared primes).
+/// A random prime of n/2 bits is one of the few thousand known ones with
+/// probability far below 2^-400.
+///
+/// The cost is one reduction of the product (632 kbit for 2048-bit keys)
+/// modulo n; it is done by word-wise Montgomery reduction, which needs no
+/// division: for odd n, gcd(n, P·2^-64k mod n) = gcd(n, P).
+pub(crate) fn known_shared_prime(n: &[u8]) -> Option<SharedPrime> {
+    let n = BigUint::from_bytes_be(n);
+    let set = SHARED.iter().find(|s| s.bits == n.bits())?;
+    let r = if n.bit(0) {
+        let words: Vec<u64> = n.iter_u64_digits().collect();
+        let folded = montgomery_fold(set.limbs(), &words);
+        BigUint::from_slice(
+            &folded
+                .iter()
+                .flat_map(|&w| [w as u32, (w >> 32) as u32])
+                .collect::<Vec<_>>(),
+        ) % &n
+    } else {
+        set.product() % &n
+    };
+    let g = n.gcd(&r);
+    if g == BigUint::from(1u32) || g.bits() == 0 {
+        return None;
+    }
+    // g == n happens when both primes are in the set.
+    Some(SharedPrime {
+        factor_bits: g.bits(),
+        factored: g != n,
+    })
+}
+
+/// A number congruent to `p`·2^(-64·r) modulo the odd `n` for some r (so
+/// with the same gcd with n), at most `n.len() + 3` words long: Montgomery
+/// reduction of `p` from its low end, two words per pass so the two carry
+/// chains run side by side.
+fn montgomery_fold(p: &[u64], n: &[u64]) -> Vec<u64> {
+    let k = n.len();
+    let mut t: Vec<u64> = p.to_vec();
+    t.extend([0, 0, 0]);
+    if k < 2 || t.len() < k + 3 {
+        return t;
+    }
+    // -n^-1 mod 2^64 by Newton's iteration (each step doubles the bits)
+    let mut inv: u64 = 1;
+    for _ in 0..6 {
+        inv = inv.wrapping_mul(2u64.wrapping_sub(n[0].wrapping_mul(inv)));
+    }
+    let ninv = inv.wrapping_neg();
+    let len = t.len();
+    let rows = (len - (k + 3)) & !1;
+    let wide = |a: u64, b: u64| u128::from(a) * u128::from(b);
+    for i in (0..rows).step_by(2) {
+        // m0 clears word i; m1 clears word i+1 as it will be after m0·n
+        let m0 = t[i].wrapping_mul(ninv);
+        let c0 = ((wide(m0, n[0]) + u128::from(t[i])) >> 64) as u64;
+        let t1 = (wide(m0, n[1]) + u128::from(t[i + 1]) + u128::from(c0)) as u64;
+        let m1 = t1.wrapping_mul(ninv);
+        let (mut ca, mut cb, mut prev) = (0u64, 0u64, 0u64);
+        for (j, word) in t[i..=i + k].iter_mut().enumerate() {
+            let a = n.get(j).copied().unwrap_or(0);
+            let v = wide(m0, a) + u128::from(*word) + u128::from(ca);
+            ca = (v >> 64) as u64;
+            let w = wide(m1, prev) + u128::from(v as u64) + u128::from(cb);
+            *word = w as u64;
+            cb = (w >> 64) as u64;
+            prev = a;
+        }
+        let mut carry = u128::from(ca) + u128::from(cb);
+        for word in &mut t[i + k + 1..] {
+            if carry == 0 {
+                break;
+            }
+            let s = u128::from(*word) + carry;
+            *word = s as u64;
+            carry = s >> 64;
+        }
+    }
+    t.split_off(rows)
+}
+
+/// Whether `x` is a perfect square (`x` ≥ 0).
+fn is_square(x: &BigInt) -> bool {
+    if x.sign() == Sign::Minus {
+        return false;
+    }
+    let r = x.sqrt();
+    &r * &r == *x
+}
+
+/// Wiener's attack (1990) in the form of owiener/badkeys: when the private
+/// exponent d is below about n^(1/4), one of the convergents of the
+/// continued fraction of e/n is k/d, which gives φ(n) and so the factors.
+/// Returns the bit length of d when it is found. Only large public
+/// exponents can have such a d (ed ≡ 1 mod φ(n) makes d > φ(n)/e), so keys
+/// with e of 32 bits or fewer are not tried.
+pub(crate) fn small_private_exponent(n: &[u8], e: &[u8]) -> Option<u64> {
+    let n = BigInt::from_bytes_be(Sign::Plus, n);
+    let e = BigInt::from_bytes_be(Sign::Plus, e);
+    if e.bits() <= 32 || n.bits() < 16 || n.bits().max(e.bits()) > MAX_ANALYSED_BITS {
+        return None;
+    }
+    let zero = BigInt::from(0);
+    let one = BigInt::from(1);
+    // continued fraction terms of e/n and their convergents num/den
+    let (mut x, mut y) = (e.clone(), n.clone());
+    let (mut n0, mut d0) = (zero.clone(), one.clone());
+    let (mut n1, mut d1) = (one.clone(), zero.clone());
+    let (mut prev_n, mut prev_d) = (one.clone(), zero.clone());
+    let mut i = 0usize;
+    while y != zero {
+        let a = &x / &y;
+        let rem = &x - &a * &y;
+        x = std::mem::replace(&mut y, rem);
+        let num = &a * &n1 + &n0;
+        let den = &a * &d1 + &d0;
+        n0 = std::mem::replace(&mut n1, num.clone());
+        d0 = std::mem::replace(&mut d1, den.clone());
+        // owiener: at even positions try the mediant with the previous
+        // convergent too, which catches d with a small common factor.
+        let (k, dg) = if i.is_multiple_of(2) {
+            (&num + &prev_n, &den + &prev_d)
+        } else {
+            (num.clone(), den.clone())
+        };
+        prev_n = num;
+        prev_d = den;
+        i += 1;
+        if k == zero {
+            continue;
+        }
+        let edg = &e * &dg;
+        let phi = &edg / &k;
+        let s = &n - &phi + &one;
+        if s.is_even() {
+            let h = &s / 2;
+            if is_square(&(&h * &h - &n)) {
+                let g = &edg - &phi * &k;
+                let d = if g > zero { &dg / &g } else { dg };
+                return Some(d.bits());
+            }
+        }
+    }
+    None
+}
+
+/// The percentage (rounded down) of one bits among the significant bits.
+fn bit_percent(x: &BigUint) -> u64 {
+    let bits = x.bits();
+    if bits == 0 {
+        return 0;
+    }
+    x.count_ones() * 100 / bits
+}
+
+/// The lower half of the modulus, by bit length.
+fn lower_half(n: &BigUint) -> BigUint {
+    let half = n.bits() / 2;
+    n % (BigUint::from(1u32) << half)
+}
+
+/// badkeys' test for one family of zero patterns: chunks of `width` bits
+/// above the lowest whose `mask` bits are all zero, with at most one whole
+/// chunk zero (more means a false positive on a sparse number).
+fn masked_chunks_zero(n: &BigUint, width: u32, mask: u128) -> bool {
+    let chunk_mask = (BigUint::from(1u32) << width) - 1u32;
+    let mask = BigUint::from(mask);
+    let zero = BigUint::from(0u32);
+    let mut rest = n >> width;
+    let mut set = BigUint::from(0u32);
+    let mut zero_chunks = 0;
+    while rest != zero {
+        set |= &rest & &mask;
+        rest >>= width;
+        if &rest & &chunk_mask == zero {
+            zero_chunks += 1;
+        }
+    }
+    zero_chunks < 2 && set == zero
+}
+
+/// What [`zero_chunks`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ZeroChunks {
+    /// Per cent of one bits in the modulus.
+    pub(crate) percent: u64,
+    /// badkeys' name for a known generator, when the pattern matches one.
+    pub(crate) generator: Option<&'static str>,
+}
+
+/// Moduli with long runs of zero bits in every chunk, whose primes are
+/// sparse polynomials in a power of two and factor in seconds (badkeys
+/// `rsapoly`). Needs fewer than 40% one bits overall and in the lower half
+/// (about 9 standard deviations from a random 2048-bit number's 50%) and
+/// no small factor (V305's job).
+pub(crate) fn zero_chunks(n: &[u8], has_small_factor: bool) -> Option<ZeroChunks> {
+    let n = BigUint::from_bytes_be(n);
+    if n.bits() < 500 || n.bits() > MAX_ANALYSED_BITS || has_small_factor {
+        return None;
+    }
+    let percent = bit_percent(&n);
+    if percent >= 40 || bit_percent(&lower_half(&n)) >= 40 {
+        return None;
+    }
+    let generator = if masked_chunks_zero(&n, 128, 0xffff_ffff_ffff_0000) {
+        Some("nautilus")
+    } else if masked_chunks_zero(&n, 32, 0x3ff0_0000) {
+        Some("completeftp")
+    } else {
+        None
+    };
+    Some(ZeroChunks { percent, generator })
+}
+
+/// The offset and value of the first run of 16 equal bytes in the modulus
+/// (badkeys `pattern`): a generator that filled the candidate with a
+/// constant. A random 256-byte modulus has one with probability about
+/// 2^-112.
+pub(crate) fn repeated_bytes(n: &[u8]) -> Option<(usize, u8)> {
+    n.windows(16)
+        .position(|w| w.iter().all(|&b| b == w[0]))
+        .map(|i| (i, n[i]))
+}
+
+/// The structure of the xz-utils backdoor's (CVE-2024-3094) command key:
+/// with the modulus as its DER INTEGER bytes, a·b + c ≤ 3 (mod 2^64) for
+/// the little-endian words a = bytes 0..4, b = 4..8, c = 8..16 (badkeys
+/// `xzbackdoor`). Chance for a random modulus: 2^-62. A modulus of
+/// mostly zero bytes meets the equation trivially (a·b + c = 0); that is
+/// [`repeated_bytes`]'s finding, not this one (the backdoor's payload
+/// after the header is ciphertext).
+pub(crate) fn xz_backdoor(n: &[u8]) -> bool {
+    if n.is_empty() || repeated_bytes(n).is_some() {
+        return false;
+    }
+    let mut der = Vec::with_capacity(n.len() + 1);
+    if n[0] & 0x80 != 0 {
+        der.push(0);
+    }
+    der.extend_from_slice(n);
+    let word = |from: usize, to: usize| {
+        der.get(from..to.min(der.len()))
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .fold(0u64, |v, &b| (v << 8) | u64::from(b))
+    };
+    let (a, b, c) = (word(0, 4), word(4, 8), word(8, 16));
+    a.wrapping_mul(b).wrapping_add(c) <= 3
+}
+
+/// What [`bit_bias`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct BitBias {
+    /// Per cent of one bits in the modulus.
+    pub(crate) percent: u64,
+    /// The lower half looks random: the upper half was chosen (a "vanity"
+    /// key), which is not by itself a weakness.
+    pub(crate) vanity: bool,
+}
+
+/// An unusual share of one bits (badkeys `rsabias`): outside 50 ± 10% for
+/// moduli above 2000 bits (± 12% above 1000, ± 17% below). Left to
+/// [`zero_chunks`] when both halves are below 40%, and to V305 when there
+/// is a small factor.
+pub(crate) fn bit_bias(n: &[u8], has_small_factor: bool) -> Option<BitBias> {
+    let n = BigUint::from_bytes_be(n);
+    let bits = n.bits();
+    if bits == 0 || bits > MAX_ANALYSED_BITS || has_small_factor {
+        return None;
+    }
+    let threshold = match bits {
+        2001.. => 10,
+        1001..=2000 => 12,
+        _ => 17,
+    };
+    let in_range = |pct: u64| 50 - threshold < pct && pct <= 50 + threshold;
+    let percent = bit_percent(&n);
+    if in_range(percent) {
+        return None;
+    }
+    let lower = bit_percent(&lower_half(&n));
+    if percent < 40 && lower < 40 {
+        return None;
+    }
+    Some(BitBias {
+        percent,
+        vanity: in_range(lower),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_prime_data_is_whole() {
+        for s in &SHARED {
+            assert_eq!(&s.raw[..2], &[1, 1], "primes{}.dat header", s.bits);
+            let p = s.product();
+            assert_eq!(p.to_bytes_le(), s.raw[2..].to_vec(), "primes{}.dat", s.bits);
+            assert!(p.bit(0), "primes{}.dat product is odd", s.bits);
+            // a product of primes of half the modulus size
+            let per = s.bits / 2;
+            assert!(p.bits() >= per, "primes{}.dat too small", s.bits);
+            let count = p.bits().div_ceil(per);
+            assert!(count >= 2, "primes{}.dat holds {count} primes", s.bits);
+        }
+    }
+
+    /// The modulus and exponent of a PKCS #1 RSAPublicKey PEM or an SPKI PEM
+    /// (the two INTEGERs closest to the end).
+    pub(crate) fn pem_key(text: &str) -> (Vec<u8>, Vec<u8>) {
+        use base64::Engine as _;
+        let body: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("-----BEGIN"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("-----END"))
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .expect("base64");
+        // walk INTEGERs: 02 len value
+        let mut ints = Vec::new();
+        let mut i = 0;
+        while i + 2 < der.len() {
+            let (tag, first) = (der[i], der[i + 1]);
+            let (len, hdr) = match first {
+                0x81 => (usize::from(der[i + 2]), 3),
+                0x82 => (usize::from(der[i + 2]) << 8 | usize::from(der[i + 3]), 4),
+                l if l < 0x80 => (usize::from(l), 2),
+                _ => panic!("length form"),
+            };
+            match tag {
+                0x02 => {
+                    let v = &der[i + hdr..i + hdr + len];
+                    let v = v.iter().skip_while(|&&b| b == 0).copied().collect();
+                    ints.push(v);
+                    i += hdr + len;
+                }
+                0x03 => i += hdr + 1, // BIT STRING: step into it
+                0x30 => i += hdr,
+                _ => i += hdr + len,
+            }
+        }
+        let e = ints.pop().expect("e");
+        let n = ints.pop().expect("n");
+        (n, e)
+    }
+
+    fn badkeys(name: &str) -> (Vec<u8>, Vec<u8>) {
+        let path = format!(
+            "{}/tests/fixtures/external/badkeys/{name}.pem",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        pem_key(&std::fs::read_to_string(path).expect("fixture"))
+    }
+
+    /// badkeys' own test keys, each with its verdict, as the oracle: every
+    /// check fires on its key and on none of the others.
+    #[test]
+    fn badkeys_test_keys() {
+        let names = [
+            "rsa-sharedprimes",
+            "rsa-small-d",
+            "rsapoly128",
+            "rsapoly32",
+            "rsa-pattern",
+            "rsa-vanity",
+            "rsa-debianweak",
+        ];
+        for name in names {
+            let (n, e) = badkeys(name);
+            let small = crate::keys::small_factor(&n, &crate::keys::residues(&n)).is_some();
+            let found = [
+                ("rsa-sharedprimes", known_shared_prime(&n).is_some()),
+                ("rsa-small-d", small_private_exponent(&n, &e).is_some()),
+                ("rsapoly", zero_chunks(&n, small).is_some()),
+                ("rsa-pattern", repeated_bytes(&n).is_some()),
+                ("rsa-vanity", bit_bias(&n, small).is_some_and(|b| b.vanity)),
+            ];
+            for (check, hit) in found {
+                // the mostly-zero pattern key is sparse in every chunk too
+                let want = name.starts_with(check) || (name, check) == ("rsa-pattern", "rsapoly");
+                assert_eq!(hit, want, "{check} on {name}");
+            }
+            assert!(!xz_backdoor(&n), "xz on {name}");
+        }
+        let (n, _) = badkeys("rsapoly128");
+        assert_eq!(
+            zero_chunks(&n, false).and_then(|z| z.generator),
+            Some("nautilus")
+        );
+        let (n, _) = badkeys("rsapoly32");
+        assert_eq!(
+            zero_chunks(&n, false).and_then(|z| z.generator),
+            Some("completeftp")
+        );
+        let (n, _) = badkeys("rsa-sharedprimes");
+        let found = known_shared_prime(&n).expect("shared");
+        assert!(found.factored);
+        assert_eq!(found.factor_bits, 1024);
+    }
+
+    /// A new modulus built on the known prime is caught too (what the V312
+    /// fixture does).
+    #[test]
+    fn shared_prime_in_a_new_modulus() {
+        let (n, _) = badkeys("rsa-sharedprimes");
+        let n = BigUint::from_bytes_be(&n);
+        let set = &SHARED[3];
+        let p = n.gcd(&(set.product() % &n));
+        assert_eq!(p.bits(), 1024);
+        let q = (BigUint::from(3u32) << 1022u32) | BigUint::from(0x1234_5677u32);
+        let m = &p * &q;
+        assert_eq!(m.bits(), 2048);
+        assert!(known_shared_prime(&m.to_bytes_be()).is_some());
+        let m2 = &q * (&q + 2u32);
+        assert_eq!(known_shared_prime(&m2.to_bytes_be()), None);
+    }
+
+    proptest::proptest! {
+        /// The division-free fold keeps the gcd: against num-bigint's `%`.
+        #[test]
+        fn fold_keeps_the_gcd(
+            p in proptest::collection::vec(proptest::num::u64::ANY, 1..80),
+            mut n in proptest::collection::vec(proptest::num::u64::ANY, 2..12),
+            common in proptest::collection::vec(proptest::num::u64::ANY, 0..3),
+        ) {
+            n[0] |= 1;
+            let to_big = |w: &[u64]| BigUint::from_slice(
+                &w.iter().flat_map(|&x| [x as u32, (x >> 32) as u32]).collect::<Vec<_>>(),
+            );
+            // give p and n a common factor half the time
+            let c = to_big(&common) | BigUint::from(1u32);
+            let nb = to_big(&n) * &c;
+            let pb = to_big(&p) * &c;
+            let nw: Vec<u64> = nb.iter_u64_digits().collect();
+            let pw: Vec<u64> = pb.iter_u64_digits().collect();
+            let folded = to_big(&montgomery_fold(&pw, &nw));
+            proptest::prop_assert_eq!(nb.gcd(&(folded % &nb)), nb.gcd(&(pb % &nb)));
+        }
+    }
+
+    #[test]
+    fn xz_header() {
+        // a·b + c = 0 with a = 0 (leading zero byte and three zero bytes)
+        let mut n = vec![0x01u8; 256];
+        n[0] = 0x00;
+        assert!(!xz_backdoor(&[]));
+        // der = 00 80 01 02 | 00 00 00 00 | 00.. : b = 0 and c = 0
+        let mut m = vec![0x80u8, 1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        m.extend((0..241u32).map(|i| (i * 7 + 3) as u8));
+        assert!(xz_backdoor(&m));
+        // c = 4: just over
+        m[14] = 4;
+        assert!(!xz_backdoor(&m));
+        // all zeros after the first byte is V315's, not this
+        let zeros = [&[0x80u8][..], &[0u8; 255][..]].concat();
+        assert!(!xz_backdoor(&zeros));
+        n[0] = 0xc1;
+        assert!(!xz_backdoor(&n));
+    }
+
+    #[test]
+    fn repeated_run_of_sixteen() {
+        let mut n: Vec<u8> = (0..=255u8).collect();
+        assert_eq!(repeated_bytes(&n), None);
+        for b in &mut n[100..116] {
+            *b = 0;
+        }
+        assert_eq!(repeated_bytes(&n), Some((100, 0)));
+        for b in &mut n[100..115] {
+            *b = 7;
+        }
+        assert_eq!(repeated_bytes(&n), None);
+    }
+
+    #[test]
+    fn wiener_needs_a_large_exponent() {
+        let n = [0xffu8; 256];
+        assert_eq!(small_private_exponent(&n, &[1, 0, 1]), None);
+    }
+}
