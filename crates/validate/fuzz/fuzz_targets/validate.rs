@@ -4,18 +4,36 @@
 
 use libfuzzer_sys::fuzz_target;
 
+/// The default policy plus a blocklist in both formats, so V318 runs too.
+fn policy() -> &'static csrkit_validate::Policy {
+    static POLICY: std::sync::OnceLock<csrkit_validate::Policy> = std::sync::OnceLock::new();
+    POLICY.get_or_init(|| {
+        let mut p = csrkit_validate::Policy::default();
+        let list = csrkit_validate::Blocklist::parse(
+            "fuzz.txt",
+            "b7ead9492dfd921fc4f9\n\
+             6f79a1579d2be7a435a71e59757ff4546ebfcfc72b80b9ff0bd50926d76deb7d\n",
+        )
+        .expect("a valid list");
+        p.add_blocklist(list);
+        p
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
-    let policy = csrkit_validate::Policy::default();
-    let report = csrkit_validate::validate(data, &policy);
+    let policy = policy();
+    let report = csrkit_validate::validate(data, policy);
     let files = [("fuzz.csr", report)];
     let _ = csrkit_validate::render::human(&files, false);
     let _ = csrkit_validate::render::json(&files);
     let _ = csrkit_validate::inspect(data);
+    // Blocklist parsing takes any text too.
+    let _ = csrkit_validate::Blocklist::parse("fuzz.txt", &String::from_utf8_lossy(data));
     // The same bytes inside PEM armour reach the parser through the PEM path.
     let mut pem = b"-----BEGIN CERTIFICATE REQUEST-----\n".to_vec();
     pem.extend(base64_lines(data));
     pem.extend(b"-----END CERTIFICATE REQUEST-----\n");
-    let _ = csrkit_validate::validate(&pem, &policy);
+    let _ = csrkit_validate::validate(&pem, policy);
 });
 
 /// Base64 in 64-column lines, without a dependency.

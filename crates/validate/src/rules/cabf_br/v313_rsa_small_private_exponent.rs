@@ -36,7 +36,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             Hit::new(format!(
                 "the public exponent ({} bits) gives away a {d_bits}-bit private exponent \
                  (Wiener's attack); the key is broken",
-                e.len() * 8
+                e.len() * 8 - e.first().map_or(0, |b| b.leading_zeros() as usize)
             ))
             .at(csr.key_offset(), "subjectPKInfo/publicExponent")
             .note(
