@@ -35,13 +35,24 @@ use crate::error::Error;
 /// assert!(Blocklist::parse("bad.txt", "not hex").is_err());
 /// # Ok::<(), csrkit_validate::Error>(())
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Blocklist {
     name: String,
     /// Last 10 bytes of SHA-1("Modulus=HEX\n") → line number.
     modulus_sha1: HashMap<[u8; 10], usize>,
     /// SHA-256 of the SPKI DER → line number.
     spki_sha256: HashMap<[u8; 32], usize>,
+}
+
+/// The name and the sizes, not the entries (a list can hold a million).
+impl std::fmt::Debug for Blocklist {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Blocklist")
+            .field("name", &self.name)
+            .field("modulus_sha1", &self.modulus_sha1.len())
+            .field("spki_sha256", &self.spki_sha256.len())
+            .finish()
+    }
 }
 
 /// Where a key was found: the list's name and the line.
@@ -169,6 +180,10 @@ mod tests {
         let err = Blocklist::parse("l.txt", "\n\nzz").expect_err("not hex");
         assert!(err.to_string().starts_with("l.txt line 3:"), "{err}");
         assert!(Blocklist::parse("e", "").expect("empty").is_empty());
+        assert_eq!(
+            format!("{list:?}"),
+            r#"Blocklist { name: "l.txt", modulus_sha1: 1, spki_sha256: 1 }"#
+        );
     }
 
     #[test]
