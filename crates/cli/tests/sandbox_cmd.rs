@@ -29,3 +29,17 @@ fn serves_the_api_and_control_endpoints() {
             || sb.get_json("/_sandbox/requests").is_object()
     );
 }
+
+/// Listening on every interface, the first line is still a URL a local
+/// client accepts (it used to print `http://0.0.0.0:PORT`, which the client
+/// refuses as not loopback).
+#[test]
+fn listening_on_every_interface_prints_a_loopback_url() {
+    let sb = SandboxProcess::start(&["--listen", "0.0.0.0:0"]);
+    let out = sb.csrkit().args(["quota"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

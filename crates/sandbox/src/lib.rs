@@ -45,7 +45,7 @@ mod server;
 mod state;
 mod wire;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -99,9 +99,18 @@ impl std::fmt::Debug for server::Shared {
 }
 
 impl SandboxHandle {
-    /// The base URL, `http://127.0.0.1:PORT`.
+    /// The base URL a client on this machine uses, `http://127.0.0.1:PORT`:
+    /// bound to every interface (`0.0.0.0`, `::`), it names the loopback
+    /// address of the same family, which csrkit's client accepts over plain
+    /// HTTP (the unspecified address is not one a client can connect to).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.addr)
+        let mut addr = self.addr;
+        match addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => addr.set_ip(Ipv4Addr::LOCALHOST.into()),
+            IpAddr::V6(ip) if ip.is_unspecified() => addr.set_ip(Ipv6Addr::LOCALHOST.into()),
+            _ => {}
+        }
+        format!("http://{addr}")
     }
 
     /// The bound address.
