@@ -43,3 +43,35 @@ fn listening_on_every_interface_prints_a_loopback_url() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `throttle-after-S` answers Throttling.User with `x-acs-retry-after: S`:
+/// the client waits and retries once; asked to wait longer than it will
+/// (60 s), it gives up at once with exit 4 (safe to re-run).
+#[test]
+fn retry_after_is_sent_and_honoured() {
+    let sb = SandboxProcess::start(&["--fault", "DescribePackageState=throttle-after-1:1"]);
+    let out = sb.csrkit().args(["quota"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = sb.get_json("/_sandbox/stats");
+    assert_eq!(stats["requests"]["DescribePackageState"], 2, "{stats}");
+
+    let sb = SandboxProcess::start(&["--fault", "DescribePackageState=throttle-after-3600:1"]);
+    let out = sb.csrkit().args(["quota"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Throttling.User"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stats = sb.get_json("/_sandbox/stats");
+    assert_eq!(stats["requests"]["DescribePackageState"], 1, "{stats}");
+}

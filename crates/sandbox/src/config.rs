@@ -165,6 +165,9 @@ impl fmt::Display for QuotaSpec {
 pub enum FaultKind {
     /// Answer `Throttling.User` (HTTP 400) without doing the work.
     Throttle,
+    /// The same, with the header `x-acs-retry-after` asking the client to
+    /// wait this many seconds (spec `throttle-after-S`).
+    ThrottleRetryAfter(u64),
     /// Answer `InternalError` (HTTP 500) without doing the work.
     Error500,
     /// Answer `ServiceUnavailable` (HTTP 503) without doing the work.
@@ -182,6 +185,7 @@ impl fmt::Display for FaultKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FaultKind::Throttle => f.write_str("throttle"),
+            FaultKind::ThrottleRetryAfter(s) => write!(f, "throttle-after-{s}"),
             FaultKind::Error500 => f.write_str("error500"),
             FaultKind::Error503 => f.write_str("error503"),
             FaultKind::Delay(d) => write!(f, "delay-{}", d.as_millis()),
@@ -261,13 +265,24 @@ impl FromStr for Fault {
             "error503" => FaultKind::Error503,
             "drop-before" => FaultKind::DropBefore,
             "drop-after" => FaultKind::DropAfter,
-            other => match other.strip_prefix("delay-") {
-                Some(ms) => {
+            other => match (
+                other.strip_prefix("delay-"),
+                other.strip_prefix("throttle-after-"),
+            ) {
+                (Some(ms), _) => {
                     FaultKind::Delay(Duration::from_millis(ms.parse::<u64>().map_err(|_| {
                         bad(format!("delay `{ms}` is not a number of milliseconds"))
                     })?))
                 }
-                None => return Err(bad(format!("unknown fault kind `{other}`"))),
+                (_, Some(secs)) => match secs.parse::<u64>() {
+                    Ok(n) if n > 0 => FaultKind::ThrottleRetryAfter(n),
+                    _ => {
+                        return Err(bad(format!(
+                            "throttle-after `{secs}` is not a positive number of seconds"
+                        )));
+                    }
+                },
+                _ => return Err(bad(format!("unknown fault kind `{other}`"))),
             },
         };
         let count = match count {
@@ -406,7 +421,13 @@ mod tests {
             (FaultKind::Error503, FaultCount::Times(1))
         );
         assert_eq!(f.to_string(), "X=error503:1");
+        let f: Fault = "X=throttle-after-2:all".parse()?;
+        assert_eq!(f.kind, FaultKind::ThrottleRetryAfter(2));
+        assert_eq!(f.to_string(), "X=throttle-after-2:all");
         for bad in [
+            "X=throttle-after-0",
+            "X=throttle-after-",
+            "X=throttle-after-x",
             "",
             "X",
             "=throttle",

@@ -621,15 +621,20 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
     let mut drop_after = false;
     match shared.take_fault(action) {
         None => {}
-        Some(FaultKind::Throttle) => {
-            return Ok(api_error(
+        Some(kind @ (FaultKind::Throttle | FaultKind::ThrottleRetryAfter(_))) => {
+            let mut resp = api_error(
                 &request_id,
                 &ApiError::new(
                     400,
                     "Throttling.User",
                     "Request was denied due to user flow control.",
                 ),
-            ));
+            );
+            if let FaultKind::ThrottleRetryAfter(secs) = kind {
+                resp.headers_mut()
+                    .insert("x-acs-retry-after", HeaderValue::from(secs));
+            }
+            return Ok(resp);
         }
         Some(FaultKind::Error500) => {
             return Ok(api_error(

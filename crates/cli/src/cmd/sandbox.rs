@@ -50,8 +50,9 @@ pub(crate) struct Args {
     /// [default: digicert-free-1-free=20, or what --state FILE saved].
     #[arg(long, value_name = "CODE=N", value_parser = parse_from_str::<QuotaSpec>)]
     quota: Vec<QuotaSpec>,
-    /// Inject a fault, ACTION=KIND[:COUNT]; KIND is throttle, error500,
-    /// error503, delay-MS, drop-before or drop-after; COUNT a number or all.
+    /// Inject a fault, ACTION=KIND[:COUNT]; KIND is throttle,
+    /// throttle-after-S (with x-acs-retry-after: S), error500, error503,
+    /// delay-MS, drop-before or drop-after; COUNT a number or all.
     #[arg(long, value_name = "ACTION=KIND[:COUNT]", value_parser = parse_from_str::<Fault>)]
     fault: Vec<Fault>,
 }
