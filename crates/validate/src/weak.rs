@@ -507,6 +507,22 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Every check takes any modulus and exponent bytes without
+        /// panicking (the parser hands them over as they are in the CSR).
+        #[test]
+        fn any_bytes_any_check(
+            n in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            e in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            small in proptest::bool::ANY,
+        ) {
+            let _ = known_shared_prime(&n);
+            let _ = small_private_exponent(&n, &e);
+            let _ = zero_chunks(&n, small);
+            let _ = repeated_bytes(&n);
+            let _ = xz_backdoor(&n);
+            let _ = bit_bias(&n, small);
+        }
+
         /// The division-free fold keeps the gcd: against num-bigint's `%`.
         #[test]
         fn fold_keeps_the_gcd(
