@@ -9,11 +9,12 @@
 //! assertions.
 #![allow(clippy::unwrap_used)]
 
+mod api;
 mod util;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -22,23 +23,10 @@ use util::{SandboxProcess, csrkit, openssl};
 const CREATE: &str = "CreateCertificateWithCsrRequest";
 const PRODUCT: &str = "digicert-free-1-free";
 
-/// Runs a command and returns its output; stdout and stderr as text.
-fn run(cmd: &mut Command) -> (Output, String, String) {
-    let out = cmd.output().expect("csrkit runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out, stdout, stderr)
-}
-
-/// Runs a command and checks its exit code.
+/// Runs a command, checks its exit code, returns (stdout, stderr).
 fn run_expect(cmd: &mut Command, code: i32) -> (String, String) {
-    let (out, stdout, stderr) = run(cmd);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "{cmd:?}\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    (stdout, stderr)
+    let run = api::run(cmd).expect_code(code);
+    (run.stdout, run.stderr)
 }
 
 fn json(text: &str) -> Value {
@@ -431,15 +419,15 @@ fn wait_polls_until_issued() {
 fn dropped_create_answer_settles_into_exactly_one_order() {
     let sb = SandboxProcess::start(&["--fault", "CreateCertificateWithCsrRequest=drop-after:1"]);
     let tmp = tempfile::tempdir().unwrap();
-    let (out, stdout, stderr) = run(apply(&sb, tmp.path()).args(["-d", "drop.example.com"]));
-    match out.status.code() {
-        Some(0) => {}
+    let first = api::run(apply(&sb, tmp.path()).args(["-d", "drop.example.com"]));
+    match first.code {
+        0 => {}
         // Not settled by reconciliation: a re-run must settle it.
-        Some(4) => {
-            assert!(stderr.contains("safe to re-run"), "{stderr}");
+        4 => {
+            assert!(first.stderr.contains("safe to re-run"), "{}", first.both());
             run_expect(apply(&sb, tmp.path()).args(["-d", "drop.example.com"]), 0);
         }
-        other => panic!("exit {other:?}\n{stdout}\n{stderr}"),
+        _ => panic!("{}", first.both()),
     }
     let st = stats(&sb);
     assert_eq!(
@@ -899,8 +887,7 @@ fn no_secret_leaves_the_machine_or_reaches_the_output() {
     wrong
         .args(["-d", "wrong.example.com"])
         .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "another-secret-1234");
-    let (out, stdout, stderr) = run(&mut wrong);
-    assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
+    let (stdout, stderr) = run_expect(&mut wrong, 3);
     assert!(stderr.contains("SignatureDoesNotMatch"), "{stderr}");
     assert!(!stdout.contains("another-secret-1234") && !stderr.contains("another-secret-1234"));
     outputs.push(format!("{stdout}\n{stderr}"));
@@ -961,9 +948,13 @@ fn kill_9_during_create_then_rerun_ends_with_one_order() {
     assert_eq!(j["submission"]["outcome"], "pending", "{j}");
     assert!(j["order_id"].is_null(), "{j}");
     // hyper drops a request whose connection closed, so the held Create
-    // makes no order (measured: none after a minute). Outlast the delay and
-    // check that, so the re-run below is the only possible source of an order.
-    std::thread::sleep(Duration::from_millis(1200));
+    // makes no order. Wait until the sandbox is done with it (dropped or
+    // finished: api_in_flight back to 0), so the re-run below is the only
+    // possible source of an order.
+    while stats(&sb)["api_in_flight"] != 0 {
+        assert!(Instant::now() < give_up, "the killed Create is still held");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(
         stats(&sb)["orders_created"],
         0,

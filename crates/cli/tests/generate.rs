@@ -7,7 +7,7 @@ mod util;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use util::{csrkit, openssl};
+use util::{Succeeds, csrkit, openssl};
 
 /// Checks one generated directory with openssl: signature, key validity,
 /// public key match, CN and SANs, key file mode.
@@ -84,13 +84,7 @@ fn every_key_type_passes_openssl() {
             .arg("--out-dir")
             .arg(&dir)
             .args(["--format", "json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{key_type}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .succeeds();
         let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(doc["schema"], "csrkit.generate/1");
         assert_eq!(doc["key_type"], key_type);
@@ -155,16 +149,10 @@ fn openssl_sha256(bytes: &[u8]) -> String {
 #[test]
 fn default_directory_names_and_idn() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = csrkit()
+    csrkit()
         .current_dir(tmp.path())
         .args(["generate", "-d", "*.Bücher.example", "-d", "bücher.example"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
     let dir = tmp.path().join("_.xn--bcher-kva.example");
     check_with_openssl(
         &dir,
@@ -182,7 +170,7 @@ fn encrypted_key_opens_with_openssl() {
     let pass = tmp.path().join("pass.txt");
     std::fs::write(&pass, "s3cret phrase\n").unwrap();
     let dir = tmp.path().join("enc");
-    let out = csrkit()
+    csrkit()
         .args([
             "generate",
             "-d",
@@ -193,13 +181,7 @@ fn encrypted_key_opens_with_openssl() {
         .arg(&pass)
         .arg("--out-dir")
         .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
     let key = std::fs::read_to_string(dir.join("privkey.pem")).unwrap();
     assert!(key.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
     let passin = format!("file:{}", pass.display());
@@ -216,19 +198,13 @@ fn encrypted_key_opens_with_openssl() {
 
     // The same key again as --key, opened through CSRKIT_KEY_PASSPHRASE.
     let again = tmp.path().join("again");
-    let out = csrkit()
+    csrkit()
         .env("CSRKIT_KEY_PASSPHRASE", "s3cret phrase")
         .args(["generate", "-d", "example.com", "--key"])
         .arg(dir.join("privkey.pem"))
         .arg("--out-dir")
         .arg(&again)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
     assert!(
         !again.join("privkey.pem").exists(),
         "an existing key is never copied"
@@ -339,17 +315,10 @@ fn existing_keys_in_every_format_openssl_writes() {
         if let Some(p) = pass {
             cmd.env("CSRKIT_KEY_PASSPHRASE", p);
         }
-        let out = cmd
-            .args(["generate", "-d", "example.com", "--key", &key])
+        cmd.args(["generate", "-d", "example.com", "--key", &key])
             .arg("--out-dir")
             .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{label}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .succeeds();
         let csr = dir.join("request.csr");
         let verify = openssl(&["req", "-in", csr.to_str().unwrap(), "-noout", "-verify"]);
         assert!(verify.contains("verify OK"), "{label}: {verify}");
@@ -440,20 +409,14 @@ fn second_run_is_refused_and_key_unchanged() {
 fn key_mode_ignores_umask() {
     // A permissive umask must not widen the key file's mode.
     let tmp = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new("sh")
+    std::process::Command::new("sh")
         .current_dir(tmp.path())
         .arg("-c")
         .arg(format!(
             "umask 000 && {} generate -d example.com",
             util::bin().display()
         ))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
     let mode = std::fs::metadata(tmp.path().join("example.com/privkey.pem"))
         .unwrap()
         .permissions()
@@ -465,7 +428,7 @@ fn key_mode_ignores_umask() {
 #[test]
 fn subject_attributes_and_country_encoding() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = csrkit()
+    csrkit()
         .current_dir(tmp.path())
         .args([
             "generate",
@@ -476,13 +439,7 @@ fn subject_attributes_and_country_encoding() {
             "--org",
             "Example Ltd",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .succeeds();
     let csr = tmp.path().join("example.com/request.csr");
     let asn1 = openssl(&["asn1parse", "-in", csr.to_str().unwrap()]);
     let country_line = asn1

@@ -472,3 +472,30 @@ fn bad_flags_exit_2_naming_the_input() {
     }
     drop(busy);
 }
+
+/// Listening on every interface, the first line is still a URL a local
+/// client accepts (it used to print `http://0.0.0.0:PORT`, which the client
+/// refuses as not loopback; `SandboxProcess::start` checks the line).
+#[test]
+fn listening_on_every_interface_prints_a_loopback_url() {
+    let h = home();
+    let sb = SandboxProcess::start(&["--listen", "0.0.0.0:0"]);
+    run_at(&sb, h.path(), &["quota"]).expect_code(0);
+}
+
+/// `throttle-after-S` answers Throttling.User with `x-acs-retry-after: S`:
+/// the client waits and retries once; asked to wait longer than it will
+/// (60 s), it gives up at once with exit 4 (safe to re-run).
+#[test]
+fn retry_after_is_sent_and_honoured() {
+    let h = home();
+    let sb = SandboxProcess::start(&["--fault", "DescribePackageState=throttle-after-1:1"]);
+    run_at(&sb, h.path(), &["quota"]).expect_code(0);
+    assert_eq!(requests(&sb, "DescribePackageState"), 2);
+    assert_eq!(fired(&sb, "DescribePackageState=throttle-after-1:1"), 1);
+
+    let sb = SandboxProcess::start(&["--fault", "DescribePackageState=throttle-after-3600:1"]);
+    let run = run_at(&sb, h.path(), &["quota"]).expect_code(4);
+    assert!(run.stderr.contains("Throttling.User"), "{}", run.both());
+    assert_eq!(requests(&sb, "DescribePackageState"), 1);
+}

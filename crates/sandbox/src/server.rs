@@ -49,6 +49,10 @@ pub struct Stats {
     pub requests_total: u64,
     /// Orders created since the state began (deleted ones included).
     pub orders_created: u64,
+    /// API requests being worked on right now. One whose client hung up
+    /// counts until the server drops it (or finishes it), so a test can
+    /// wait for 0 instead of sleeping.
+    pub api_in_flight: u64,
     /// Orders currently kept.
     pub orders: u64,
     /// Quota per product code.
@@ -117,6 +121,25 @@ pub(crate) struct Shared {
     counters: Mutex<Counters>,
     faults: Mutex<Vec<FaultSlot>>,
     log: Mutex<VecDeque<LoggedRequest>>,
+    in_flight: std::sync::atomic::AtomicU64,
+}
+
+/// Counts an API request in [`Stats::api_in_flight`] while it lives: its
+/// drop (at the answer, or when hyper drops the request of a closed
+/// connection) takes it off.
+struct InFlight<'a>(&'a std::sync::atomic::AtomicU64);
+
+impl<'a> InFlight<'a> {
+    fn new(counter: &'a std::sync::atomic::AtomicU64) -> InFlight<'a> {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InFlight(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Locks, recovering from a poisoned lock (a panic elsewhere must not take the server down).
@@ -145,6 +168,7 @@ impl Shared {
             counters: Mutex::new(Counters::default()),
             faults: Mutex::new(faults),
             log: Mutex::new(VecDeque::new()),
+            in_flight: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -190,6 +214,7 @@ impl Shared {
             requests,
             requests_total,
             orders_created,
+            api_in_flight: self.in_flight.load(std::sync::atomic::Ordering::SeqCst),
             orders,
             quota,
             faults,
@@ -478,6 +503,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
         }
         return Ok(control(&shared, &method, rest).await);
     }
+    let _in_flight = InFlight::new(&shared.in_flight);
 
     // The API.
     let query = parse_pairs(parts.uri.query().unwrap_or(""));

@@ -1323,55 +1323,36 @@ fn main() -> Res<()> {
     let external = root.join("external");
     let bk =
         |name: &str| -> Res<Vec<u8>> { spki_of(&external.join(format!("badkeys/{name}.pem"))) };
-    o.csr(k, "V312", "pass-random-key", "a key from OpenSSL", &b)?;
-    o.csr(
-        k,
-        "V312",
-        "fail-badkeys-sharedprimes",
-        "badkeys' key from crt.sh 5534506057, whose prime others share",
-        &Spec {
-            key: KeyChoice::Raw(bk("rsa-sharedprimes")?),
-            ..b.clone()
-        },
-    )?;
-    let shared = {
-        let n = modulus_of(&external.join("badkeys/rsa-sharedprimes.pem"))?;
-        let raw = std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("data/badkeys/primes2048.dat"),
-        )?;
-        let product = BigUint::from_bytes_le(raw.get(2..).ok_or("primes2048.dat")?);
-        num_integer::Integer::gcd(&n, &(&product % &n))
-    };
-    let other = clean_odd(&mut s, 1024);
-    o.csr(
-        k,
-        "V312",
-        "fail-new-modulus-known-prime",
-        "a new modulus: a known shared prime times a random odd number",
-        &Spec {
-            key: KeyChoice::Raw(rsa_spki(&(&shared * &other), &f4())),
-            ..b.clone()
-        },
-    )?;
-    o.csr(k, "V313", "pass-65537", "e = 65537", &b)?;
-    o.csr(
-        k,
-        "V313",
-        "fail-badkeys-small-d",
-        "badkeys' key with d and e swapped",
-        &Spec {
-            key: KeyChoice::Raw(bk("rsa-small-d")?),
-            ..b.clone()
-        },
-    )?;
-    o.csr(k, "V314", "pass-random-key", "a key from OpenSSL", &b)?;
-    for (file, what) in [
-        ("rsapoly128", "badkeys' sparse-prime key, 128-bit chunks"),
-        ("rsapoly32", "badkeys' sparse-prime key, 32-bit chunks"),
+    for code in ["V312", "V313", "V314", "V315", "V316", "V317"] {
+        o.csr(k, code, "pass-random-key", "a key from OpenSSL", &b)?;
+    }
+    for (code, file, what) in [
+        (
+            "V312",
+            "rsa-sharedprimes",
+            "badkeys' key from crt.sh 5534506057, whose prime others share",
+        ),
+        ("V313", "rsa-small-d", "badkeys' key with d and e swapped"),
+        (
+            "V314",
+            "rsapoly128",
+            "badkeys' sparse-prime key, 128-bit chunks",
+        ),
+        (
+            "V314",
+            "rsapoly32",
+            "badkeys' sparse-prime key, 32-bit chunks",
+        ),
+        ("V315", "rsa-pattern", "badkeys' key of mostly zero bytes"),
+        (
+            "V317",
+            "rsa-vanity",
+            "badkeys' vanity key from crt.sh 25222336527",
+        ),
     ] {
         o.csr(
             k,
-            "V314",
+            code,
             &format!("fail-badkeys-{file}"),
             what,
             &Spec {
@@ -1380,56 +1361,52 @@ fn main() -> Res<()> {
             },
         )?;
     }
-    o.csr(k, "V315", "pass-random-key", "a key from OpenSSL", &b)?;
-    o.csr(
-        k,
-        "V315",
-        "fail-badkeys-pattern",
-        "badkeys' key of mostly zero bytes",
-        &Spec {
-            key: KeyChoice::Raw(bk("rsa-pattern")?),
-            ..b.clone()
-        },
-    )?;
+    // Moduli made for the purpose.
+    let shared = {
+        let n = modulus_of(&external.join("badkeys/rsa-sharedprimes.pem"))?;
+        let raw = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("data/badkeys/primes2048.dat"),
+        )?;
+        let product = BigUint::from_bytes_le(raw.get(2..).ok_or("primes2048.dat")?);
+        num_integer::Integer::gcd(&n, &(&product % &n))
+    };
+    let known_prime = &shared * clean_odd(&mut s, 1024);
     let mut run = clean_odd(&mut s, 2048).to_bytes_be();
-    for byte in &mut run[100..120] {
-        *byte = 0xff;
-    }
-    o.csr(
-        k,
-        "V315",
-        "fail-run-of-ff",
-        "20 bytes of 0xff in the middle of a random modulus",
-        &Spec {
-            key: KeyChoice::Raw(rsa_spki(&BigUint::from_bytes_be(&run), &f4())),
-            ..b.clone()
-        },
-    )?;
-    o.csr(k, "V316", "pass-random-key", "a key from OpenSSL", &b)?;
+    run[100..120].fill(0xff);
     // DER INTEGER bytes 00 n0 n1 n2 | n3..n6 | n7..n14: b = 0, c = 1
     let mut xz = clean_odd(&mut s, 2048).to_bytes_be();
     xz[3..15].copy_from_slice(&[0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
-    o.csr(
-        k,
-        "V316",
-        "fail-xz-header",
-        "a modulus whose first 16 DER bytes give a*b + c = 1",
-        &Spec {
-            key: KeyChoice::Raw(rsa_spki(&BigUint::from_bytes_be(&xz), &f4())),
-            ..b.clone()
-        },
-    )?;
-    o.csr(k, "V317", "pass-random-key", "a key from OpenSSL", &b)?;
-    o.csr(
-        k,
-        "V317",
-        "fail-badkeys-vanity",
-        "badkeys' vanity key from crt.sh 25222336527",
-        &Spec {
-            key: KeyChoice::Raw(bk("rsa-vanity")?),
-            ..b.clone()
-        },
-    )?;
+    for (code, file, what, n) in [
+        (
+            "V312",
+            "fail-new-modulus-known-prime",
+            "a new modulus: a known shared prime times a random odd number",
+            known_prime,
+        ),
+        (
+            "V315",
+            "fail-run-of-ff",
+            "20 bytes of 0xff in the middle of a random modulus",
+            BigUint::from_bytes_be(&run),
+        ),
+        (
+            "V316",
+            "fail-xz-header",
+            "a modulus whose first 16 DER bytes give a*b + c = 1",
+            BigUint::from_bytes_be(&xz),
+        ),
+    ] {
+        o.csr(
+            k,
+            code,
+            file,
+            what,
+            &Spec {
+                key: KeyChoice::Raw(rsa_spki(&n, &f4())),
+                ..b.clone()
+            },
+        )?;
+    }
     // The blocklist V318's fixtures are checked against; its entries are
     // computed by openssl (the independent oracle for both formats).
     let debian = external.join("badkeys/rsa-debianweak.pem");

@@ -62,14 +62,18 @@ impl SharedPrimes {
     }
 
     fn product(&self) -> BigUint {
-        BigUint::from_slice(
-            &self
-                .limbs()
-                .iter()
-                .flat_map(|&w| [w as u32, (w >> 32) as u32])
-                .collect::<Vec<_>>(),
-        )
+        from_words(self.limbs())
     }
+}
+
+/// A number from its 64-bit words, least significant first.
+fn from_words(words: &[u64]) -> BigUint {
+    BigUint::from_slice(
+        &words
+            .iter()
+            .flat_map(|&w| [w as u32, (w >> 32) as u32])
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// What [`known_shared_prime`] found.
@@ -95,13 +99,7 @@ pub(crate) fn known_shared_prime(n: &[u8]) -> Option<SharedPrime> {
     let set = SHARED.iter().find(|s| s.bits == n.bits())?;
     let r = if n.bit(0) {
         let words: Vec<u64> = n.iter_u64_digits().collect();
-        let folded = montgomery_fold(set.limbs(), &words);
-        BigUint::from_slice(
-            &folded
-                .iter()
-                .flat_map(|&w| [w as u32, (w >> 32) as u32])
-                .collect::<Vec<_>>(),
-        ) % &n
+        from_words(&montgomery_fold(set.limbs(), &words)) % &n
     } else {
         set.product() % &n
     };
@@ -531,9 +529,7 @@ mod tests {
             common in proptest::collection::vec(proptest::num::u64::ANY, 0..3),
         ) {
             n[0] |= 1;
-            let to_big = |w: &[u64]| BigUint::from_slice(
-                &w.iter().flat_map(|&x| [x as u32, (x >> 32) as u32]).collect::<Vec<_>>(),
-            );
+            let to_big = from_words;
             // give p and n a common factor half the time
             let c = to_big(&common) | BigUint::from(1u32);
             let nb = to_big(&n) * &c;

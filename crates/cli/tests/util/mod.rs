@@ -27,6 +27,25 @@ pub fn csrkit() -> Command {
     cmd
 }
 
+/// Running a command that must succeed.
+pub trait Succeeds {
+    /// Runs it to the end; panics with its stderr unless it exits 0.
+    fn succeeds(&mut self) -> std::process::Output;
+}
+
+impl Succeeds for Command {
+    fn succeeds(&mut self) -> std::process::Output {
+        let out = self.output().expect("the command runs");
+        assert!(
+            out.status.success(),
+            "{self:?} exited {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+}
+
 /// Runs `openssl` and returns stdout and stderr together; panics when it
 /// exits non-zero. (OpenSSL 3.0 `req -verify` exits 0 on a bad signature:
 /// callers read what it says.)
