@@ -34,7 +34,7 @@ use time::OffsetDateTime;
 
 use crate::config::SandboxConfig;
 use crate::error::{Error, Result};
-use crate::server::{Resp, Shared, json_ok, lock, param, required};
+use crate::server::{Resp, Shared, json_ok, lock, number_param, param, required, unknown_action};
 use crate::state::{State, unix_ms};
 use crate::wire::ApiError;
 
@@ -688,22 +688,9 @@ fn priority(rtype: &str, p: &[(String, String)]) -> Result<Option<u32>, ApiError
 
 /// A page request: `PageNumber` (from 1) and `PageSize` (1 to `max`, default 20).
 fn page(p: &[(String, String)], max: u64) -> Result<(u64, u64), ApiError> {
-    let number = |name: &str, default: u64, max: u64| match param(p, name)
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-    {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| {
-                ApiError::invalid(name, format!("{v:?}; use an integer from 1 to {max}"))
-            }),
-    };
     Ok((
-        number("PageNumber", 1, u64::from(u32::MAX))?,
-        number("PageSize", 20, max)?,
+        number_param(p, "PageNumber", 1, u64::from(u32::MAX))?,
+        number_param(p, "PageSize", 20, max)?,
     ))
 }
 
@@ -753,6 +740,20 @@ impl Proposed {
             line,
             priority,
         })
+    }
+
+    fn into_rec(self, id: u64, created_ms: i64, updated_ms: i64) -> Rec {
+        Rec {
+            id,
+            rr: self.rr,
+            rtype: self.rtype,
+            value: self.value,
+            ttl: self.ttl,
+            line: self.line,
+            priority: self.priority,
+            created_ms,
+            updated_ms,
+        }
     }
 
     fn same_content(&self, r: &Rec) -> bool {
@@ -922,96 +923,65 @@ pub(crate) async fn dispatch(
             let id = s.data.dns.next_record_id;
             s.data.dns.next_record_id += 1;
             let ms = unix_ms(now);
-            if let Some(z) = s.data.dns.zones.get_mut(&key) {
-                z.records.push(Rec {
-                    id,
-                    rr: new.rr,
-                    rtype: new.rtype,
-                    value: new.value,
-                    ttl: new.ttl,
-                    line: new.line,
-                    priority: new.priority,
-                    created_ms: ms,
-                    updated_ms: ms,
-                });
-                z.serial = z.serial.wrapping_add(1);
-            }
-            s.touch();
-            json_ok(
-                request_id,
-                &RecordIdOut {
-                    request_id,
-                    record_id: id.to_string(),
-                },
-            )
+            edit_zone(&mut s, &key, |z| z.records.push(new.into_rec(id, ms, ms)));
+            record_id_answer(request_id, id)
         }
         "UpdateDomainRecord" => {
             let mut s = lock(&shared.state);
             let id = record_id(p)?;
-            let (key, old) = match s.data.dns.find_record(id) {
-                Some((z, r)) => (z.puny.clone(), r.clone()),
-                None => return Err(not_this_users_record()),
-            };
+            let (key, old) = owner_of(&s, id)?;
             let new = Proposed::from_params(p, &key)?;
             if new.same_content(&old) && new.ttl == old.ttl && new.priority == old.priority {
                 return Err(duplicate());
             }
             new.check(&s.data.dns.zones[&key], Some(id))?;
-            let ms = unix_ms(now);
-            if let Some(z) = s.data.dns.zones.get_mut(&key) {
+            let rec = new.into_rec(id, old.created_ms, unix_ms(now));
+            edit_zone(&mut s, &key, |z| {
                 if let Some(r) = z.records.iter_mut().find(|r| r.id == id) {
-                    r.rr = new.rr;
-                    r.rtype = new.rtype;
-                    r.value = new.value;
-                    r.ttl = new.ttl;
-                    r.line = new.line;
-                    r.priority = new.priority;
-                    r.updated_ms = ms;
+                    *r = rec;
                 }
-                z.serial = z.serial.wrapping_add(1);
-            }
-            s.touch();
-            json_ok(
-                request_id,
-                &RecordIdOut {
-                    request_id,
-                    record_id: id.to_string(),
-                },
-            )
+            });
+            record_id_answer(request_id, id)
         }
         "DeleteDomainRecord" => {
             let mut s = lock(&shared.state);
             let id = record_id(p)?;
-            let key = match s.data.dns.find_record(id) {
-                Some((z, _)) => z.puny.clone(),
-                None => return Err(not_this_users_record()),
-            };
-            if let Some(z) = s.data.dns.zones.get_mut(&key) {
-                z.records.retain(|r| r.id != id);
-                z.serial = z.serial.wrapping_add(1);
-            }
-            s.touch();
-            json_ok(
-                request_id,
-                &RecordIdOut {
-                    request_id,
-                    record_id: id.to_string(),
-                },
-            )
+            let (key, _) = owner_of(&s, id)?;
+            edit_zone(&mut s, &key, |z| z.records.retain(|r| r.id != id));
+            record_id_answer(request_id, id)
         }
-        other => {
-            return Err(ApiError::new(
-                404,
-                "InvalidApi.NotFound",
-                format!("Specified api is not found: {other}"),
-            ));
-        }
+        other => return Err(unknown_action(other)),
     };
-    shared
-        .persist()
-        .await
-        .map_err(|e| ApiError::internal(format!("the sandbox could not save its state: {e}")))?;
-    Ok(resp)
+    shared.save_then(resp).await
+}
+
+/// Changes a zone: one more on its SOA serial, and a state to save.
+fn edit_zone(s: &mut State, key: &str, change: impl FnOnce(&mut Zone)) {
+    if let Some(z) = s.data.dns.zones.get_mut(key) {
+        change(z);
+        z.serial = z.serial.wrapping_add(1);
+    }
+    s.touch();
+}
+
+/// The zone (key) and the record of a `RecordId`.
+fn owner_of(s: &State, id: u64) -> Result<(String, Rec), ApiError> {
+    s.data
+        .dns
+        .find_record(id)
+        .map(|(z, r)| (z.puny.clone(), r.clone()))
+        .ok_or_else(not_this_users_record)
+}
+
+/// `{RequestId, RecordId}`, the answer of Add, Update and Delete.
+fn record_id_answer(request_id: &str, id: u64) -> Resp {
+    json_ok(
+        request_id,
+        &RecordIdOut {
+            request_id,
+            record_id: id.to_string(),
+        },
+    )
 }
 
 fn record_id(p: &[(String, String)]) -> Result<u64, ApiError> {
@@ -1105,12 +1075,30 @@ fn describe_records(
     if descending {
         matching.reverse();
     }
+    Ok(records_page(
+        request_id,
+        zone,
+        matching,
+        (number, size),
+        true,
+    ))
+}
+
+/// One page of records in the `DescribeDomainRecords` shape (with timestamps) or the
+/// `DescribeSubDomainRecords` one (without).
+fn records_page(
+    request_id: &str,
+    zone: &Zone,
+    matching: Vec<&Rec>,
+    (number, size): (u64, u64),
+    timestamps: bool,
+) -> Resp {
     let total = matching.len() as u64;
     let record = page_of(matching, number, size)
         .into_iter()
-        .map(|r| record_out(zone, r, true))
+        .map(|r| record_out(zone, r, timestamps))
         .collect();
-    Ok(json_ok(
+    json_ok(
         request_id,
         &DescribeRecordsOut {
             request_id,
@@ -1119,7 +1107,7 @@ fn describe_records(
             page_size: size,
             domain_records: RecordsOut { record },
         },
-    ))
+    )
 }
 
 fn describe_sub_records(
@@ -1160,20 +1148,12 @@ fn describe_sub_records(
             .filter(|r| line.is_none_or(|l| r.line == l))
             .collect(),
     };
-    let total = matching.len() as u64;
-    let record = page_of(matching, number, size)
-        .into_iter()
-        .map(|r| record_out(zone, r, false))
-        .collect();
-    Ok(json_ok(
+    Ok(records_page(
         request_id,
-        &DescribeRecordsOut {
-            request_id,
-            total_count: total,
-            page_number: number,
-            page_size: size,
-            domain_records: RecordsOut { record },
-        },
+        zone,
+        matching,
+        (number, size),
+        false,
     ))
 }
 

@@ -52,6 +52,7 @@ pub(crate) struct Answer {
 pub(crate) fn lookup(dns: &DnsData, qname: &Name, qtype: RecordType) -> Option<Answer> {
     let mut answers = Vec::new();
     let mut name = qname.clone();
+    let mut visited = vec![qname.to_lowercase()];
     for _ in 0..=MAX_CHAIN {
         let Some(step) = lookup_one(dns, &name, qtype) else {
             // a CNAME out of the hosted zones: the answer so far
@@ -63,7 +64,12 @@ pub(crate) fn lookup(dns: &DnsData, qname: &Name, qtype: RecordType) -> Option<A
         };
         answers.extend(step.answer.answers);
         match step.follow {
-            Some(target) => name = target,
+            // a loop ends the chain where it closes
+            Some(target) if visited.contains(&target.to_lowercase()) => break,
+            Some(target) => {
+                visited.push(target.to_lowercase());
+                name = target;
+            }
             None => {
                 return Some(Answer {
                     rcode: step.answer.rcode,

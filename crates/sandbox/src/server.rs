@@ -257,6 +257,15 @@ impl Shared {
         Ok(())
     }
 
+    /// Saves the state (if it changed), then lets `resp` go out: an answer never announces a
+    /// change that a restart would lose.
+    pub(crate) async fn save_then(&self, resp: Resp) -> std::result::Result<Resp, ApiError> {
+        self.persist().await.map_err(|e| {
+            ApiError::internal(format!("the sandbox could not save its state: {e}"))
+        })?;
+        Ok(resp)
+    }
+
     fn take_fault(&self, action: &str) -> Option<FaultKind> {
         let mut faults = lock(&self.faults);
         let slot = faults.iter_mut().find(|f| {
@@ -737,6 +746,25 @@ pub(crate) fn param<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str
     p.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
+/// An optional integer parameter from 1 to `max` (paging), `default` when absent or empty.
+pub(crate) fn number_param(
+    p: &[(String, String)],
+    name: &str,
+    default: u64,
+    max: u64,
+) -> std::result::Result<u64, ApiError> {
+    match param(p, name).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid(name, format!("{v:?}; use an integer from 1 to {max}"))
+            }),
+    }
+}
+
 pub(crate) fn required<'a>(
     p: &'a [(String, String)],
     name: &str,
@@ -931,19 +959,18 @@ async fn dispatch(
             s.delete(id)?;
             json_ok(request_id, &wire::RequestIdOnly { request_id })
         }
-        other => {
-            return Err(ApiError::new(
-                404,
-                "InvalidApi.NotFound",
-                format!("Specified api is not found: {other}"),
-            ));
-        }
+        other => return Err(unknown_action(other)),
     };
-    shared
-        .persist()
-        .await
-        .map_err(|e| ApiError::internal(format!("the sandbox could not save its state: {e}")))?;
-    Ok(resp)
+    shared.save_then(resp).await
+}
+
+/// `InvalidApi.NotFound` for an action a product does not have.
+pub(crate) fn unknown_action(name: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "InvalidApi.NotFound",
+        format!("Specified api is not found: {name}"),
+    )
 }
 
 fn list(
@@ -954,18 +981,7 @@ fn list(
     approve: Approval,
     issue_after_ms: i64,
 ) -> std::result::Result<Resp, ApiError> {
-    let number = |name: &str, default: u64, max: u64| -> std::result::Result<u64, ApiError> {
-        match param(p, name).filter(|v| !v.is_empty()) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<u64>()
-                .ok()
-                .filter(|n| (1..=max).contains(n))
-                .ok_or_else(|| {
-                    ApiError::invalid(name, format!("{v:?}; use an integer from 1 to {max}"))
-                }),
-        }
-    };
+    let number = |name: &str, default: u64, max: u64| number_param(p, name, default, max);
     let page = number("CurrentPage", 1, u64::from(u32::MAX))?;
     let size = number("ShowSize", 50, 1000)?;
     let order_type = param(p, "OrderType")

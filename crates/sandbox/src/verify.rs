@@ -327,8 +327,10 @@ async fn fetch(via: Option<SocketAddr>, domain: &str) -> Result<Vec<u8>, String>
         let url = format!("http://{host}{path}");
         let stream = match via {
             Some(addr) => tokio::net::TcpStream::connect(addr).await,
-            None if host.contains(':') => tokio::net::TcpStream::connect(host.as_str()).await,
-            None => tokio::net::TcpStream::connect((host.as_str(), 80)).await,
+            None => {
+                let name = port_80_host(&host).map_err(|why| format!("{url}: {why}"))?;
+                tokio::net::TcpStream::connect((name, 80)).await
+            }
         }
         .map_err(|e| {
             format!(
@@ -383,6 +385,16 @@ async fn fetch(via: Option<SocketAddr>, domain: &str) -> Result<Vec<u8>, String>
     Err(format!("http://{domain}{FILE_URI}: too many redirects"))
 }
 
+/// The host to connect to on port 80: a CA fetches the file from port 80 only.
+fn port_80_host(host: &str) -> Result<&str, &'static str> {
+    let name = host.strip_suffix(":80").unwrap_or(host);
+    if name.contains(':') {
+        Err("a CA fetches the file from port 80 only")
+    } else {
+        Ok(name)
+    }
+}
+
 /// The host and path a `Location` points at: an `http://` URL, or a path on the same host.
 fn redirect_target(host: &str, location: &str) -> Option<(String, String)> {
     if let Some(rest) = location.strip_prefix("http://") {
@@ -418,6 +430,14 @@ mod tests {
         );
         assert_eq!(redirect_target("a.example", "https://a.example/x"), None);
         assert_eq!(redirect_target("a.example", "x"), None);
+    }
+
+    #[test]
+    fn without_http_via_only_port_80() {
+        assert_eq!(port_80_host("example.com"), Ok("example.com"));
+        assert_eq!(port_80_host("example.com:80"), Ok("example.com"));
+        assert!(port_80_host("example.com:8080").is_err());
+        assert!(port_80_host("127.0.0.1:22").is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ALIDNS, Client, TestResult, control};
+use common::{ALIDNS, Client, TestResult, add_record as add, control};
 use csrkit_sandbox::{Sandbox, SandboxConfig, SandboxHandle, ZoneName};
 use serde_json::Value;
 
@@ -56,30 +56,6 @@ async fn fails(
         j["Code"].as_str().unwrap_or("").to_owned(),
         j["Message"].as_str().unwrap_or("").to_owned(),
     ))
-}
-
-async fn add(
-    c: &Client,
-    zone: &str,
-    rr: &str,
-    kind: &str,
-    value: &str,
-) -> Result<String, Box<dyn std::error::Error>> {
-    let j = ok(
-        c,
-        "AddDomainRecord",
-        &[
-            ("DomainName", zone),
-            ("RR", rr),
-            ("Type", kind),
-            ("Value", value),
-        ],
-    )
-    .await?;
-    j["RecordId"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("RecordId is not a string: {j}").into())
 }
 
 fn records(j: &Value) -> Vec<Value> {

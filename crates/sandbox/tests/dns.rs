@@ -6,7 +6,7 @@ mod common;
 
 use std::net::SocketAddr;
 
-use common::{ALIDNS, Client, TestResult};
+use common::{ALIDNS, Client, TestResult, add_record as add};
 use csrkit_sandbox::{Sandbox, SandboxConfig, SandboxHandle};
 use hickory_net::client::{Client as DnsClient, ClientHandle};
 use hickory_net::runtime::TokioRuntimeProvider;
@@ -58,24 +58,6 @@ async fn start(zones: &[&str]) -> Res<(SandboxHandle, Client, SocketAddr)> {
     let api = Client::for_sandbox(&s).with_version(ALIDNS);
     let dns = s.dns_addr().ok_or("a DNS address")?;
     Ok((s, api, dns))
-}
-
-async fn add(c: &Client, zone: &str, rr: &str, kind: &str, value: &str) -> Res<String> {
-    let r = c
-        .call(
-            "AddDomainRecord",
-            &[
-                ("DomainName", zone),
-                ("RR", rr),
-                ("Type", kind),
-                ("Value", value),
-            ],
-        )
-        .await?;
-    if r.status != 200 {
-        return Err(format!("add {rr} {kind} {value}: {}", r.text()).into());
-    }
-    Ok(r.json()["RecordId"].as_str().unwrap_or_default().to_owned())
 }
 
 async fn delete(c: &Client, id: &str) -> Res<()> {
@@ -227,7 +209,16 @@ async fn cnames_are_followed_in_the_hosted_zones_and_wildcards_answer() -> TestR
     add(&api, "example.com", "gone", "CNAME", "missing.example.net").await?;
     add(&api, "example.com", "*", "TXT", "wild").await?;
     add(&api, "example.com", "www", "A", "192.0.2.1").await?;
+    add(&api, "example.com", "loop1", "CNAME", "loop2.example.com").await?;
+    add(&api, "example.com", "loop2", "CNAME", "LOOP1.example.com").await?;
     for via in BOTH {
+        // a loop: each CNAME once
+        let r = ask(dns, "loop1.example.com.", RecordType::A, via).await?;
+        assert_eq!(
+            (r.metadata.response_code, r.answers.len()),
+            (ResponseCode::NoError, 2),
+            "{via:?}"
+        );
         // TXT at a CNAME: the CNAME, then the target's TXT (in another hosted zone)
         let r = ask(dns, "_dnsauth.example.com.", RecordType::TXT, via).await?;
         assert_eq!(r.metadata.response_code, ResponseCode::NoError);
@@ -319,5 +310,62 @@ async fn the_dns_server_stops_with_the_sandbox_and_a_taken_port_is_an_error() ->
     let again = Sandbox::start(c).await?;
     assert_eq!(again.dns_addr(), Some(dns));
     again.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn garbage_and_odd_names_do_not_stop_the_server() -> TestResult {
+    use tokio::io::AsyncWriteExt;
+    let (s, api, dns) = start(&["example.com"]).await?;
+    add(&api, "example.com", "_dnsauth", "TXT", "still-here").await?;
+    // deterministic noise (an LCG): short, long, header-only and random datagrams
+    let mut x: u32 = 0x2545_f491;
+    let mut noise = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 24) as u8
+            })
+            .collect()
+    };
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+    for n in [0, 1, 11, 12, 13, 40, 512, 1400] {
+        udp.send_to(&noise(n), dns).await?;
+    }
+    // a query whose name has a label with a dot inside and one that is not UTF-8
+    let mut odd = vec![0xAB, 0xCD, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in [&b"a.b"[..], &[0xff, 0xfe][..], b"example", b"com"] {
+        odd.push(u8::try_from(label.len())?);
+        odd.extend_from_slice(label);
+    }
+    odd.extend_from_slice(&[0, 0, 16, 0, 1]);
+    udp.send_to(&odd, dns).await?;
+    // (the noise may get FORMERR answers first: skip them)
+    let mut buf = [0u8; 1500];
+    let mut answered = false;
+    for _ in 0..16 {
+        let (n, _) = udp.recv_from(&mut buf).await?;
+        if n >= 12 && buf[..2] == [0xAB, 0xCD] {
+            answered = true;
+            break;
+        }
+    }
+    assert!(answered, "the odd name gets an answer");
+    assert_eq!(buf[3] & 0x0f, 3, "NXDOMAIN: no such name in the zone");
+    // TCP: a length prefix promising more than comes, then garbage
+    let mut tcp = tokio::net::TcpStream::connect(dns).await?;
+    tcp.write_all(&[0x01, 0x00]).await?;
+    tcp.write_all(&noise(100)).await?;
+    drop(tcp);
+    let mut tcp = tokio::net::TcpStream::connect(dns).await?;
+    tcp.write_all(&[0x00, 0x20]).await?;
+    tcp.write_all(&noise(32)).await?;
+    drop(tcp);
+    // still answering, over both
+    for via in BOTH {
+        let r = ask(dns, "_dnsauth.example.com.", RecordType::TXT, via).await?;
+        assert_eq!(txt(&r), ["still-here"], "{via:?}");
+    }
+    s.shutdown().await;
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use common::{ALIDNS, Client, TestResult, control, create, ecc_csr};
+use common::{ALIDNS, Client, TestResult, add_record, control, create, ecc_csr};
 use csrkit_sandbox::{Approval, RecordType, Sandbox, SandboxConfig, SandboxHandle};
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
@@ -52,18 +52,7 @@ async fn alidns_call(s: &SandboxHandle, action: &str, p: &[(&str, &str)]) -> Res
 }
 
 async fn publish(s: &SandboxHandle, zone: &str, rr: &str, kind: &str, value: &str) -> Res<String> {
-    let j = alidns_call(
-        s,
-        "AddDomainRecord",
-        &[
-            ("DomainName", zone),
-            ("RR", rr),
-            ("Type", kind),
-            ("Value", value),
-        ],
-    )
-    .await?;
-    Ok(j["RecordId"].as_str().unwrap_or_default().to_owned())
+    add_record(&Client::for_sandbox(s), zone, rr, kind, value).await
 }
 
 /// The last check of an order, from `/_sandbox/verifications`.

@@ -354,3 +354,32 @@ pub fn openssl_available() -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// Adds a record through the sandbox's Alidns (whatever version `c` speaks); its `RecordId`.
+pub async fn add_record(
+    c: &Client,
+    zone: &str,
+    rr: &str,
+    kind: &str,
+    value: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let r = c
+        .with_version(ALIDNS)
+        .call(
+            "AddDomainRecord",
+            &[
+                ("DomainName", zone),
+                ("RR", rr),
+                ("Type", kind),
+                ("Value", value),
+            ],
+        )
+        .await?;
+    if r.status != 200 {
+        return Err(format!("AddDomainRecord {zone} {rr} {kind} {value}: {}", r.text()).into());
+    }
+    r.json()["RecordId"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("RecordId is not a string: {}", r.text()).into())
+}
