@@ -1108,3 +1108,48 @@ async fn zones_given_twice_or_badly_are_refused() -> TestResult {
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_state_file_from_before_dns_still_loads() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("state.json");
+    let mut cfg = SandboxConfig::default();
+    cfg.state_file = Some(path.clone());
+    Sandbox::start(cfg).await?.shutdown().await;
+    // what an earlier sandbox wrote: no "dns" in the data
+    let mut saved: Value = serde_json::from_slice(&std::fs::read(&path)?)?;
+    let removed = saved["data"].as_object_mut().and_then(|d| d.remove("dns"));
+    assert!(removed.is_some(), "this version writes the zones");
+    std::fs::write(&path, serde_json::to_vec(&saved)?)?;
+    let mut cfg = config(&["example.com"]);
+    cfg.state_file = Some(path);
+    let s = Sandbox::start(cfg).await?;
+    let c = alidns(&s);
+    add(&c, "example.com", "_dnsauth", "TXT", "v").await?;
+    assert_eq!(s.dns_zones()[0].records.len(), 1);
+    s.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_same_record_added_at_once_by_many_is_added_once() -> TestResult {
+    let s = Sandbox::start(config(&["example.com"])).await?;
+    let c = alidns(&s);
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let c = c.clone();
+        tasks.push(tokio::spawn(async move {
+            add(&c, "example.com", "_dnsauth", "TXT", "race")
+                .await
+                .is_ok()
+        }));
+    }
+    let mut added = 0;
+    for t in tasks {
+        added += usize::from(t.await?);
+    }
+    assert_eq!(added, 1, "one add wins; the others are duplicates");
+    assert_eq!(s.dns_zones()[0].records.len(), 1);
+    s.shutdown().await;
+    Ok(())
+}
