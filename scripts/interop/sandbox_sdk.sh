@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The official Python SDK against the csrkit sandbox: makes a venv in target/interop-venv, installs
-# alibabacloud-cas20200407 from PyPI, starts `csrkit sandbox` (manual approval),
-# runs sdk_against_sandbox.py and stops the server. Needs python3 (with venv), openssl and cargo.
+# The official Python SDKs against the csrkit sandbox: makes a venv in target/interop-venv, installs
+# alibabacloud-cas20200407 and alibabacloud-alidns20150109 from PyPI, starts `csrkit sandbox`
+# (manual approval), runs sdk_against_sandbox.py, then two more sandboxes (a verifying CA hosting
+# zones over DNS, and one denying AddDomainRecord) for alidns_against_sandbox.py, and stops them.
+# Needs python3 (with venv), openssl and cargo.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -9,8 +11,8 @@ venv="$root/target/interop-venv"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/python" -c 'import alibabacloud_cas20200407' 2>/dev/null \
-    || "$venv/bin/pip" install -q alibabacloud-cas20200407
+"$venv/bin/python" -c 'import alibabacloud_cas20200407, alibabacloud_alidns20150109' 2>/dev/null \
+    || "$venv/bin/pip" install -q alibabacloud-cas20200407 alibabacloud-alidns20150109
 
 cargo build -q -p csrkit
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
@@ -30,3 +32,31 @@ case "$url" in
 esac
 echo "sandbox at $url"
 "$venv/bin/python" "$root/scripts/interop/sdk_against_sandbox.py" "$url"
+
+# Alidns: a verifying sandbox with zones served over DNS, and one that denies AddDomainRecord.
+# Each prints its URL, then (with --dns-listen) `dns IP:PORT`.
+start_more() { # OUT LINES ARGS...
+    local out="$1" lines="$2"
+    shift 2
+    "$target_dir/debug/csrkit" sandbox "$@" >"$out" &
+    more_pids+=("$!")
+    for _ in $(seq 1 100); do
+        [ "$(wc -l <"$out")" -ge "$lines" ] && return 0
+        kill -0 "${more_pids[-1]}" 2>/dev/null || { echo "a sandbox did not start: $*" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "a sandbox did not print its addresses: $*" >&2
+    exit 1
+}
+more_pids=()
+verifying="$(mktemp)"
+denying="$(mktemp)"
+trap 'kill "$pid" "${more_pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$out" "$verifying" "$denying"' EXIT
+start_more "$verifying" 2 --approve verify --dns-listen 127.0.0.1:0 \
+    --zone sdk-interop.example --zone b.sdk-interop.example --zone 例子.example \
+    --foreign-zone other-account.example
+start_more "$denying" 1 --zone sdk-interop.example --deny AddDomainRecord
+dns_line="$(sed -n 2p "$verifying")"
+echo "verifying sandbox at $(head -n 1 "$verifying"), $dns_line; denying one at $(head -n 1 "$denying")"
+"$venv/bin/python" "$root/scripts/interop/alidns_against_sandbox.py" \
+    "$(head -n 1 "$verifying")" "${dns_line#dns }" "$(head -n 1 "$denying")"

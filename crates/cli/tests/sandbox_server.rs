@@ -438,6 +438,8 @@ fn automatic_approval_follows_issue_after() {
 fn bad_flags_exit_2_naming_the_input() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let busy_addr = busy.local_addr().unwrap().to_string();
+    let busy_udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let busy_udp_addr = busy_udp.local_addr().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
     let corrupt = dir.path().join("corrupt.json");
     std::fs::write(&corrupt, "{ not a sandbox state").unwrap();
@@ -459,6 +461,17 @@ fn bad_flags_exit_2_naming_the_input() {
         (vec!["--bogus"], "--bogus"),
         (vec!["--listen", &busy_addr], &busy_addr),
         (vec!["--state", &corrupt], &corrupt),
+        (vec!["--approve", "verified"], "verified"),
+        (vec!["--zone", "com"], "com"),
+        (vec!["--zone", "exa mple.com"], "exa mple.com"),
+        (
+            vec!["--zone", "example.com", "--foreign-zone", "example.com"],
+            "example.com",
+        ),
+        (vec!["--record-type", "mx"], "mx"),
+        (vec!["--deny", "Add Record"], "Add Record"),
+        (vec!["--resolver", "dns.example:53"], "dns.example:53"),
+        (vec!["--dns-listen", &busy_udp_addr], &busy_udp_addr),
     ];
     for (args, needle) in cases {
         let out = sandbox_exits(&args);
@@ -471,6 +484,72 @@ fn bad_flags_exit_2_naming_the_input() {
         );
     }
     drop(busy);
+    drop(busy_udp);
+}
+
+/// A DNS query by hand (RFC 1035 4.1), independent of any DNS library:
+/// the answer's (AA, RCODE, ANCOUNT).
+fn dns_query(server: &str, name: &str, qtype: u16) -> (bool, u8, u16) {
+    let mut q = vec![0x12, 0x34, 0x00, 0x00, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in name.split('.') {
+        q.push(u8::try_from(label.len()).unwrap());
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.push(0);
+    q.extend_from_slice(&qtype.to_be_bytes());
+    q.extend_from_slice(&1u16.to_be_bytes());
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    // a hang guard, not a timing assertion
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    sock.send_to(&q, server).unwrap();
+    let mut buf = [0u8; 1500];
+    let (n, _) = sock.recv_from(&mut buf).unwrap();
+    assert!(
+        n >= 12 && buf[..2] == [0x12, 0x34] && buf[2] & 0x80 != 0,
+        "a response to our query"
+    );
+    (
+        buf[2] & 0x04 != 0,
+        buf[3] & 0x0f,
+        u16::from_be_bytes([buf[6], buf[7]]),
+    )
+}
+
+/// `--dns-listen` prints `dns IP:PORT` after the URL, and there the
+/// `--zone` zones answer (SOA at the apex, AA), NXDOMAIN below, REFUSED
+/// outside.
+#[test]
+fn the_dns_line_follows_the_url_and_the_zones_answer_there() {
+    use std::io::BufRead;
+    let mut child = util::csrkit()
+        .args([
+            "sandbox",
+            "--zone",
+            "example.com",
+            "--dns-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--approve", "verify", "--record-type", "cname"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (mut url, mut dns) = (String::new(), String::new());
+    out.read_line(&mut url).unwrap();
+    out.read_line(&mut dns).unwrap();
+    let mut custom = Custom(child);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let server = dns
+        .trim()
+        .strip_prefix("dns 127.0.0.1:")
+        .map(|port| format!("127.0.0.1:{port}"))
+        .unwrap_or_else(|| panic!("second line: {dns:?}"));
+    assert_eq!(dns_query(&server, "example.com", 6), (true, 0, 1));
+    assert_eq!(dns_query(&server, "_dnsauth.example.com", 16), (true, 3, 0));
+    assert_eq!(dns_query(&server, "example.org", 1), (false, 5, 0));
+    let _ = custom.0.kill();
 }
 
 /// Listening on every interface, the first line is still a URL a local

@@ -1,7 +1,9 @@
 //! `csrkit sandbox`: the local emulator of the certificate API as a server.
 //!
 //! The first line on stdout is the base URL (`http://127.0.0.1:PORT`), so a
-//! script can start it in the background and read where it listens.
+//! script can start it in the background and read where it listens; with
+//! `--dns-listen`, the second line is `dns IP:PORT`, where its zones answer
+//! over DNS (UDP and TCP).
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -10,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use csrkit_sandbox::{Approval, Fault, QuotaSpec, Sandbox, SandboxConfig};
+use csrkit_sandbox::{Approval, Fault, QuotaSpec, RecordType, Sandbox, SandboxConfig, ZoneName};
 
 use crate::exit;
 
@@ -21,13 +23,21 @@ Serves the API at / and control endpoints that the real service does not have:
   GET  /_sandbox/requests               every request received
   POST /_sandbox/orders/{id}/approve    issue the certificate now
   POST /_sandbox/orders/{id}/fail       fail validation (verify_fail)
+  GET  /_sandbox/dns                    every record of every hosted zone
+  GET  /_sandbox/verifications          the last check of each order (--approve verify)
+The same URL serves Alibaba Cloud DNS (Alidns 2015-01-09) for the --zone
+zones: the request's API version picks the product.
 Credentials: CSRKIT_SANDBOX_ACCESS_KEY_ID / CSRKIT_SANDBOX_ACCESS_KEY_SECRET
 (defaults sandbox-access-key-id / sandbox-access-key-secret).
 
 EXAMPLES:
   csrkit sandbox --listen 127.0.0.1:8765 --quota digicert-free-1-free=5
   csrkit sandbox --fault CreateCertificateWithCsrRequest=drop-after:1
-  csrkit sandbox --approve manual --state sandbox.json";
+  csrkit sandbox --approve manual --state sandbox.json
+  csrkit sandbox --zone example.com --dns-listen 127.0.0.1:0 --approve verify
+  csrkit sandbox --approve verify --resolver 127.0.0.1:5353 --record-type cname
+  csrkit sandbox --approve verify --http-via 127.0.0.1:8080
+  csrkit sandbox --zone example.com --deny AddDomainRecord";
 
 /// Arguments of `csrkit sandbox`.
 #[derive(clap::Args, Debug)]
@@ -39,8 +49,10 @@ pub(crate) struct Args {
     /// Keep orders, quota and the CA in this file across restarts.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
-    /// Approve orders on their own (after --issue-after) or only through
-    /// POST /_sandbox/orders/{id}/approve.
+    /// Approve orders on their own (auto, after --issue-after), only through
+    /// POST /_sandbox/orders/{id}/approve (manual), or once the record or
+    /// file asked for is seen (verify; checked on each DescribeCertificateState,
+    /// issued --issue-after later).
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_from_str::<Approval>)]
     approve: Approval,
     /// Seconds from Create to issuance when --approve auto.
@@ -55,6 +67,43 @@ pub(crate) struct Args {
     /// delay-MS, drop-before or drop-after; COUNT a number or all.
     #[arg(long, value_name = "ACTION=KIND[:COUNT]", value_parser = parse_from_str::<Fault>)]
     fault: Vec<Fault>,
+    /// Host this zone behind the Alidns emulation; repeat for more
+    /// (IDN zones are kept as A-labels).
+    #[arg(long, value_name = "NAME", value_parser = parse_from_str::<ZoneName>)]
+    zone: Vec<ZoneName>,
+    /// A zone hosted by another Alidns account: naming it answers
+    /// IncorrectDomainUser; repeat for more.
+    #[arg(long, value_name = "NAME", value_parser = parse_from_str::<ZoneName>)]
+    foreign_zone: Vec<ZoneName>,
+    /// Serve the hosted zones over DNS, UDP and TCP on this address
+    /// (port 0 picks a free one; printed as the second line).
+    #[arg(long, value_name = "ADDR")]
+    dns_listen: Option<SocketAddr>,
+    /// With --approve verify, ask this DNS server (IP:PORT) for the record
+    /// instead of looking in the hosted zones.
+    #[arg(long, value_name = "IP:PORT")]
+    resolver: Option<SocketAddr>,
+    /// With --approve verify, fetch every FILE validation by connecting
+    /// here (IP:PORT), with the domain as Host.
+    #[arg(long, value_name = "IP:PORT")]
+    http_via: Option<SocketAddr>,
+    /// The record type asked for in DNS validation: txt or cname.
+    #[arg(long, value_name = "TYPE", default_value = "txt", value_parser = parse_from_str::<RecordType>)]
+    record_type: RecordType,
+    /// Answer this action with Forbidden.RAM, as for a RAM user without
+    /// the permission (`*` for every action); repeat for more.
+    #[arg(long, value_name = "ACTION", value_parser = parse_deny)]
+    deny: Vec<String>,
+}
+
+fn parse_deny(s: &str) -> Result<String, String> {
+    if s == "*" || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric())) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "{s:?} is not an action: give an API action name such as AddDomainRecord, or `*`"
+        ))
+    }
 }
 
 fn parse_from_str<T>(s: &str) -> Result<T, String>
@@ -80,6 +129,13 @@ impl Args {
         }
         config.state_file = self.state;
         config.faults = self.fault;
+        config.zones = self.zone;
+        config.foreign_zones = self.foreign_zone;
+        config.dns_listen = self.dns_listen;
+        config.resolver = self.resolver;
+        config.http_via = self.http_via;
+        config.record_type = self.record_type;
+        config.denied_actions = self.deny;
         Ok(config)
     }
 }
@@ -96,6 +152,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         {
             let mut out = std::io::stdout().lock();
             writeln!(out, "{}", sandbox.endpoint())?;
+            if let Some(dns) = sandbox.dns_addr() {
+                writeln!(out, "dns {dns}")?;
+            }
             out.flush()?;
         }
         eprintln!(
