@@ -41,6 +41,7 @@ mod canon;
 mod config;
 mod csr;
 mod error;
+mod instance;
 mod server;
 mod state;
 mod wire;
