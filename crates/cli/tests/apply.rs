@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod apply_attacks;
 mod util;
 
 use std::os::unix::fs::PermissionsExt;

@@ -260,11 +260,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 async fn apply(args: Args, settings: Settings, target: Target) -> anyhow::Result<ExitCode> {
-    generate::create_dir(&target.dir)?;
-    let _lock = lock_dir(&target.dir, args.lock_timeout)?;
+    // An existing directory is locked before its journal is read; a new
+    // one is created only once every local check has passed.
+    let held = match target.dir.is_dir() {
+        true => Some(lock_dir(&target.dir, args.lock_timeout)?),
+        false => None,
+    };
     let journal = Journal::load(&target.dir)?;
     let label = plan::service_label(&args)?;
     let mut plan = plan::make(&args, &settings, &target, journal, &label)?;
+    let _lock = match held {
+        Some(l) => l,
+        None => lock_new_dir(&target.dir, args.lock_timeout)?,
+    };
     show(&plan.notes);
     write_fresh(&plan)?;
 
@@ -302,6 +310,20 @@ fn write_fresh(plan: &Plan) -> anyhow::Result<()> {
         plan.journal.save(&plan.dir)?;
     }
     Ok(())
+}
+
+/// Creates and locks a directory that did not exist when the plan was
+/// made; another command may have started there meanwhile.
+fn lock_new_dir(dir: &Path, wait: Duration) -> anyhow::Result<DirLock> {
+    generate::create_dir(dir)?;
+    let lock = lock_dir(dir, wait)?;
+    if Journal::load(dir)?.is_some() {
+        anyhow::bail!(
+            "another csrkit command started an order in {} meanwhile; run again to resume it",
+            dir.display()
+        );
+    }
+    Ok(lock)
 }
 
 /// Locks a certificate directory for this command (see [`lock`]).
