@@ -3,7 +3,8 @@
 //!
 //! 1. Where the service has it, `ListTagResources` with this attempt's
 //!    `csrkit-attempt` tag names the instance the Create made (an
-//!    `InvalidApi.NotFound` answer just skips this filter).
+//!    `InvalidApi.NotFound` answer, or any failure, just skips this
+//!    filter).
 //! 2. The candidates: orders of `ListUserCertificateOrder` for the CSR's
 //!    domain, bought since the journal entry (less 15 minutes of clock
 //!    skew), that this directory has not retired.
@@ -61,7 +62,7 @@ pub(crate) enum Found {
 pub(crate) async fn find(client: &Client, j: &Journal) -> Result<Found, ApiError> {
     let attempt = j.submission.as_ref().and_then(|s| s.attempt_id.clone());
     let tagged = match &attempt {
-        Some(a) => tagged_instances(client, a).await?,
+        Some(a) => tagged_instances(client, a).await,
         None => HashSet::new(),
     };
     let candidates = candidates(client, j).await?;
@@ -114,7 +115,7 @@ pub(crate) async fn check_one(
 
 /// The instances carrying this attempt's tag; empty where the service has
 /// no `ListTagResources`.
-async fn tagged_instances(client: &Client, attempt: &str) -> Result<HashSet<String>, ApiError> {
+async fn tagged_instances(client: &Client, attempt: &str) -> HashSet<String> {
     let query = ListTagResources {
         region_id: client.endpoint().region_id().to_owned(),
         tags: vec![Tag {
@@ -123,17 +124,13 @@ async fn tagged_instances(client: &Client, attempt: &str) -> Result<HashSet<Stri
         }],
         ..ListTagResources::default()
     };
-    match client.list_all_tag_resources(&query).await {
-        Ok(rows) => Ok(rows.into_iter().map(|r| r.resource_id).collect()),
-        Err(e) if unsupported(&e) => Ok(HashSet::new()),
-        Err(e) => Err(e),
-    }
-}
-
-fn unsupported(e: &ApiError) -> bool {
-    e.code().is_some_and(|c| {
-        c.starts_with("InvalidApi") || c == "UnsupportedOperation" || c.starts_with("Forbidden")
-    })
+    // Only a first filter: where the service has no such operation (or it
+    // fails), the CSR of each candidate still decides.
+    client
+        .list_all_tag_resources(&query)
+        .await
+        .map(|rows| rows.into_iter().map(|r| r.resource_id).collect())
+        .unwrap_or_default()
 }
 
 async fn list(client: &Client, keyword: &str) -> Result<Vec<OrderSummary>, ApiError> {

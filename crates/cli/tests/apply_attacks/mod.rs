@@ -947,3 +947,62 @@ fn a_signal_during_a_poll_in_flight_is_honoured_at_once() {
         assert!(!order_id_of(&tmp.path().join("sig.example.com")).is_empty());
     }
 }
+
+/// When an order for the domain cannot be checked against the CSR (its
+/// instance detail is unavailable), apply stops with exit 4 and lists it
+/// with the `--adopt` that settles it; `--adopt` takes only an order whose
+/// CSR is this directory's.
+#[test]
+fn an_order_that_cannot_be_checked_stops_with_exit_4_and_adopt_settles_it() {
+    let sb = SandboxProcess::start(&[
+        "--approve",
+        "manual",
+        "--fault",
+        "CreateCertificateWithCsrRequest=drop-after:1",
+        "--fault",
+        "ListTagResources=error503:all",
+        "--fault",
+        "GetInstanceDetail=error503:4",
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, err) = run_expect(apply(&sb, tmp.path()).args(["-d", "adopt.example.com"]), 4);
+    let (stdout, _) = run_expect(sb.csrkit().args(["orders", "--format", "json"]), 0);
+    let made = json(&stdout)["orders"][0]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let adopt_cmd = format!("csrkit apply --out-dir adopt.example.com --adopt {made}");
+    assert!(err.contains(&adopt_cmd), "{err}");
+    let dir = tmp.path().join("adopt.example.com");
+    assert!(journal(&dir)["order_id"].is_null());
+
+    // Another directory's order for the same domain is refused.
+    run_expect(
+        apply(&sb, tmp.path()).args(["-d", "adopt.example.com", "--out-dir", "b"]),
+        0,
+    );
+    let other = order_id_of(&tmp.path().join("b"));
+    let (_, err) = run_expect(
+        apply(&sb, tmp.path()).args(["--out-dir", "adopt.example.com", "--adopt", &other]),
+        3,
+    );
+    assert!(err.contains("another CSR"), "{err}");
+    assert!(journal(&dir)["order_id"].is_null());
+
+    let (stdout, _) = run_expect(
+        apply(&sb, tmp.path()).args([
+            "--out-dir",
+            "adopt.example.com",
+            "--adopt",
+            &made,
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(json(&stdout)["order_id"], made.as_str());
+    assert_eq!(order_id_of(&dir), made);
+    let st = stats(&sb);
+    assert_eq!(st["orders_created"], 2, "{st}");
+    assert_eq!(count(&st, CREATE), 2, "{st}");
+}
