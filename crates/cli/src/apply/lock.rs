@@ -53,7 +53,7 @@ impl std::fmt::Display for Holder {
 pub(crate) enum LockError {
     /// Another command holds it (and kept it for the whole wait, if any).
     #[error(
-        "{} is in use by {}; wait for it, or pass --lock-timeout DUR",
+        "{} is in use by {}; {hint}",
         dir.display(),
         holder.as_ref().map_or_else(|| "another csrkit command".to_owned(), Holder::to_string)
     )]
@@ -62,6 +62,8 @@ pub(crate) enum LockError {
         dir: PathBuf,
         /// Who holds it, when the lock file says.
         holder: Option<Holder>,
+        /// What to do, in the caller's terms (e.g. its waiting flag).
+        hint: String,
     },
     /// The lock file could not be opened, locked or written.
     #[error("cannot lock {}: {source}", path.display())]
@@ -81,8 +83,14 @@ pub(crate) struct DirLock {
 
 impl DirLock {
     /// Locks `dir` (which must exist) for `command`, trying until `wait`
-    /// has passed (`Duration::ZERO`: once).
-    pub(crate) fn acquire(dir: &Path, wait: Duration, command: &str) -> Result<DirLock, LockError> {
+    /// has passed (`Duration::ZERO`: once). `hint` ends the message when
+    /// another command holds it.
+    pub(crate) fn acquire(
+        dir: &Path,
+        wait: Duration,
+        command: &str,
+        hint: &str,
+    ) -> Result<DirLock, LockError> {
         let path = dir.join(LOCK_FILE);
         let io = |source: std::io::Error| LockError::Io {
             path: path.clone(),
@@ -100,6 +108,7 @@ impl DirLock {
                 return Err(LockError::Busy {
                     dir: dir.to_owned(),
                     holder: read_holder(&path),
+                    hint: hint.to_owned(),
                 });
             }
             std::thread::sleep(POLL);
@@ -173,9 +182,11 @@ mod tests {
     #[test]
     fn a_second_lock_is_refused_naming_the_holder_and_free_after_drop() {
         let dir = tempfile::tempdir().unwrap();
+        let hint = "wait for it, or pass --lock-timeout DUR";
         let held =
-            DirLock::acquire(dir.path(), Duration::ZERO, "csrkit apply --out-dir x").unwrap();
-        let err = DirLock::acquire(dir.path(), Duration::from_millis(250), "second").unwrap_err();
+            DirLock::acquire(dir.path(), Duration::ZERO, "csrkit apply --out-dir x", hint).unwrap();
+        let err =
+            DirLock::acquire(dir.path(), Duration::from_millis(250), "second", hint).unwrap_err();
         let shown = err.to_string();
         assert!(
             shown.contains(&format!("pid {}", std::process::id()))
@@ -184,6 +195,6 @@ mod tests {
             "{shown}"
         );
         drop(held);
-        DirLock::acquire(dir.path(), Duration::ZERO, "third").unwrap();
+        DirLock::acquire(dir.path(), Duration::ZERO, "third", hint).unwrap();
     }
 }

@@ -326,9 +326,22 @@ fn lock_new_dir(dir: &Path, wait: Duration) -> anyhow::Result<DirLock> {
     Ok(lock)
 }
 
-/// Locks a certificate directory for this command (see [`lock`]).
-pub(crate) fn lock_dir(dir: &Path, wait: Duration) -> anyhow::Result<DirLock> {
-    Ok(DirLock::acquire(dir, wait, &lock::this_command())?)
+/// Locks a certificate directory for `apply` (see [`lock`]).
+fn lock_dir(dir: &Path, wait: Duration) -> anyhow::Result<DirLock> {
+    let hint = "wait for it, or pass --lock-timeout DUR";
+    Ok(DirLock::acquire(dir, wait, &lock::this_command(), hint)?)
+}
+
+/// Locks a certificate directory for a command without a waiting flag
+/// (`generate`, `status`).
+pub(crate) fn lock_now(dir: &Path) -> anyhow::Result<DirLock> {
+    let hint = "wait for it to finish, then run this again";
+    Ok(DirLock::acquire(
+        dir,
+        Duration::ZERO,
+        &lock::this_command(),
+        hint,
+    )?)
 }
 
 /// For `generate`: an existing directory locked, and refused when it holds
@@ -339,7 +352,7 @@ pub(crate) fn lock_for_generate(dir: &Path) -> anyhow::Result<Option<DirLock>> {
     if !dir.is_dir() {
         return Ok(None);
     }
-    let lock = lock_dir(dir, Duration::ZERO)?;
+    let lock = lock_now(dir)?;
     if let Some(j) = Journal::load(dir)? {
         let todo = if j.nothing_sent() {
             format!(

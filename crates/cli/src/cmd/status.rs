@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::connection::{ConnectionArgs, runtime};
 use super::verification::Publish;
-use crate::apply::{JOURNAL_FILE, Journal, SANDBOX_LABEL, connect, dry_run_client, lock_dir};
+use crate::apply::{JOURNAL_FILE, Journal, SANDBOX_LABEL, connect, dry_run_client, lock_now};
 use crate::exit;
 use crate::output::{Format, print_json};
 use crate::output::{out, outln};
@@ -103,9 +103,7 @@ async fn status_of_dir(dir: &Path, args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(exit::OK));
     }
     // The in-process sandbox keeps its state in the directory: one writer.
-    let _lock = sandbox
-        .then(|| lock_dir(dir, std::time::Duration::ZERO))
-        .transpose()?;
+    let _lock = sandbox.then(|| lock_now(dir)).transpose()?;
     let service = connect(sandbox, &args.connection, dir).await?;
     if service.label != journal.endpoint {
         anyhow::bail!(

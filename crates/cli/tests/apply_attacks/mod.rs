@@ -142,6 +142,19 @@ fn a_killed_holder_blocks_nobody_and_lock_timeout_waits() {
     // The lock file of the dead holder is still there: no matter.
     let second = spawn(apply_at(&sb, &proxy.url, tmp.path()).args(["-d", "lock.example.com"]));
     proxy.wait_held(1);
+    // generate has no waiting flag: it is refused at once, told to run again.
+    let (_, err) = run_expect(
+        csrkit()
+            .current_dir(tmp.path())
+            .args(["generate", "-d", "lock.example.com", "--force"]),
+        4,
+    );
+    assert!(
+        err.contains("is in use by pid")
+            && err.contains("run this again")
+            && !err.contains("--lock-timeout"),
+        "{err}"
+    );
     // A third waits for it, then resumes its order.
     let third = spawn(apply_at(&sb, &proxy.url, tmp.path()).args([
         "-d",
