@@ -59,8 +59,18 @@ pub(crate) fn check_key(dir: &Path, j: &Journal) -> anyhow::Result<()> {
         return Ok(());
     };
     let path = dir.join(key);
-    let key =
-        generate::load(&path, None).map_err(|e| mismatch(dir, j, &path, &format!("{e:#}")))?;
+    if !path.exists() {
+        return Err(mismatch(dir, j, &path, "it is missing"));
+    }
+    let key = generate::load(&path, None).map_err(|e| {
+        exit::fail(
+            exit::USAGE,
+            format!(
+                "cannot read the key {} to check that it is the one the order was placed with                  ({e:#}); for an encrypted key, set CSRKIT_KEY_PASSPHRASE. Nothing was sent",
+                path.display()
+            ),
+        )
+    })?;
     if key.spki_sha256() != j.key_spki_sha256 {
         return Err(mismatch(
             dir,

@@ -892,9 +892,9 @@ fn kill_9_at_each_step_then_rerun_ends_with_one_order() {
     let proxy = Proxy::start(&sb.url);
     let tmp = tempfile::tempdir().unwrap();
     for (step, action, mode, outcome) in [
-        ("before-pending", "DescribePackageState", Mode::Hold, None),
-        ("after-pending", CREATE, Mode::Hold, Some("pending")),
         ("after-create", CREATE, Mode::HoldAnswer, Some("pending")),
+        ("after-pending", CREATE, Mode::Hold, Some("pending")),
+        ("before-pending", "DescribePackageState", Mode::Hold, None),
     ] {
         let domain = format!("{step}.example.com");
         proxy.rearm();
@@ -909,6 +909,14 @@ fn kill_9_at_each_step_then_rerun_ends_with_one_order() {
         let j = journal(&dir);
         assert_eq!(j["submission"]["outcome"].as_str(), outcome, "{step}: {j}");
         assert!(j["order_id"].is_null(), "{step}: {j}");
+        // Meanwhile another directory orders the same domain: the re-run
+        // must still settle on the killed run's own order.
+        let other = format!("other-{step}");
+        run_expect(
+            apply(&sb, tmp.path()).args(["-d", &domain, "--out-dir", &other]),
+            0,
+        );
+        let others = order_id_of(&tmp.path().join(&other));
         run_expect(
             apply_at(&sb, &proxy.url, tmp.path()).args(["-d", &domain]),
             0,
@@ -919,12 +927,23 @@ fn kill_9_at_each_step_then_rerun_ends_with_one_order() {
             0,
         );
         let orders = json(&stdout)["orders"].as_array().unwrap().clone();
-        assert_eq!(orders.len(), 1, "{step}: {orders:?}");
-        assert_eq!(orders[0]["order_id"], order_id_of(&dir).as_str(), "{step}");
+        assert_eq!(
+            orders.len(),
+            2,
+            "{step}: one order per directory: {orders:?}"
+        );
+        let ours = order_id_of(&dir);
+        assert_ne!(ours, others, "{step}: adopted the other directory's order");
+        let detail = api::rt()
+            .block_on(api::client(&sb.url).get_instance_detail(&format!("cas-ivauto-{ours}")))
+            .unwrap();
+        let unix = |s: &str| s.replace('\r', "").trim().to_owned();
+        let csr = std::fs::read_to_string(dir.join("request.csr")).unwrap();
+        assert_eq!(detail.csr.as_deref().map(unix), Some(unix(&csr)), "{step}");
     }
     let st = stats(&sb);
-    assert_eq!(st["orders_created"], 3, "{st}");
-    assert_eq!(quota_used(&st), 3, "{st}");
+    assert_eq!(st["orders_created"], 6, "{st}");
+    assert_eq!(quota_used(&st), 6, "{st}");
 }
 
 /// Ctrl-C or SIGTERM while a poll is in flight (the service holds it):
