@@ -450,9 +450,18 @@ fn new_material(
     dir: &Path,
     j: &Journal,
 ) -> anyhow::Result<Option<Material>> {
+    let wants_new = args.csr.is_some() || args.key.is_some() || args.key_type.is_some();
     let next = dir.join(NEXT_DIR);
     let staged_csr = PathBuf::from(NEXT_DIR).join(CSR_FILE);
-    if next.exists() && j.files.csr != staged_csr {
+    if wants_new && next.exists() {
+        if j.files.csr == staged_csr {
+            anyhow::bail!(
+                "{} holds the new key and CSR of this directory's order, whose certificate is not \
+                 saved yet; place the new order with them (--new-order without --csr, --key or \
+                 --key-type), or wait for their certificate first",
+                next.display()
+            );
+        }
         anyhow::bail!(
             "{} holds a key and CSR that no order uses (left by an interrupted --new-order); \
              move it away or delete it, then run again",

@@ -42,6 +42,55 @@ fn finish(mut child: Child) -> (Option<i32>, String) {
     }
 }
 
+/// A sandbox with manual approval that keeps its state in `dir/sb.json`,
+/// with these faults (`ACTION=KIND[:COUNT]`).
+fn sandbox_with_state(dir: &Path, faults: &[&str]) -> SandboxProcess {
+    let state = dir.join("sb.json");
+    let mut args = vec!["--approve", "manual", "--state", state.to_str().unwrap()];
+    for f in faults {
+        args.extend(["--fault", f]);
+    }
+    SandboxProcess::start(&args)
+}
+
+/// The same sandbox (address and state: journals record the endpoint)
+/// started again without faults.
+fn restart_without_faults(sb: SandboxProcess, dir: &Path) -> SandboxProcess {
+    let addr = sb.addr().to_owned();
+    sb.stop();
+    let state = dir.join("sb.json");
+    SandboxProcess::start(&[
+        "--approve",
+        "manual",
+        "--state",
+        state.to_str().unwrap(),
+        "--listen",
+        &addr,
+    ])
+}
+
+/// `csrkit generate -d DOMAIN --out-dir DIR` in `cwd`.
+fn generate_into(cwd: &Path, domain: &str, dir: &str) {
+    run_expect(
+        csrkit()
+            .current_dir(cwd)
+            .args(["generate", "-d", domain, "--out-dir", dir]),
+        0,
+    );
+}
+
+/// An order for `domain` placed, approved and its certificate saved (a
+/// sandbox with manual approval); the directory and the order id.
+fn issued(sb: &SandboxProcess, cwd: &Path, domain: &str) -> (std::path::PathBuf, String) {
+    run_expect(apply(sb, cwd).args(["-d", domain]), 0);
+    let dir = cwd.join(domain);
+    let id = order_id_of(&dir);
+    sb.post(&format!("/_sandbox/orders/{id}/approve"));
+    run_expect(apply(sb, cwd).args(["--out-dir", domain]), 0);
+    assert!(dir.join("cert.pem").exists());
+    (dir, id)
+}
+
 /// The public key of a certificate or key file, as openssl prints it.
 fn pubkey_of_cert(path: &Path) -> String {
     openssl(&["x509", "-in", path.to_str().unwrap(), "-noout", "-pubkey"])
@@ -178,18 +227,13 @@ fn a_killed_holder_blocks_nobody_and_lock_timeout_waits() {
 #[test]
 fn a_directory_never_adopts_another_directorys_order_for_the_same_domain() {
     let tmp = tempfile::tempdir().unwrap();
-    let state = tmp.path().join("sb.json");
-    let state_s = state.to_str().unwrap();
-    let sb = SandboxProcess::start(&[
-        "--approve",
-        "manual",
-        "--state",
-        state_s,
-        "--fault",
-        "CreateCertificateWithCsrRequest=drop-before",
-        "--fault",
-        "ListUserCertificateOrder=error503:all",
-    ]);
+    let sb = sandbox_with_state(
+        tmp.path(),
+        &[
+            "CreateCertificateWithCsrRequest=drop-before",
+            "ListUserCertificateOrder=error503:all",
+        ],
+    );
     let (_, err) = run_expect(
         apply(&sb, tmp.path()).args(["-d", "same.example.com", "--out-dir", "a"]),
         4,
@@ -204,9 +248,7 @@ fn a_directory_never_adopts_another_directorys_order_for_the_same_domain() {
         0,
     );
     let b = order_id_of(&tmp.path().join("b"));
-    let addr = sb.addr().to_owned();
-    sb.stop();
-    let sb = SandboxProcess::start(&["--approve", "manual", "--state", state_s, "--listen", &addr]);
+    let sb = restart_without_faults(sb, tmp.path());
     run_expect(
         apply(&sb, tmp.path()).args(["-d", "same.example.com", "--out-dir", "a"]),
         0,
@@ -231,22 +273,15 @@ fn a_directory_never_adopts_another_directorys_order_for_the_same_domain() {
 #[test]
 fn attack_01_new_order_after_an_unknown_outcome_keeps_the_first_order() {
     let tmp = tempfile::tempdir().unwrap();
-    let state = tmp.path().join("sb.json");
-    let state_s = state.to_str().unwrap();
-    let sb = SandboxProcess::start(&[
-        "--approve",
-        "manual",
-        "--state",
-        state_s,
-        "--fault",
-        "CreateCertificateWithCsrRequest=drop-after:1",
-        "--fault",
-        "ListUserCertificateOrder=error503:all",
-    ]);
+    let sb = sandbox_with_state(
+        tmp.path(),
+        &[
+            "CreateCertificateWithCsrRequest=drop-after:1",
+            "ListUserCertificateOrder=error503:all",
+        ],
+    );
     run_expect(apply(&sb, tmp.path()).args(["-d", "example.com"]), 4);
-    let addr = sb.addr().to_owned();
-    sb.stop();
-    let sb = SandboxProcess::start(&["--approve", "manual", "--state", state_s, "--listen", &addr]);
+    let sb = restart_without_faults(sb, tmp.path());
     let (_, err) = run_expect(
         apply(&sb, tmp.path()).args(["--out-dir", "example.com", "--new-order"]),
         0,
@@ -348,16 +383,7 @@ fn attack_03_a_csr_swapped_before_the_create_spends_nothing() {
     );
     assert!(err.contains("order.json"), "{err}");
     // Swapped by hand.
-    run_expect(
-        csrkit().current_dir(tmp.path()).args([
-            "generate",
-            "-d",
-            "example.com",
-            "--out-dir",
-            "other",
-        ]),
-        0,
-    );
+    generate_into(tmp.path(), "example.com", "other");
     std::fs::copy(
         tmp.path().join("other/request.csr"),
         dir.join("request.csr"),
@@ -402,16 +428,7 @@ fn attack_04_a_replaced_key_never_gets_a_certificate_that_does_not_match() {
     assert!(err.contains("--new-order"), "{err}");
     assert_cert_matches_key(&dir);
     let cert = std::fs::read(dir.join("cert.pem")).unwrap();
-    run_expect(
-        csrkit().current_dir(tmp.path()).args([
-            "generate",
-            "-d",
-            "example.com",
-            "--out-dir",
-            "other",
-        ]),
-        0,
-    );
+    generate_into(tmp.path(), "example.com", "other");
     std::fs::copy(
         tmp.path().join("other/privkey.pem"),
         dir.join("privkey.pem"),
@@ -435,21 +452,8 @@ fn attack_04_a_replaced_key_never_gets_a_certificate_that_does_not_match() {
 fn attack_05_csr_and_key_flags_are_used_with_new_order_or_refused() {
     let sb = SandboxProcess::start(&["--approve", "manual"]);
     let tmp = tempfile::tempdir().unwrap();
-    run_expect(apply(&sb, tmp.path()).args(["-d", "example.com"]), 0);
-    let first = order_id_of(&tmp.path().join("example.com"));
-    sb.post(&format!("/_sandbox/orders/{first}/approve"));
-    run_expect(apply(&sb, tmp.path()).args(["--out-dir", "example.com"]), 0);
-    let dir = tmp.path().join("example.com");
-    run_expect(
-        csrkit().current_dir(tmp.path()).args([
-            "generate",
-            "-d",
-            "example.com",
-            "--out-dir",
-            "rotated",
-        ]),
-        0,
-    );
+    let (dir, first) = issued(&sb, tmp.path(), "example.com");
+    generate_into(tmp.path(), "example.com", "rotated");
     let rotated = |f: &str| {
         tmp.path()
             .join("rotated")
@@ -465,16 +469,7 @@ fn attack_05_csr_and_key_flags_are_used_with_new_order_or_refused() {
         2,
     );
     assert!(err.contains("--new-order"), "{err}");
-    run_expect(
-        csrkit().current_dir(tmp.path()).args([
-            "generate",
-            "-d",
-            "other.example.org",
-            "--out-dir",
-            "other",
-        ]),
-        0,
-    );
+    generate_into(tmp.path(), "other.example.org", "other");
     let other_csr = tmp.path().join("other/request.csr");
     run_expect(
         apply(&sb, tmp.path()).args([
@@ -536,14 +531,7 @@ fn attack_05_csr_and_key_flags_are_used_with_new_order_or_refused() {
 fn new_order_with_a_new_key_never_leaves_a_mismatched_pair() {
     let sb = SandboxProcess::start(&["--approve", "manual"]);
     let tmp = tempfile::tempdir().unwrap();
-    run_expect(apply(&sb, tmp.path()).args(["-d", "renew.example.com"]), 0);
-    let dir = tmp.path().join("renew.example.com");
-    let first = order_id_of(&dir);
-    sb.post(&format!("/_sandbox/orders/{first}/approve"));
-    run_expect(
-        apply(&sb, tmp.path()).args(["--out-dir", "renew.example.com"]),
-        0,
-    );
+    let (dir, _) = issued(&sb, tmp.path(), "renew.example.com");
     let old_key = pubkey_of_key(&dir.join("privkey.pem"));
 
     run_expect(
@@ -561,6 +549,23 @@ fn new_order_with_a_new_key_never_leaves_a_mismatched_pair() {
     let j = journal(&dir);
     assert_eq!(j["files"]["key"], "next/privkey.pem", "{j}");
     let second = order_id_of(&dir);
+    // A second new key while the first waits for its certificate: refused,
+    // nothing replaced.
+    let (_, err) = run_expect(
+        apply(&sb, tmp.path()).args([
+            "--out-dir",
+            "renew.example.com",
+            "--new-order",
+            "--key-type",
+            "p384",
+        ]),
+        2,
+    );
+    assert!(
+        err.contains("next") && err.contains("not saved yet"),
+        "{err}"
+    );
+    assert_eq!(order_id_of(&dir), second);
     sb.post(&format!("/_sandbox/orders/{second}/approve"));
     run_expect(
         apply(&sb, tmp.path()).args(["--out-dir", "renew.example.com", "--wait"]),
