@@ -125,12 +125,13 @@ pub(crate) struct Args {
     #[arg(long, value_name = "E", help_heading = "Order")]
     contact_email: Option<String>,
     /// How the CA validates the domain: dns (a TXT record) or file (a file
-    /// on the web server) [default: dns]. A recorded order keeps its own.
+    /// on the web server) [default: dns]. A recorded order keeps its own (with --new-order,
+    /// the flag replaces it).
     #[arg(long, value_name = "TYPE", value_parser = parse_validate_type, help_heading = "Order")]
     validate_type: Option<ValidateType>,
     /// Resource plan to spend (wildcards need a wildcard plan such as
     /// geotrust-dv-w-starter) [default: digicert-free-1-free]. A recorded
-    /// order keeps its own.
+    /// order keeps its own (with --new-order, the flag replaces it).
     #[arg(long, value_name = "C", help_heading = "Order")]
     product_code: Option<String>,
     /// Tag the order, K=V; repeat for more (up to 19: csrkit adds its own

@@ -690,6 +690,26 @@ fn attack_08_dry_run_sends_nothing_and_writes_nothing() {
         !tmp.path().join("offline.example.com").exists(),
         "--dry-run wrote files"
     );
+    // The in-process sandbox is not started either (it would write its
+    // state into the directory).
+    let (stdout, _) = run_expect(
+        csrkit().current_dir(tmp.path()).args([
+            "apply",
+            "--sandbox",
+            "-d",
+            "sbx.example.com",
+            "--dry-run",
+        ]),
+        0,
+    );
+    assert!(
+        stdout.contains("x-acs-action: CreateCertificateWithCsrRequest"),
+        "{stdout}"
+    );
+    assert!(
+        !tmp.path().join("sbx.example.com").exists(),
+        "--dry-run wrote files"
+    );
 
     let sb = SandboxProcess::start(&["--approve", "manual"]);
     run_expect(apply(&sb, tmp.path()).args(["-d", "example.com"]), 0);
