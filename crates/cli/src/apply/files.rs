@@ -140,9 +140,11 @@ pub(crate) fn write_material(dir: &Path, m: &Material) -> anyhow::Result<()> {
 /// certificate aside first (see the module docs). Records the files in the
 /// journal.
 pub(crate) fn install(dir: &Path, j: &mut Journal, issued: &Issued) -> anyhow::Result<()> {
+    // A top-level key that is not the certificate's goes aside with the
+    // certificate it belongs to.
     let top_key = dir.join(KEY_FILE);
-    let ours = j.files.key.as_ref().map(|k| dir.join(k));
-    let replaced = top_key.exists() && ours.as_ref().is_none_or(|k| !same_path(k, &top_key));
+    let replaced =
+        top_key.exists() && generate::load(&top_key, None)?.spki_sha256() != j.key_spki_sha256;
     let staged = j.files.csr.starts_with(NEXT_DIR);
     if replaced || staged {
         retire_top_level(dir, j, replaced)?;
@@ -169,13 +171,6 @@ pub(crate) fn install(dir: &Path, j: &mut Journal, issued: &Issued) -> anyhow::R
     j.files.fullchain = Some("fullchain.pem".into());
     j.not_after = Some(issued.not_after.clone());
     j.save(dir)
-}
-
-fn same_path(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 /// Moves the certificate files, and with `key` the top-level key and CSR,

@@ -526,6 +526,15 @@ fn given_csr(
     }
     let domains = lint::gate(&der, settings, &args.allow, given)?;
     let write_csr = !same_file(given, &dir.join(&csr_file));
+    // Without --key, the directory's own key when it is this CSR's.
+    let key_file = match &args.key {
+        Some(k) => Some(relative(dir, k)),
+        None => {
+            let own = dir.join(KEY_FILE);
+            (own.exists() && generate::load(&own, None)?.spki_sha256() == spki)
+                .then(|| PathBuf::from(KEY_FILE))
+        }
+    };
     Ok(Material {
         csr_pem: pem_of(&der),
         csr_der: der,
@@ -533,7 +542,7 @@ fn given_csr(
         domains,
         csr_file,
         write_csr,
-        key_file: args.key.as_ref().map(|k| relative(dir, k)),
+        key_file,
         new_key_pem: None,
     })
 }

@@ -1063,3 +1063,20 @@ fn an_order_that_cannot_be_checked_stops_with_exit_4_and_adopt_settles_it() {
     assert_eq!(st["orders_created"], 2, "{st}");
     assert_eq!(count(&st, CREATE), 2, "{st}");
 }
+
+/// `--csr` naming the CSR `generate` left in the directory: its key there
+/// is recorded as the key, and stays next to the certificate.
+#[test]
+fn a_csr_given_from_its_own_directory_keeps_its_key() {
+    let sb = SandboxProcess::start(&["--approve", "auto", "--issue-after", "0"]);
+    let tmp = tempfile::tempdir().unwrap();
+    generate_into(tmp.path(), "own.example.com", "own.example.com");
+    run_expect(
+        apply(&sb, tmp.path()).args(["--csr", "own.example.com/request.csr", "--wait"]),
+        0,
+    );
+    let dir = tmp.path().join("own.example.com");
+    assert_eq!(journal(&dir)["files"]["key"], "privkey.pem");
+    assert!(dir.join("privkey.pem").exists() && !dir.join("retired").exists());
+    assert_cert_matches_key(&dir);
+}
