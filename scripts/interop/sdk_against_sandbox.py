@@ -6,7 +6,8 @@ Credentials: CSRKIT_SANDBOX_ACCESS_KEY_ID / _SECRET (defaults as the sandbox's).
 
 Runs the whole flow twice, with the default V3 signature and with signature_algorithm='v2'
 (V1 HMAC-SHA1): package state, create with a real CSR made by openssl, describe, list, cancel +
-delete with the quota given back, issuance after approval; then the errors: a wrong secret,
+delete with the quota given back, the order's instance (GetInstanceDetail: its CSR and tags;
+ListTagResources by tag and by resource id), issuance after approval; then the errors: a wrong secret,
 an unknown key and a replayed request. Exits non-zero on the first failed check.
 """
 import json
@@ -115,6 +116,31 @@ def flow(algorithm):
     check(state(c, oid).type == "payed", f"[{algorithm}] CancelOrderRequest -> payed")
     c.delete_certificate_request_with_options(cas.DeleteCertificateRequestRequest(order_id=oid), RT)
     check(package(c)[1] == used, f"[{algorithm}] DeleteCertificateRequest gave the quota back")
+
+    # The order's instance: its CSR and its tags (what csrkit's reconcile reads).
+    oid = create(c, csr)
+    lst = c.list_user_certificate_order_with_options(
+        cas.ListUserCertificateOrderRequest(keyword=domain, status="CHECKING", order_type="CPACK"), RT).body
+    instance = [o.instance_id for o in lst.certificate_order_list if o.order_id == oid][0]
+    d = c.get_instance_detail_with_options(cas.GetInstanceDetailRequest(instance_id=instance), RT).body
+    check(d.instance_id == instance and d.csr == csr and d.key_algorithm == "RSA_2048"
+          and [(t.tag_key, t.tag_value) for t in d.tags] == [("env", "prod test")],
+          f"[{algorithm}] GetInstanceDetail: the submitted Csr, KeyAlgorithm RSA_2048, Tags")
+    t = c.list_tag_resources_with_options(cas.ListTagResourcesRequest(
+        region_id="cn-hangzhou", resource_type="instance",
+        tag=[cas.ListTagResourcesRequestTag(key="env", value="prod test")]), RT).body
+    rows = [(r.resource_id, r.resource_type, r.tag_key, r.tag_value) for r in t.tag_resources.tag_resource]
+    check((instance, "instance", "env", "prod test") in rows,
+          f"[{algorithm}] ListTagResources by tag finds the instance ({len(rows)} rows)")
+    t = c.list_tag_resources_with_options(cas.ListTagResourcesRequest(
+        region_id="cn-hangzhou", resource_id=[instance], max_results=1), RT).body
+    check(len(t.tag_resources.tag_resource) == 1 and t.tag_resources.tag_resource[0].resource_id == instance,
+          f"[{algorithm}] ListTagResources by ResourceId.1, MaxResults=1")
+    expect_error(lambda: c.get_instance_detail_with_options(
+        cas.GetInstanceDetailRequest(instance_id="cas-ivauto-1"), RT), "InvalidParameter",
+        f"[{algorithm}] GetInstanceDetail of an unknown instance")
+    c.cancel_order_request_with_options(cas.CancelOrderRequestRequest(order_id=oid), RT)
+    c.delete_certificate_request_with_options(cas.DeleteCertificateRequestRequest(order_id=oid), RT)
 
     oid = create(c, csr, "FILE")
     s = state(c, oid)

@@ -4,7 +4,8 @@
 //! Commands return `anyhow::Result<ExitCode>`. The exit code of an error is
 //! the first of these found in its chain: a [`Failure`] (a command's own
 //! verdict), else a `csrkit_submit::Error` (mapped by [`submit_code`]), else
-//! 2: a usage, input or local I/O error.
+//! a directory lock held by another command (4), else 2: a usage, input or
+//! local I/O error.
 
 use std::fmt;
 use std::process::ExitCode;
@@ -19,7 +20,8 @@ pub(crate) const USAGE: u8 = 2;
 pub(crate) const REFUSED: u8 = 3;
 /// Network or timeout after retries; state saved, safe to re-run.
 pub(crate) const NETWORK: u8 = 4;
-/// Interrupted by Ctrl-C (128 + SIGINT, as shells report it); state saved.
+/// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it);
+/// state saved.
 pub(crate) const INTERRUPTED: u8 = 130;
 
 /// An error that carries the exit code it stands for.
@@ -59,7 +61,22 @@ pub(crate) fn submit_code(e: &csrkit_submit::Error) -> u8 {
             NETWORK
         }
         E::Api { .. } => REFUSED,
+        // The HTTP client could not be built or the request formed (e.g.
+        // a credential no header can carry): a local problem.
+        E::Transport {
+            kind: csrkit_submit::TransportKind::Setup,
+            ..
+        } => USAGE,
         E::Transport { .. } | E::Decode { .. } | E::OutcomeUnknown { .. } => NETWORK,
+        _ => USAGE,
+    }
+}
+
+/// The exit code of a directory lock error: another command holds it
+/// (nothing was done; run again when it is finished), or a local I/O error.
+fn lock_code(e: &crate::apply::lock::LockError) -> u8 {
+    match e {
+        crate::apply::lock::LockError::Busy { .. } => NETWORK,
         _ => USAGE,
     }
 }
@@ -71,6 +88,10 @@ pub(crate) fn code_of(err: &anyhow::Error) -> u8 {
             e.downcast_ref::<Failure>()
                 .map(|f| f.code)
                 .or_else(|| e.downcast_ref::<csrkit_submit::Error>().map(submit_code))
+                .or_else(|| {
+                    e.downcast_ref::<crate::apply::lock::LockError>()
+                        .map(lock_code)
+                })
         })
         .unwrap_or(USAGE)
 }

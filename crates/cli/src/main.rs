@@ -17,7 +17,9 @@ EXIT CODES:
   1  validate found problems; apply stopped on lint errors
   2  usage, input or local I/O error (bad flag, unreadable file, malformed domain)
   3  the service refused, or certainly would (no quota left, verify_fail)
-  4  network or timeout after retries; state saved, safe to re-run";
+  4  network or timeout after retries, the directory in use by another command,
+     or an order that cannot be identified yet; state saved, safe to re-run
+  130  interrupted by Ctrl-C or SIGTERM; state saved";
 
 /// From a domain to an issued DV certificate from Alibaba Cloud SSL
 /// Certificates Service: make the key and CSR, lint it, order it, fetch it.

@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod api;
+mod apply_attacks;
 mod util;
 
 use std::os::unix::fs::PermissionsExt;
@@ -807,13 +808,17 @@ fn new_order_on_a_live_order_warns_and_places_another() {
         0,
     );
     assert!(
-        stderr.contains(&format!("warning: order {first} is still alive")),
+        stderr.contains(&format!(
+            "warning: order {first} (domain_verify) still holds a unit of quota"
+        )),
         "{stderr}"
     );
     let second = json(&stdout)["order_id"].as_str().unwrap().to_owned();
     assert_ne!(first, second);
     assert_eq!(order_id_of(&dir), second);
-    assert_eq!(journal(&dir)["previous_orders"][0], first.as_str());
+    let previous = &journal(&dir)["previous_orders"][0];
+    assert_eq!(previous["order_id"], first.as_str());
+    assert_eq!(previous["last_state"], "domain_verify");
     let st = stats(&sb);
     assert_eq!(count(&st, CREATE), 2, "{st}");
     assert_eq!(st["orders_created"], 2, "{st}");

@@ -156,6 +156,73 @@ fn no_secret_in_any_output_nor_in_any_recorded_request() {
     }
 }
 
+/// Issue 10's paths: credentials pasted with surrounding spaces (trimmed:
+/// they work), a refused signature whose echo quotes the (trimmed) token, a
+/// Create of unknown outcome settled by reconcile, `--adopt` refused, and
+/// every `--dry-run` as one JSON document.
+#[test]
+fn no_secret_in_the_quota_safety_paths() {
+    let h = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let sb = StsSandbox::start_with_faults(&["CreateCertificateWithCsrRequest=drop-after:1"]);
+    let padded_secret = format!("{STS_SECRET} ");
+    let padded_token = format!(" {STS_TOKEN}\n");
+    let padded = |args: &[&str]| {
+        let mut cmd = with_sts(&sb.url, h.path(), args);
+        cmd.env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", &padded_secret)
+            .env("ALIBABA_CLOUD_SECURITY_TOKEN", &padded_token);
+        cmd
+    };
+    let r = run(&mut padded(&["quota", "--format", "json"])).expect_code(0);
+    assert_clean("padded credentials", &r);
+
+    let wrong = run(padded(&["orders"]).env(
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        format!("{WRONG_SECRET} "),
+    ));
+    assert_eq!(wrong.code, 3, "{}", wrong.both());
+    assert!(
+        wrong.stderr.contains("SignatureDoesNotMatch"),
+        "{}",
+        wrong.both()
+    );
+    assert_clean("SignatureDoesNotMatch with a padded token", &wrong);
+
+    let dir = out.path().join("rec");
+    let dir_s = dir.to_str().unwrap();
+    let mut apply = vec!["apply", "--domain", "rec.example.com", "--out-dir", dir_s];
+    apply.extend(CONTACT);
+    let r = run(&mut padded(&apply)).expect_code(0);
+    assert!(r.stderr.contains("found order"), "{}", r.both());
+    assert_clean("reconcile", &r);
+    let r = run(&mut padded(&["apply", "--out-dir", dir_s, "--adopt", "7"])).expect_code(2);
+    assert_clean("--adopt refused", &r);
+    let mut dry = vec![
+        "apply",
+        "--out-dir",
+        dir_s,
+        "--new-order",
+        "--dry-run",
+        "--format",
+        "json",
+    ];
+    dry.extend(CONTACT);
+    let mut fresh_dry = vec!["apply", "-d", "dry.example.com", "--out-dir"];
+    let fresh_dir = out.path().join("dry");
+    fresh_dry.push(fresh_dir.to_str().unwrap());
+    fresh_dry.extend(["--dry-run", "--format", "json"]);
+    fresh_dry.extend(CONTACT);
+    for args in [&dry, &fresh_dry] {
+        let r = run(&mut padded(args)).expect_code(0);
+        assert_clean("apply --dry-run", &r);
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(doc["schema"], "csrkit.dry-run/1");
+        assert!(r.stdout.contains("** redacted **"), "{}", r.both());
+    }
+    assert!(!fresh_dir.exists());
+    assert_eq!(sb.stats().orders_created, 1);
+}
+
 #[test]
 fn no_secret_in_credential_errors() {
     let h = tempfile::tempdir().unwrap();

@@ -69,6 +69,7 @@ mod config;
 mod csr;
 mod dns;
 mod error;
+mod instance;
 mod product;
 mod server;
 mod state;

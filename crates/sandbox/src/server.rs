@@ -21,6 +21,7 @@ use crate::canon::parse_pairs;
 use crate::config::{Approval, DEFAULT_PRODUCT_CODE, Fault, FaultCount, FaultKind, SandboxConfig};
 use crate::csr;
 use crate::error::{Error, Result};
+use crate::instance;
 use crate::product::{self, Product};
 use crate::state::{NewOrder, OrderState, State, ValidateType, write_atomic};
 use crate::wire::{self, ApiError};
@@ -31,8 +32,10 @@ pub(crate) const VERSION: &str = "2020-04-07";
 pub(crate) const HOST_ID: &str = "cas.aliyuncs.com";
 
 /// The operations the sandbox implements.
-pub(crate) const ACTIONS: [&str; 6] = [
+pub(crate) const ACTIONS: [&str; 8] = [
     "CreateCertificateWithCsrRequest",
+    "GetInstanceDetail",
+    "ListTagResources",
     "DescribeCertificateState",
     "DescribePackageState",
     "ListUserCertificateOrder",
@@ -880,6 +883,7 @@ async fn dispatch(
                     phone: phone.to_owned(),
                     email: email.to_owned(),
                     tags,
+                    csr_pem: csr_pem.to_owned(),
                 },
                 now,
                 shared.config.max_orders,
@@ -945,6 +949,20 @@ async fn dispatch(
             )
         }
         "ListUserCertificateOrder" => list(shared, p, request_id, now, approve, issue_after_ms)?,
+        "GetInstanceDetail" => {
+            let mut s = lock(&shared.state);
+            if let Some(id) = param(p, "InstanceId")
+                .and_then(|i| i.strip_prefix("cas-ivauto-"))
+                .and_then(|i| i.parse::<u64>().ok())
+            {
+                s.advance(id, approve, issue_after_ms, now)?;
+            }
+            json_ok(request_id, &instance::detail(&s, p, request_id)?)
+        }
+        "ListTagResources" => json_ok(
+            request_id,
+            &instance::list_tags(&lock(&shared.state), p, request_id)?,
+        ),
         "CancelOrderRequest" => {
             let id = order_id(p)?;
             let mut s = lock(&shared.state);
@@ -1028,7 +1046,9 @@ fn list(
             .filter(|o| status.is_none_or(|st| o.state.list_status() == st))
             .filter(|o| {
                 keyword.as_deref().is_none_or(|k| {
-                    o.dns_names.iter().any(|n| n.contains(k)) || o.id.to_string().contains(k)
+                    o.dns_names.iter().any(|n| n.contains(k))
+                        || o.id.to_string().contains(k)
+                        || instance::instance_id(o.id).contains(k)
                 })
             })
             .collect()
@@ -1043,7 +1063,7 @@ fn list(
         .take(usize::try_from(size).unwrap_or(usize::MAX))
         .map(|o| wire::OrderItem {
             order_id: o.id,
-            instance_id: format!("cas-ivauto-{}", o.id),
+            instance_id: instance::instance_id(o.id),
             domain: &o.domain,
             status: o.state.list_status(),
             product_code: &o.product_code,

@@ -70,6 +70,9 @@ pub(crate) struct Order {
     pub(crate) phone: String,
     pub(crate) email: String,
     pub(crate) tags: Vec<(String, String)>,
+    /// The CSR as submitted (PEM), for `GetInstanceDetail`; empty in older state files.
+    #[serde(default)]
+    pub(crate) csr_pem: String,
     pub(crate) state: OrderState,
     pub(crate) created_ms: i64,
     pub(crate) record_value: String,
@@ -146,6 +149,7 @@ pub(crate) struct NewOrder {
     pub(crate) phone: String,
     pub(crate) email: String,
     pub(crate) tags: Vec<(String, String)>,
+    pub(crate) csr_pem: String,
 }
 
 /// The sandbox's state.
@@ -281,6 +285,7 @@ impl State {
             phone: req.phone,
             email: req.email,
             tags: req.tags,
+            csr_pem: req.csr_pem,
             state: OrderState::DomainVerify,
             created_ms: unix_ms(now),
             record_value: format!(
@@ -528,6 +533,7 @@ mod tests {
             phone: "1".to_owned(),
             email: "a@b".to_owned(),
             tags: Vec::new(),
+            csr_pem: pem,
         }
     }
 

@@ -11,8 +11,8 @@ use crate::error::{Error, TransportKind};
 use crate::ops::{
     API_VERSION, Acknowledged, CancelOrderRequest, CertificateState, CreateCertificateWithCsr,
     CreateOrderResponse, DeleteCertificateRequest, DescribeCertificateState, DescribePackageState,
-    Idempotency, ListUserCertificateOrder, Operation, OrderId, OrderPage, OrderSummary,
-    PackageState,
+    GetInstanceDetail, Idempotency, InstanceDetail, ListTagResources, ListUserCertificateOrder,
+    Operation, OrderId, OrderPage, OrderSummary, PackageState, TagResource,
 };
 use crate::sign::{SignableRequest, SigningParams, canonical_query_string, sign_v3};
 
@@ -148,6 +148,17 @@ impl Endpoint {
     /// `scheme://host[:port]`.
     pub fn url(&self) -> String {
         format!("{}://{}", self.scheme, self.host)
+    }
+
+    /// The region the endpoint serves, as `ListTagResources` wants it:
+    /// `cas.<region>.aliyuncs.com` names it; `cas.aliyuncs.com` and any
+    /// other host (the sandbox) are `cn-hangzhou`.
+    pub fn region_id(&self) -> &str {
+        let host = self.host.split(':').next().unwrap_or_default();
+        host.strip_prefix("cas.")
+            .and_then(|h| h.strip_suffix(".aliyuncs.com"))
+            .filter(|r| !r.is_empty() && !r.contains('.'))
+            .unwrap_or("cn-hangzhou")
     }
 
     /// True for a loopback endpoint (no proxy is used for it).
@@ -331,12 +342,26 @@ struct ApiErrorBody {
 /// on throttling, `ServiceUnavailable`, `InternalError`,
 /// `SignatureNonceUsed`, connect errors and timeouts. A call that spends
 /// quota ([`CreateCertificateWithCsr`]) is retried only when the service
-/// certainly did not act; otherwise it fails with [`Error::OutcomeUnknown`].
+/// certainly did not act: a `Throttling*` answer, or a connection that
+/// failed before a byte of the request was written (refused, DNS, TLS).
+/// Anything else (a 5xx, `SignatureNonceUsed`, a timeout, a reset, an
+/// unreadable answer) fails with [`Error::OutcomeUnknown`].
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     creds: Credentials,
     options: ClientOptions,
+}
+
+/// What [`Client::call_counted`] returns: the outcome and how many requests
+/// were sent for it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Counted<T> {
+    /// The outcome, as [`Client::call`] returns it.
+    pub result: Result<T, Error>,
+    /// Requests sent, the first included.
+    pub attempts: u32,
 }
 
 enum Attempt<T> {
@@ -347,12 +372,29 @@ enum Attempt<T> {
     },
 }
 
+/// Whether an answer with this `Code` may be retried. For a call that
+/// spends quota only throttling is a definite "no": `SignatureNonceUsed`
+/// says that this very signed request already reached the service (a
+/// middlebox may have delivered it twice), so the first delivery may have
+/// created the order.
 fn is_retryable_code(code: &str, idem: Idempotency) -> bool {
-    let definite = code.starts_with("Throttling") || code == "SignatureNonceUsed";
+    let throttled = code.starts_with("Throttling");
     match idem {
-        Idempotency::SpendsQuota => definite,
-        _ => definite || code == "ServiceUnavailable" || code == "InternalError",
+        Idempotency::SpendsQuota => throttled,
+        _ => {
+            throttled
+                || code == "SignatureNonceUsed"
+                || code == "ServiceUnavailable"
+                || code == "InternalError"
+        }
     }
+}
+
+/// For a call that spends quota: an answer that does not prove the service
+/// did nothing. Only a refusal that the service gives before acting (a 4xx
+/// with a code other than `SignatureNonceUsed`) proves it.
+fn leaves_outcome_unknown(status: u16, code: &str) -> bool {
+    status >= 500 || code == "SignatureNonceUsed"
 }
 
 fn excerpt(body: &[u8]) -> String {
@@ -464,23 +506,42 @@ impl Client {
     /// [`Error::Decode`] when no usable answer came; [`Error::OutcomeUnknown`]
     /// when a quota-spending call may or may not have been carried out.
     pub async fn call<O: Operation>(&self, op: &O) -> Result<O::Output, Error> {
-        let (req, url) = self.signable(op)?;
+        self.call_counted(op).await.result
+    }
+
+    /// [`Client::call`], also saying how many requests went out (retries
+    /// included; 0 when the request could not even be formed). A journal of
+    /// quota-spending calls records it.
+    pub async fn call_counted<O: Operation>(&self, op: &O) -> Counted<O::Output> {
+        let (req, url) = match self.signable(op) {
+            Ok(r) => r,
+            Err(e) => {
+                return Counted {
+                    result: Err(e),
+                    attempts: 0,
+                };
+            }
+        };
         let policy = self.options.retry;
         let max = policy.max_attempts.max(1);
         let mut attempt = 1u32;
+        let done = |result: Result<O::Output, Error>, attempts: u32| Counted {
+            result: result.map_err(|e| self.scrub(e)),
+            attempts,
+        };
         loop {
             let signed = sign_v3(&req, &self.creds, &SigningParams::now());
             let outcome = self.attempt::<O>(&url, signed.headers()).await;
             match outcome {
-                Attempt::Done(r) => return r.map_err(|e| self.scrub(e)),
+                Attempt::Done(r) => return done(r, attempt),
                 Attempt::Retry { err, retry_after } => {
                     if attempt >= max {
-                        return Err(self.scrub(err));
+                        return done(Err(err), attempt);
                     }
                     let mut delay = policy.backoff(attempt);
                     if let Some(ra) = retry_after {
                         if ra > policy.max_retry_after {
-                            return Err(self.scrub(err));
+                            return done(Err(err), attempt);
                         }
                         delay = delay.max(ra);
                     }
@@ -498,12 +559,15 @@ impl Client {
     /// the `x-acs-security-token` header's value. Whatever the server sends
     /// back, no secret of ours may reach an error message.
     fn scrub(&self, err: Error) -> Error {
+        // Both as held and trimmed: a header value travels trimmed, so an
+        // echo of the request quotes the trimmed form.
         let secrets: Vec<&str> = [
             Some(self.creds.access_key_secret().expose()),
             self.creds.security_token().map(SecurityToken::expose),
         ]
         .into_iter()
         .flatten()
+        .flat_map(|s| [s, s.trim()])
         .filter(|s| !s.is_empty())
         .collect();
         let clean = |text: String| {
@@ -711,7 +775,9 @@ impl Client {
             return Attempt::Retry { err, retry_after };
         }
         match idem {
-            Idempotency::SpendsQuota if status >= 500 => Attempt::Done(Err(unknown(err))),
+            Idempotency::SpendsQuota if leaves_outcome_unknown(status, &code) => {
+                Attempt::Done(Err(unknown(err)))
+            }
             _ => Attempt::Done(Err(err)),
         }
     }
@@ -794,6 +860,39 @@ impl Client {
         Ok(all)
     }
 
+    /// `GetInstanceDetail`: the CSR and tags of a certificate instance.
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn get_instance_detail(&self, instance_id: &str) -> Result<InstanceDetail, Error> {
+        self.call(&GetInstanceDetail {
+            instance_id: instance_id.to_string(),
+        })
+        .await
+    }
+
+    /// Every page of `ListTagResources` (following `NextToken`, at most 1000
+    /// pages).
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn list_all_tag_resources(
+        &self,
+        query: &ListTagResources,
+    ) -> Result<Vec<TagResource>, Error> {
+        let mut q = query.clone();
+        let mut all = Vec::new();
+        for _ in 0..1000 {
+            let page = self.call(&q).await?;
+            all.extend(page.tag_resources);
+            match page.next_token.filter(|t| !t.is_empty()) {
+                Some(t) if Some(&t) != q.next_token.as_ref() => q.next_token = Some(t),
+                _ => break,
+            }
+        }
+        Ok(all)
+    }
+
     /// `CancelOrderRequest`.
     ///
     /// # Errors
@@ -849,6 +948,9 @@ mod tests {
             .to_string();
         assert!(err.contains("loopback"), "{err}");
         assert!(Endpoint::parse("http://10.0.0.1").is_err());
+        assert_eq!(Endpoint::site(Site::Cn).region_id(), "cn-hangzhou");
+        assert_eq!(Endpoint::site(Site::Intl).region_id(), "ap-southeast-1");
+        assert_eq!(e.region_id(), "cn-hangzhou");
         assert!(Endpoint::parse("https://x/path").is_err());
         assert!(Endpoint::parse("ftp://x").is_err());
         assert!(Endpoint::parse("cas.aliyuncs.com").is_err());

@@ -330,7 +330,7 @@ impl CredentialSources {
     /// (trailing line ends removed), else `None`.
     fn env_or_file(&self, var: &str) -> Result<Option<Zeroizing<String>>, Error> {
         if let Some(v) = non_empty(self.env.get(var)) {
-            return Ok(Some(Zeroizing::new(v.to_string())));
+            return clean_value(v, &format!("{var}(_FILE)"), Provider::Env.name());
         }
         let file_var = format!("{var}_FILE");
         let Some(path) = non_empty(self.env.get(&file_var)) else {
@@ -340,9 +340,27 @@ impl CredentialSources {
             source_name: Provider::Env.name().to_string(),
             detail: format!("{file_var} names {path}, which cannot be read: {e}; fix the path or unset {file_var}"),
         })?;
-        let value = text.trim_end_matches(['\r', '\n']);
-        Ok((!value.is_empty()).then(|| Zeroizing::new(value.to_string())))
+        clean_value(&text, &format!("{var}(_FILE)"), Provider::Env.name())
     }
+}
+
+/// A credential as it will be used: trimmed of surrounding whitespace (a
+/// value pasted with a trailing space or newline), and refused when
+/// whitespace or a control character remains inside (a token wrapped over
+/// two lines), which no header can carry. `None` when empty. The error
+/// names `what` and never quotes the value.
+fn clean_value(raw: &str, what: &str, source: &str) -> Result<Option<Zeroizing<String>>, Error> {
+    let value = raw.trim();
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::Credentials {
+            source_name: source.to_string(),
+            detail: format!(
+                "{what} has a line break, space or control character inside its value; \
+                 put the whole value on one line"
+            ),
+        });
+    }
+    Ok((!value.is_empty()).then(|| Zeroizing::new(value.to_string())))
 }
 
 fn read_optional(path: &Path) -> Result<Option<Zeroizing<String>>, Error> {
@@ -427,12 +445,22 @@ fn cli_profile(
             )));
         }
     };
-    let id = profile.access_key_id.as_deref().filter(|s| !s.is_empty());
-    let secret = profile
-        .access_key_secret
-        .as_deref()
-        .filter(|s| !s.is_empty());
-    let token = profile.sts_token.as_deref().filter(|s| !s.is_empty());
+    let source = format!("{} ({})", Provider::CliProfile.name(), path.display());
+    let field = |name: &str, v: &Option<String>| {
+        clean_value(
+            v.as_deref().unwrap_or_default(),
+            &format!("profile {wanted:?}'s {name}"),
+            &source,
+        )
+    };
+    let id = field("access_key_id", &profile.access_key_id)?;
+    let secret = field("access_key_secret", &profile.access_key_secret)?;
+    let token = field("sts_token", &profile.sts_token)?;
+    let (id, secret, token) = (
+        id.as_deref().map(String::as_str),
+        secret.as_deref().map(String::as_str),
+        token.as_deref().map(String::as_str),
+    );
     let (Some(id), Some(secret)) = (id, secret) else {
         return Err(file_err(format!(
             "profile {wanted:?} (mode {mode}) has an empty access_key_id or access_key_secret; \
@@ -501,7 +529,18 @@ fn ini_profile(path: &Path, text: &str, section: &str) -> Result<Option<Credenti
             )));
         }
     }
-    let (Some(id), Some(secret)) = (get("access_key_id"), get("access_key_secret")) else {
+    let source = format!("{} ({})", Provider::ProfileFile.name(), path.display());
+    let id = clean_value(
+        get("access_key_id").unwrap_or_default(),
+        &format!("[{section}] access_key_id"),
+        &source,
+    )?;
+    let secret = clean_value(
+        get("access_key_secret").unwrap_or_default(),
+        &format!("[{section}] access_key_secret"),
+        &source,
+    )?;
+    let (Some(id), Some(secret)) = (id.as_deref(), secret.as_deref()) else {
         return Err(file_err(format!(
             "section [{section}] needs non-empty access_key_id and access_key_secret"
         )));

@@ -11,8 +11,8 @@ A careful client for the Alibaba Cloud SSL Certificates Service (CAS, API
   Secrets live in zeroizing types whose `Debug` prints `** redacted **`.
 - [`Client`] sends the typed operations ([`CreateCertificateWithCsr`],
   [`DescribeCertificateState`], [`DescribePackageState`],
-  [`ListUserCertificateOrder`], [`CancelOrderRequest`],
-  [`DeleteCertificateRequest`]) as `POST /` with the parameters in the query,
+  [`ListUserCertificateOrder`], [`GetInstanceDetail`], [`ListTagResources`],
+  [`CancelOrderRequest`], [`DeleteCertificateRequest`]) as `POST /` with the parameters in the query,
   retries what is safe to retry, and never retries an order that may already
   have spent quota ([`Error::OutcomeUnknown`]).
 
@@ -53,7 +53,9 @@ mod error;
 mod ops;
 mod sign;
 
-pub use client::{Client, ClientOptions, Endpoint, PreparedRequest, RetryPolicy, Site, USER_AGENT};
+pub use client::{
+    Client, ClientOptions, Counted, Endpoint, PreparedRequest, RetryPolicy, Site, USER_AGENT,
+};
 pub use credentials::{
     AccessKeySecret, CredentialSources, Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET,
     ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE, ENV_PROFILE, ENV_SECURITY_TOKEN, Provider,
@@ -63,8 +65,9 @@ pub use error::{Error, TransportKind};
 pub use ops::{
     API_VERSION, Acknowledged, CancelOrderRequest, CertificateState, CreateCertificateWithCsr,
     CreateOrderResponse, DeleteCertificateRequest, DescribeCertificateState, DescribePackageState,
-    Idempotency, ListUserCertificateOrder, Operation, OrderId, OrderPage, OrderSummary,
-    PackageState, ReturnedPrivateKey, StateType, Tag, ValidateType, Verification,
+    GetInstanceDetail, Idempotency, InstanceDetail, InstanceTag, ListTagResources,
+    ListUserCertificateOrder, Operation, OrderId, OrderPage, OrderSummary, PackageState,
+    ReturnedPrivateKey, StateType, Tag, TagResource, TagResourcePage, ValidateType, Verification,
 };
 pub use sign::{
     ACS3_HMAC_SHA256, SignableRequest, SigningInstructions, SigningParams, canonical_query_string,

@@ -713,6 +713,185 @@ impl Operation for DeleteCertificateRequest {
     }
 }
 
+// ------------------------------------------------------- GetInstanceDetail ---
+
+/// `GetInstanceDetail`: a certificate instance (the `InstanceId` of an
+/// order-list entry), with the CSR it was ordered with and its tags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetInstanceDetail {
+    /// The instance, e.g. `cas-ivauto-xxxx`.
+    pub instance_id: String,
+}
+
+/// A tag as `GetInstanceDetail` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct InstanceTag {
+    /// The key.
+    #[serde(default)]
+    pub tag_key: String,
+    /// The value.
+    #[serde(default)]
+    pub tag_value: String,
+}
+
+/// The answer to `GetInstanceDetail` (the fields csrkit reads).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct InstanceDetail {
+    /// The service's request id.
+    #[serde(default)]
+    pub request_id: String,
+    /// The instance.
+    #[serde(default)]
+    pub instance_id: Option<String>,
+    /// The domain bound to the certificate.
+    #[serde(default)]
+    pub domain: Option<String>,
+    /// The CSR the instance was ordered with, PEM.
+    #[serde(default)]
+    pub csr: Option<String>,
+    /// `RSA_2048`, `ECC_256`, ...
+    #[serde(default)]
+    pub key_algorithm: Option<String>,
+    /// The instance's status, e.g. `pending`, `normal`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The latest certificate's id.
+    #[serde(default, deserialize_with = "opt_u64")]
+    pub certificate_id: Option<u64>,
+    /// Its tags (those sent with the Create among them).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub tags: Vec<InstanceTag>,
+}
+
+/// Reads a list the service may send as `null`.
+fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+}
+
+impl Operation for GetInstanceDetail {
+    type Output = InstanceDetail;
+    const ACTION: &'static str = "GetInstanceDetail";
+    const IDEMPOTENCY: Idempotency = Idempotency::Safe;
+    fn params(&self) -> Result<Vec<(String, String)>, Error> {
+        required("InstanceId", &self.instance_id)?;
+        Ok(vec![p("InstanceId", self.instance_id.clone())])
+    }
+}
+
+// -------------------------------------------------------- ListTagResources ---
+
+/// `ListTagResources`: the resources that carry tags, filtered by resource
+/// id and by tag (at least one of the two).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ListTagResources {
+    /// `cn-hangzhou` (China site) or `ap-southeast-1` (international);
+    /// [`Endpoint::region_id`](crate::Endpoint::region_id) says which.
+    pub region_id: String,
+    /// The service's default, `instance`, when `None`.
+    pub resource_type: Option<String>,
+    /// Only these resources (`ResourceId.N`).
+    pub resource_ids: Vec<String>,
+    /// Only resources with all these tags (`Tag.N.Key`, `Tag.N.Value`).
+    pub tags: Vec<Tag>,
+    /// The page after this token.
+    pub next_token: Option<String>,
+    /// Entries per page (the service's default is 20).
+    pub max_results: Option<u32>,
+}
+
+/// One (resource, tag) pair of a `ListTagResources` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct TagResource {
+    /// The resource, e.g. an instance id.
+    #[serde(default)]
+    pub resource_id: String,
+    /// `instance`.
+    #[serde(default)]
+    pub resource_type: Option<String>,
+    /// The tag's key.
+    #[serde(default)]
+    pub tag_key: String,
+    /// The tag's value.
+    #[serde(default)]
+    pub tag_value: String,
+}
+
+/// One page of `ListTagResources`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
+pub struct TagResourcePage {
+    /// The service's request id.
+    #[serde(default)]
+    pub request_id: String,
+    /// The token of the next page; none (or empty) on the last.
+    #[serde(default)]
+    pub next_token: Option<String>,
+    /// The entries: the wire's `TagResources.TagResource`.
+    #[serde(default, deserialize_with = "tag_resource_list")]
+    pub tag_resources: Vec<TagResource>,
+}
+
+fn tag_resource_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<TagResource>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrapper {
+        #[serde(rename = "TagResource", default, deserialize_with = "null_as_empty")]
+        tag_resource: Vec<TagResource>,
+    }
+    Ok(Option::<Wrapper>::deserialize(d)?
+        .map(|w| w.tag_resource)
+        .unwrap_or_default())
+}
+
+impl Operation for ListTagResources {
+    type Output = TagResourcePage;
+    const ACTION: &'static str = "ListTagResources";
+    const IDEMPOTENCY: Idempotency = Idempotency::Safe;
+    fn params(&self) -> Result<Vec<(String, String)>, Error> {
+        required("RegionId", &self.region_id)?;
+        if self.resource_ids.is_empty() && self.tags.is_empty() {
+            return Err(Error::InvalidInput {
+                field: "ListTagResources".to_string(),
+                reason: "give at least one ResourceId or Tag".to_string(),
+            });
+        }
+        if self.tags.len() > 20 || self.resource_ids.len() > 50 {
+            return Err(Error::InvalidInput {
+                field: "ListTagResources".to_string(),
+                reason: "at most 20 tags and 50 resource ids".to_string(),
+            });
+        }
+        let mut out = vec![
+            p("RegionId", self.region_id.clone()),
+            p(
+                "ResourceType",
+                self.resource_type.as_deref().unwrap_or("instance"),
+            ),
+        ];
+        for (i, id) in self.resource_ids.iter().enumerate() {
+            out.push(p(&format!("ResourceId.{}", i + 1), id.clone()));
+        }
+        for (i, tag) in self.tags.iter().enumerate() {
+            required("Tag.Key", &tag.key)?;
+            out.push(p(&format!("Tag.{}.Key", i + 1), tag.key.clone()));
+            out.push(p(&format!("Tag.{}.Value", i + 1), tag.value.clone()));
+        }
+        if let Some(t) = self.next_token.as_deref().filter(|t| !t.is_empty()) {
+            out.push(p("NextToken", t));
+        }
+        if let Some(n) = self.max_results {
+            out.push(p("MaxResults", n.to_string()));
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // a failing test should panic
 mod tests {
@@ -782,6 +961,37 @@ mod tests {
         assert!(params.contains(&p("Tags.11.Value", "v11")));
         assert!(params.contains(&p("ValidateType", "FILE")));
         assert!(!params.iter().any(|(k, _)| k == "ProductCode"));
+    }
+
+    #[test]
+    fn instance_detail_and_tag_pages_decode() {
+        let d: InstanceDetail = serde_json::from_str(
+            r#"{"RequestId":"r","InstanceId":"cas-ivauto-1","Csr":"PEM","KeyAlgorithm":"ECC_256",
+               "Tags":[{"TagKey":"csrkit-attempt","TagValue":"u"}],"DingGroupList":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(d.csr.as_deref(), Some("PEM"));
+        assert_eq!(d.tags[0].tag_key, "csrkit-attempt");
+        let d: InstanceDetail = serde_json::from_str(r#"{"Tags":null}"#).unwrap();
+        assert!(d.tags.is_empty());
+        let page: TagResourcePage = serde_json::from_str(
+            r#"{"RequestId":"r","NextToken":"","TagResources":{"TagResource":[
+               {"ResourceId":"cas-ivauto-1","ResourceType":"instance","TagKey":"k","TagValue":"v"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(page.tag_resources[0].resource_id, "cas-ivauto-1");
+        let q = ListTagResources {
+            region_id: "cn-hangzhou".into(),
+            tags: vec![Tag {
+                key: "k".into(),
+                value: "v".into(),
+            }],
+            ..ListTagResources::default()
+        };
+        let params = q.params().unwrap();
+        assert!(params.contains(&p("ResourceType", "instance")));
+        assert!(params.contains(&p("Tag.1.Key", "k")));
+        assert!(ListTagResources::default().params().is_err());
     }
 
     #[test]

@@ -299,3 +299,36 @@ fn env_file_variants() {
         "{text}"
     );
 }
+
+/// A value pasted with surrounding whitespace is used trimmed (it travels
+/// trimmed in a header anyway); one wrapped over two lines is refused,
+/// naming the variable and never quoting the value.
+#[test]
+fn values_are_trimmed_and_inner_breaks_refused() {
+    let home = home_with(None, None);
+    let env = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", " AK-env\n"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "SK-env "),
+        ("ALIBABA_CLOUD_SECURITY_TOKEN", "\tTOKEN-env "),
+    ];
+    let c = sources(home.path(), &env, None).resolve().unwrap();
+    assert_eq!(c.access_key_id(), "AK-env");
+    assert_eq!(c.access_key_secret().expose(), "SK-env");
+    assert_eq!(c.security_token().unwrap().expose(), "TOKEN-env");
+
+    let file = home.path().join("token.txt");
+    std::fs::write(&file, "TOKEN-first-half\nTOKEN-second-half\n").unwrap();
+    let env = [
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", "AK-env"),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "SK-env"),
+        ("ALIBABA_CLOUD_SECURITY_TOKEN_FILE", file.to_str().unwrap()),
+    ];
+    let err = sources(home.path(), &env, None).resolve().unwrap_err();
+    let shown = err.to_string();
+    assert!(matches!(err, Error::Credentials { .. }), "{err:?}");
+    assert!(
+        shown.contains("ALIBABA_CLOUD_SECURITY_TOKEN(_FILE)"),
+        "{shown}"
+    );
+    assert!(!shown.contains("TOKEN-first-half"), "{shown}");
+}

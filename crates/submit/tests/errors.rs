@@ -226,15 +226,19 @@ async fn throttled_create_is_retried() {
             "Throttling.User",
             "Request was denied due to user flow control.",
         ),
-        Reply::error(400, "SignatureNonceUsed", "used"),
+        Reply::error(
+            400,
+            "Throttling",
+            "Request was denied due to request throttling.",
+        ),
         Reply::ok(r#"{"RequestId":"r","OrderId":42}"#),
     ])
     .await;
-    let out = client(&server, creds(), 4)
-        .create_certificate_with_csr(&create_request())
-        .await
-        .unwrap();
-    assert_eq!(out.order_id, OrderId(42));
+    let counted = client(&server, creds(), 4)
+        .call_counted(&create_request())
+        .await;
+    assert_eq!(counted.result.unwrap().order_id, OrderId(42));
+    assert_eq!(counted.attempts, 3, "the client says how many it sent");
     let reqs = server.requests();
     assert_eq!(reqs.len(), 3);
     let nonces: HashSet<&str> = reqs
@@ -270,6 +274,14 @@ async fn ambiguous_create_is_never_retried() {
                 headers: vec![],
                 body: "<html>bad gateway</html>".into(),
             },
+        ),
+        (
+            "SignatureNonceUsed: this signed request already reached the service",
+            Reply::error(
+                400,
+                "SignatureNonceUsed",
+                "Specified signature nonce was used already.",
+            ),
         ),
         ("a 200 that is not JSON", Reply::ok("<html>hello</html>")),
         ("a 200 without OrderId", Reply::ok(r#"{"RequestId":"r"}"#)),

@@ -39,6 +39,9 @@ async fn record_every_operation_for_the_sdk_check() {
         // With an STS token.
         Reply::ok(r#"{"RequestId":"11","TotalCount":3,"UsedCount":1}"#),
         Reply::ok(r#"{"RequestId":"12","OrderId":2}"#),
+        // The instance of an order, and the tag lookup.
+        Reply::ok(r#"{"RequestId":"13","Csr":"PEM","Tags":[]}"#),
+        Reply::ok(r#"{"RequestId":"14","TagResources":{"TagResource":[]}}"#),
     ])
     .await;
     let plain = Credentials::new("testid", SECRET, None);
@@ -89,14 +92,29 @@ async fn record_every_operation_for_the_sdk_check() {
         .await
         .unwrap();
 
+    c.get_instance_detail("cas-ivauto-98987582437920968")
+        .await
+        .unwrap();
+    let tags = csrkit_submit::ListTagResources {
+        region_id: "cn-hangzhou".into(),
+        resource_ids: vec!["cas-ivauto-1".into()],
+        tags: vec![Tag {
+            key: "csrkit-attempt".into(),
+            value: "0b6f2c1e-5d8a-4f3b-9c7e-1a2b3c4d5e6f".into(),
+        }],
+        max_results: Some(50),
+        ..Default::default()
+    };
+    c.list_all_tag_resources(&tags).await.unwrap();
+
     let reqs = server.requests();
-    assert_eq!(reqs.len(), 13);
+    assert_eq!(reqs.len(), 15);
     let actions: Vec<&str> = reqs
         .iter()
         .map(|r| r.header("x-acs-action").unwrap())
         .collect();
     for (i, r) in reqs.iter().enumerate() {
-        let creds = if i >= 11 { &sts } else { &plain };
+        let creds = if (11..13).contains(&i) { &sts } else { &plain };
         assert_signed_shape(r, server.port, actions[i], creds);
     }
 

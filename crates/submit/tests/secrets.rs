@@ -133,3 +133,25 @@ fn credential_errors_never_show_secrets() {
     let err = sources.resolve().unwrap_err();
     assert_clean("malformed config error", &err.to_string());
 }
+
+/// Credentials held with surrounding whitespace (built in code): the
+/// service's echo quotes the trimmed token (headers travel trimmed), and
+/// that form is scrubbed too.
+#[tokio::test]
+async fn an_echo_of_the_trimmed_token_is_scrubbed() {
+    let echo = format!("canonical request: x-acs-security-token:{TOKEN}\nsigned with {SECRET}");
+    let server = Server::start(vec![Reply::error(400, "SignatureDoesNotMatch", &echo)]).await;
+    let padded_secret = format!("{SECRET} ");
+    let padded_token = format!(" {TOKEN} ");
+    let creds = Credentials::new("STS.testid", &padded_secret, Some(&padded_token));
+    let err = client(&server, creds, 1)
+        .describe_package_state(None)
+        .await
+        .unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert_clean("SignatureDoesNotMatch echo", &shown);
+    assert!(
+        shown.contains("SignatureDoesNotMatch") && shown.contains("** redacted **"),
+        "{shown}"
+    );
+}

@@ -12,8 +12,11 @@
 //!   "product_code": "digicert-free-1-free", "validate_type": "DNS",
 //!   "endpoint": "https://cas.aliyuncs.com",
 //!   "order_id": "98987582437920968",
-//!   "submission": { "started_at": "2026-11-27T20:50:34Z", "attempts": 1, "outcome": "created" },
-//!   "previous_orders": [],
+//!   "tags": [ { "key": "env", "value": "prod" } ],
+//!   "submission": { "started_at": "2026-11-27T20:50:34Z", "attempts": 1, "outcome": "created",
+//!                   "attempt_id": "0b6f2c1e-…" },
+//!   "previous_orders": [ { "order_id": "98987582437920001", "last_state": "verify_fail",
+//!                          "retired_at": "2026-11-26T10:00:00Z" } ],
 //!   "states": [ { "state": "domain_verify", "at": "2026-11-27T20:50:35Z" } ],
 //!   "verification": { "type": "DNS", "record_name": "_dnsauth.example.com", … },
 //!   "files": { "key": "privkey.pem", "csr": "request.csr", "cert": null, … },
@@ -21,7 +24,14 @@
 //! }
 //! ```
 //!
-//! File paths are relative to the directory that holds the journal.
+//! File paths are relative to the directory that holds the journal. The
+//! files are the journal's: `request.csr` must hash to `csr_sha256` and the
+//! key to `key_spki_sha256` before anything is sent for them or a
+//! certificate is saved (`files.rs`). A `--new-order` with a new key or CSR
+//! keeps them under `next/` until their certificate is installed.
+//!
+//! `previous_orders` was a list of order id strings in journals written
+//! before `last_state` and `retired_at` existed; both forms are read.
 
 use std::path::{Path, PathBuf};
 
@@ -60,6 +70,63 @@ pub(crate) struct Submission {
     pub(crate) attempts: u32,
     /// What became of the last one.
     pub(crate) outcome: Outcome,
+    /// The `csrkit-attempt` tag value sent with the last Create (a UUID),
+    /// journaled before it was sent: reconcile looks it up.
+    #[serde(default)]
+    pub(crate) attempt_id: Option<String>,
+}
+
+impl Submission {
+    /// True when a Create may have created an order nobody recorded.
+    pub(crate) fn unsettled(&self) -> bool {
+        matches!(self.outcome, Outcome::Pending | Outcome::Unknown)
+    }
+}
+
+/// An order this directory had before `--new-order`; never adopted by
+/// reconcile, never forgotten.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct PreviousOrder {
+    /// The order id (a string: it exceeds 2^53).
+    pub(crate) order_id: String,
+    /// Its state when it was retired, if known.
+    pub(crate) last_state: Option<String>,
+    /// When it was retired (UTC, RFC 3339), if known.
+    pub(crate) retired_at: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for PreviousOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            /// The old form: the order id alone.
+            Id(String),
+            Full {
+                order_id: String,
+                #[serde(default)]
+                last_state: Option<String>,
+                #[serde(default)]
+                retired_at: Option<String>,
+            },
+        }
+        Ok(match Form::deserialize(d)? {
+            Form::Id(order_id) => PreviousOrder {
+                order_id,
+                last_state: None,
+                retired_at: None,
+            },
+            Form::Full {
+                order_id,
+                last_state,
+                retired_at,
+            } => PreviousOrder {
+                order_id,
+                last_state,
+                retired_at,
+            },
+        })
+    }
 }
 
 /// A state the order was seen in.
@@ -105,12 +172,15 @@ pub(crate) struct Journal {
     pub(crate) endpoint: String,
     /// The order, once known: a string (it exceeds 2^53).
     pub(crate) order_id: Option<String>,
+    /// The user's tags, sent with every Create of this directory.
+    #[serde(default)]
+    pub(crate) tags: Vec<csrkit_submit::Tag>,
     /// The Create request.
     pub(crate) submission: Option<Submission>,
     /// Orders this directory had before (`--new-order`); never adopted when
     /// reconciling.
     #[serde(default)]
-    pub(crate) previous_orders: Vec<String>,
+    pub(crate) previous_orders: Vec<PreviousOrder>,
     /// Every state seen, with its time.
     #[serde(default)]
     pub(crate) states: Vec<StateSeen>,
@@ -168,6 +238,36 @@ impl Journal {
         Ok(())
     }
 
+    /// The recorded order id, parsed.
+    pub(crate) fn order(&self) -> anyhow::Result<Option<csrkit_submit::OrderId>> {
+        self.order_id
+            .as_deref()
+            .map(|id| {
+                id.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "the journal's order id {id:?} is not a number; the journal is damaged"
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    /// True when a Create may have made an order the journal does not name.
+    pub(crate) fn unsettled(&self) -> bool {
+        self.order_id.is_none() && self.submission.as_ref().is_some_and(Submission::unsettled)
+    }
+
+    /// True when nothing was ever sent for this directory: no order, no
+    /// Create attempted, no order retired.
+    pub(crate) fn nothing_sent(&self) -> bool {
+        self.order_id.is_none() && self.submission.is_none() && self.previous_orders.is_empty()
+    }
+
+    /// Whether `id` is one of the orders this directory retired.
+    pub(crate) fn retired(&self, id: &str) -> bool {
+        self.previous_orders.iter().any(|p| p.order_id == id)
+    }
+
     /// Records a state if it differs from the last one seen. Returns whether
     /// it was new.
     pub(crate) fn see(&mut self, state: &str) -> bool {
@@ -196,10 +296,12 @@ mod tests {
             validate_type: "DNS".into(),
             endpoint: "http://127.0.0.1:1".into(),
             order_id: Some("98987582437920968".into()),
+            tags: vec![],
             submission: Some(Submission {
                 started_at: now(),
                 attempts: 1,
                 outcome: Outcome::Created,
+                attempt_id: Some("0b6f2c1e-5d8a-4f3b-9c7e-1a2b3c4d5e6f".into()),
             }),
             previous_orders: vec![],
             states: vec![],
@@ -229,6 +331,25 @@ mod tests {
             text.contains("\"order_id\": \"98987582437920968\""),
             "{text}"
         );
+    }
+
+    #[test]
+    fn previous_orders_of_the_old_string_form_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut v = serde_json::to_value(sample()).unwrap();
+        v["previous_orders"] = serde_json::json!(["1", {"order_id": "2", "last_state": "payed"}]);
+        v.as_object_mut().unwrap().remove("tags");
+        v["submission"]
+            .as_object_mut()
+            .unwrap()
+            .remove("attempt_id");
+        std::fs::write(dir.path().join(JOURNAL_FILE), v.to_string()).unwrap();
+        let j = Journal::load(dir.path()).unwrap().unwrap();
+        assert_eq!(j.previous_orders[0].order_id, "1");
+        assert_eq!(j.previous_orders[0].last_state, None);
+        assert_eq!(j.previous_orders[1].last_state.as_deref(), Some("payed"));
+        assert!(j.retired("2") && !j.retired("3"));
+        assert_eq!(j.submission.unwrap().attempt_id, None);
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Polling starts at about 10 s and grows by half each time to 60 s, each
 //! interval jittered by ±20 % so that many certificates waited on together
 //! do not poll in step (the sandbox, which answers in milliseconds, is
-//! polled from 0.2 s to 2 s). Ctrl-C stops the wait with the journal saved.
+//! polled from 0.2 s to 2 s). Ctrl-C or SIGTERM stops the wait at once with
+//! the journal saved (exit 130), even while a poll is in flight.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -54,7 +55,8 @@ impl Backoff {
 }
 
 /// Describes the order, records it, and with `--wait` polls until a final
-/// state or the timeout. Returns the last state seen.
+/// state or the timeout. Returns the last state seen. Ctrl-C or SIGTERM
+/// stops it at once, abandoning a poll in flight (it only reads).
 pub(super) async fn follow(
     client: &Client,
     order_id: OrderId,
@@ -63,7 +65,12 @@ pub(super) async fn follow(
     args: &Args,
     fast: bool,
 ) -> anyhow::Result<CertificateState> {
-    let mut state = describe_and_record(client, order_id, dir, j).await?;
+    let stop = interrupted();
+    tokio::pin!(stop);
+    let mut state = tokio::select! {
+        s = describe_and_record(client, order_id, dir, j) => s.map_err(|e| gone(e, order_id, dir))?,
+        () = &mut stop => return Err(interrupted_error(order_id, dir)),
+    };
     if !args.wait || is_final(&state.state) {
         return Ok(state);
     }
@@ -76,7 +83,10 @@ pub(super) async fn follow(
         eprint!("{}", p.human());
     }
     let started = Instant::now();
-    let deadline = started + args.wait_timeout;
+    // parse_duration refused a timeout that does not fit.
+    let deadline = started
+        .checked_add(args.wait_timeout)
+        .unwrap_or(started + Duration::from_secs(86_400 * 366));
     let mut backoff = Backoff::new(fast);
     let spinner = (std::io::stderr().is_terminal() && args.format == Format::Human).then(|| {
         let pb = indicatif::ProgressBar::new_spinner();
@@ -84,15 +94,10 @@ pub(super) async fn follow(
         pb
     });
     let mut failures = 0;
-    // One listener for the whole wait: a Ctrl-C that arrives while a poll
-    // is in flight is kept for the next pause instead of being swallowed
-    // (tokio's handler replaces the default one once installed).
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
+    let outcome = loop {
         let now = Instant::now();
         if now >= deadline {
-            break;
+            break Ok(());
         }
         let pause = backoff.step().min(deadline - now);
         let message = format!(
@@ -106,21 +111,15 @@ pub(super) async fn follow(
             Some(pb) => pb.set_message(message),
             None => eprintln!("{message}"),
         }
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            _ = &mut ctrl_c => {
-                if let Some(pb) = &spinner { pb.finish_and_clear(); }
-                return Err(exit::fail(
-                    exit::INTERRUPTED,
-                    format!(
-                        "interrupted while waiting for order {order_id}; state saved in {}: \
-                         run apply again to resume",
-                        dir.join(JOURNAL_FILE).display()
-                    ),
-                ));
-            }
-        }
-        match describe_and_record(client, order_id, dir, j).await {
+        // The poll is read-only: a signal abandons it at once.
+        let polled = tokio::select! {
+            r = async {
+                tokio::time::sleep(pause).await;
+                describe_and_record(client, order_id, dir, j).await
+            } => r,
+            () = &mut stop => break Err(interrupted_error(order_id, dir)),
+        };
+        match polled {
             Ok(s) => {
                 failures = 0;
                 state = s;
@@ -128,10 +127,7 @@ pub(super) async fn follow(
             Err(e) => {
                 failures += 1;
                 if failures >= MAX_POLL_FAILURES {
-                    if let Some(pb) = &spinner {
-                        pb.finish_and_clear();
-                    }
-                    return Err(e.context(format!(
+                    break Err(e.context(format!(
                         "polling order {order_id} failed {failures} times in a row; state saved: \
                          run apply again to resume"
                     )));
@@ -140,13 +136,70 @@ pub(super) async fn follow(
             }
         }
         if is_final(&state.state) {
-            break;
+            break Ok(());
         }
-    }
+    };
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
-    Ok(state)
+    outcome.map(|()| state)
+}
+
+/// Resolves on Ctrl-C or SIGTERM. Once polled, the handlers replace the
+/// default ones (which would end the process mid-write).
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate());
+        match term {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn interrupted_error(order_id: OrderId, dir: &Path) -> anyhow::Error {
+    exit::fail(
+        exit::INTERRUPTED,
+        format!(
+            "interrupted while waiting for order {order_id}; state saved in {}: run apply again \
+             to resume",
+            dir.join(JOURNAL_FILE).display()
+        ),
+    )
+}
+
+/// An order the service no longer has (deleted after a cancel): say how to
+/// go on.
+fn gone(e: anyhow::Error, order_id: OrderId, dir: &Path) -> anyhow::Error {
+    let not_found = e
+        .downcast_ref::<csrkit_submit::Error>()
+        .and_then(csrkit_submit::Error::code)
+        == Some("NotFoundOrder");
+    if !not_found {
+        return e;
+    }
+    exit::fail(
+        exit::REFUSED,
+        format!(
+            "order {order_id} no longer exists at the service (deleted, e.g. by `csrkit cancel \
+             --delete`). To order a certificate for this directory again: `csrkit apply \
+             --out-dir {} --new-order`",
+            dir.display()
+        ),
+    )
 }
 
 /// States after which waiting is pointless.

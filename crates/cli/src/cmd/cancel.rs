@@ -36,11 +36,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let id = args.order_id;
     let cancel = CancelOrderRequest { order_id: id };
     let delete = DeleteCertificateRequest { order_id: id };
-    if args.connection.dry_run {
-        args.connection.dry_run(&client, &cancel)?;
-        if args.delete {
-            args.connection.dry_run(&client, &delete)?;
-        }
+    let mut shown = vec![client.prepare(&cancel)];
+    if args.delete {
+        shown.push(client.prepare(&delete));
+    }
+    if args.connection.dry_run(shown, args.format)? {
         return Ok(ExitCode::from(exit::OK));
     }
     let rt = runtime()?;

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use crate::output::{out, outln};
+use crate::output::{Format, out, outln, print_json};
 use anyhow::Context;
-use csrkit_submit::{Client, ClientOptions, Operation, Site};
+use csrkit_submit::{Client, ClientOptions, PreparedRequest, Site};
 
 /// `[--endpoint URL | --site cn|intl] [--profile NAME] [--timeout SECONDS] [--dry-run]`
 #[derive(clap::Args, Debug, Clone)]
@@ -34,8 +34,9 @@ pub(crate) struct ConnectionArgs {
     #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
     pub(crate) timeout: Option<Duration>,
 
-    /// Print the signed requests (signature and token redacted) instead of
-    /// sending them.
+    /// Print the requests that would be sent (signed; signature and token
+    /// redacted) and send nothing, write nothing. With --format json, one
+    /// document: {"schema":"csrkit.dry-run/1","requests":[…]}.
     #[arg(long)]
     pub(crate) dry_run: bool,
 }
@@ -69,16 +70,42 @@ impl ConnectionArgs {
         Ok(Client::from_env(self.options()?, self.profile.as_deref())?)
     }
 
-    /// With `--dry-run`, prints the request `op` would send and returns true.
-    pub(crate) fn dry_run<O: Operation>(&self, client: &Client, op: &O) -> anyhow::Result<bool> {
+    /// With `--dry-run`, prints `requests` (see
+    /// [`print_dry_run`]) and returns true.
+    pub(crate) fn dry_run(
+        &self,
+        requests: Vec<Result<PreparedRequest, csrkit_submit::Error>>,
+        format: Format,
+    ) -> anyhow::Result<bool> {
         if !self.dry_run {
             return Ok(false);
         }
-        let shown = client.prepare(op)?;
-        out!("{shown}");
-        outln!();
+        let shown = requests.into_iter().collect::<Result<Vec<_>, _>>()?;
+        print_dry_run(&shown, format)?;
         Ok(true)
     }
+}
+
+/// Prints the requests a `--dry-run` would send: as text, one block per
+/// request, or as one `csrkit.dry-run/1` document
+/// (`{"schema":"csrkit.dry-run/1","requests":[{action, method, url,
+/// headers}]}`, headers as `[name, value]` pairs). Signature and token are
+/// redacted in both.
+pub(crate) fn print_dry_run(requests: &[PreparedRequest], format: Format) -> anyhow::Result<()> {
+    match format {
+        Format::Json => print_json(&serde_json::json!({
+            "schema": "csrkit.dry-run/1",
+            "requests": requests,
+        }))?,
+        Format::Human => {
+            for r in requests {
+                out!("{r}");
+                outln!();
+            }
+            eprintln!("--dry-run: nothing was sent and nothing was written");
+        }
+    }
+    Ok(())
 }
 
 /// A current-thread tokio runtime for one command.

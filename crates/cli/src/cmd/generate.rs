@@ -117,7 +117,6 @@ fn parse_key_type(s: &str) -> Result<KeyType, String> {
 pub(crate) struct Generated {
     pub(crate) key_path: PathBuf,
     pub(crate) csr_path: PathBuf,
-    pub(crate) csr_der: Vec<u8>,
     pub(crate) key: PrivateKey,
     pub(crate) request: CsrRequest,
     pub(crate) key_generated: bool,
@@ -144,6 +143,7 @@ fn generate(args: &Args) -> anyhow::Result<Generated> {
         .out_dir
         .clone()
         .unwrap_or_else(|| default_dir(&request));
+    let _lock = crate::apply::lock_for_generate(&dir)?;
     let mode = if args.force {
         WriteMode::Overwrite
     } else {
@@ -259,7 +259,6 @@ pub(crate) fn write_key_and_csr(
     Ok(Generated {
         key_path,
         csr_path,
-        csr_der: csr.der().to_vec(),
         key,
         request,
         key_generated,

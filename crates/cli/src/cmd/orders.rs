@@ -62,7 +62,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         keyword: args.keyword.clone(),
         ..ListUserCertificateOrder::default()
     };
-    if args.connection.dry_run(&client, &query)? {
+    if args
+        .connection
+        .dry_run(vec![client.prepare(&query)], args.format)?
+    {
         return Ok(ExitCode::from(exit::OK));
     }
     let orders = runtime()?.block_on(client.list_all_user_certificate_orders(&query))?;

@@ -35,7 +35,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let op = DescribePackageState {
         product_code: Some(args.product_code.clone()),
     };
-    if args.connection.dry_run(&client, &op)? {
+    if args
+        .connection
+        .dry_run(vec![client.prepare(&op)], args.format)?
+    {
         return Ok(ExitCode::from(exit::OK));
     }
     let state = runtime()?.block_on(client.call(&op))?;

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::connection::{ConnectionArgs, runtime};
 use super::verification::Publish;
-use crate::apply::{JOURNAL_FILE, Journal, SANDBOX_LABEL, connect};
+use crate::apply::{JOURNAL_FILE, Journal, SANDBOX_LABEL, connect, dry_run_client, lock_now};
 use crate::exit;
 use crate::output::{Format, print_json};
 use crate::output::{out, outln};
@@ -58,7 +58,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let client = args.connection.client()?;
     let op = DescribeCertificateState { order_id };
-    if args.connection.dry_run(&client, &op)? {
+    if args
+        .connection
+        .dry_run(vec![client.prepare(&op)], args.format)?
+    {
         return Ok(ExitCode::from(exit::OK));
     }
     let state = rt.block_on(client.call(&op))?;
@@ -92,6 +95,15 @@ async fn status_of_dir(dir: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     };
     let order_id: OrderId = parse_order_id(id).map_err(anyhow::Error::msg)?;
     let sandbox = journal.endpoint == SANDBOX_LABEL;
+    if args.connection.dry_run {
+        let client = dry_run_client(sandbox, &args.connection)?;
+        let op = DescribeCertificateState { order_id };
+        args.connection
+            .dry_run(vec![client.prepare(&op)], args.format)?;
+        return Ok(ExitCode::from(exit::OK));
+    }
+    // The in-process sandbox keeps its state in the directory: one writer.
+    let _lock = sandbox.then(|| lock_now(dir)).transpose()?;
     let service = connect(sandbox, &args.connection, dir).await?;
     if service.label != journal.endpoint {
         anyhow::bail!(

@@ -193,6 +193,11 @@ pub const STS_TOKEN: &str = "sts-token-CAIS8wN1q2w3e4r5t6y7u8i9o0pZ";
 impl StsSandbox {
     /// Starts it on a free loopback port, with manual approval.
     pub fn start() -> StsSandbox {
+        StsSandbox::start_with_faults(&[])
+    }
+
+    /// [`StsSandbox::start`] with faults (`ACTION=KIND[:COUNT]`).
+    pub fn start_with_faults(faults: &[&str]) -> StsSandbox {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -203,6 +208,7 @@ impl StsSandbox {
             STS_KEY_ID, STS_SECRET, STS_TOKEN,
         ));
         config.approve = csrkit_sandbox::Approval::Manual;
+        config.faults = faults.iter().map(|f| f.parse().unwrap()).collect();
         let handle = rt.block_on(csrkit_sandbox::Sandbox::start(config)).unwrap();
         StsSandbox {
             url: handle.endpoint(),

@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+pub mod proxy;
+
 /// The `csrkit` binary built for this test run.
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_csrkit"))

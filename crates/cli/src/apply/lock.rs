@@ -1,0 +1,200 @@
+//! One writer per certificate directory: an advisory lock on `DIR/.lock`,
+//! held for the whole command by every command that writes the directory
+//! (`apply`, `generate`, `status` of an in-process sandbox order).
+//!
+//! The lock is `flock(2)` (`LockFileEx` on Windows) through `fs4`, on the
+//! open file: the kernel releases it when the holder exits, however it exits,
+//! so the lock file a `kill -9`ed command leaves behind blocks nobody. Once it
+//! holds the lock, the holder writes who it is into the file (pid, command
+//! line, start time) so that a second command can say whom it waits for.
+//! The file is never deleted (deleting a lock file races with a command
+//! that has just opened it).
+//!
+//! This module knows nothing of the CLI: it is meant to move into the
+//! engine library as it is.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// The lock file's name inside the directory.
+pub(crate) const LOCK_FILE: &str = ".lock";
+
+/// How often a waiting command tries again.
+const POLL: Duration = Duration::from_millis(100);
+
+/// Who holds a directory: what the lock file says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Holder {
+    /// Its process id.
+    pub(crate) pid: u32,
+    /// Its command line.
+    pub(crate) command: String,
+    /// When it took the lock (UTC, RFC 3339).
+    pub(crate) since: String,
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "pid {} ({}) since {}",
+            self.pid, self.command, self.since
+        )
+    }
+}
+
+/// Why a directory could not be locked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub(crate) enum LockError {
+    /// Another command holds it (and kept it for the whole wait, if any).
+    #[error(
+        "{} is in use by {}; {hint}",
+        dir.display(),
+        holder.as_ref().map_or_else(|| "another csrkit command".to_owned(), Holder::to_string)
+    )]
+    Busy {
+        /// The directory.
+        dir: PathBuf,
+        /// Who holds it, when the lock file says.
+        holder: Option<Holder>,
+        /// What to do, in the caller's terms (e.g. its waiting flag).
+        hint: String,
+    },
+    /// The lock file could not be opened, locked or written.
+    #[error("cannot lock {}: {source}", path.display())]
+    Io {
+        /// The lock file.
+        path: PathBuf,
+        /// What failed.
+        source: std::io::Error,
+    },
+}
+
+/// A held directory lock; released when dropped (or when the process ends).
+#[derive(Debug)]
+pub(crate) struct DirLock {
+    _file: File,
+}
+
+impl DirLock {
+    /// Locks `dir` (which must exist) for `command`, trying until `wait`
+    /// has passed (`Duration::ZERO`: once). `hint` ends the message when
+    /// another command holds it.
+    pub(crate) fn acquire(
+        dir: &Path,
+        wait: Duration,
+        command: &str,
+        hint: &str,
+    ) -> Result<DirLock, LockError> {
+        let path = dir.join(LOCK_FILE);
+        let io = |source: std::io::Error| LockError::Io {
+            path: path.clone(),
+            source,
+        };
+        let mut file = open(&path).map_err(io)?;
+        let deadline = Instant::now().checked_add(wait);
+        loop {
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => break,
+                Err(fs4::TryLockError::WouldBlock) => {}
+                Err(fs4::TryLockError::Error(e)) => return Err(io(e)),
+            }
+            if deadline.is_none_or(|d| Instant::now() + POLL > d) {
+                return Err(LockError::Busy {
+                    dir: dir.to_owned(),
+                    holder: read_holder(&path),
+                    hint: hint.to_owned(),
+                });
+            }
+            std::thread::sleep(POLL);
+        }
+        write_holder(&mut file, command).map_err(io)?;
+        Ok(DirLock { _file: file })
+    }
+}
+
+fn open(path: &Path) -> std::io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
+fn write_holder(file: &mut File, command: &str) -> std::io::Result<()> {
+    let holder = Holder {
+        pid: std::process::id(),
+        command: command.to_owned(),
+        since: super::journal::now(),
+    };
+    let mut bytes = serde_json::to_vec(&holder).unwrap_or_default();
+    bytes.push(b'\n');
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(&bytes)?;
+    file.sync_data()
+}
+
+/// What the lock file says about its holder (`None` while the holder has
+/// not written it yet, or when it is not ours).
+fn read_holder(path: &Path) -> Option<Holder> {
+    let mut text = String::new();
+    File::open(path).ok()?.read_to_string(&mut text).ok()?;
+    serde_json::from_str(text.trim()).ok()
+}
+
+/// The command line of this process, for the lock file (arguments never
+/// hold a secret: credentials come from the environment or files).
+pub(crate) fn this_command() -> String {
+    let mut args = std::env::args();
+    let first = args.next().map(|a| {
+        Path::new(&a)
+            .file_name()
+            .map_or(a.clone(), |n| n.to_string_lossy().into_owned())
+    });
+    first
+        .into_iter()
+        .chain(args)
+        .map(|a| {
+            if a.is_empty() || a.contains(char::is_whitespace) {
+                format!("'{a}'")
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_lock_is_refused_naming_the_holder_and_free_after_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let hint = "wait for it, or pass --lock-timeout DUR";
+        let held =
+            DirLock::acquire(dir.path(), Duration::ZERO, "csrkit apply --out-dir x", hint).unwrap();
+        let err =
+            DirLock::acquire(dir.path(), Duration::from_millis(250), "second", hint).unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.contains(&format!("pid {}", std::process::id()))
+                && shown.contains("(csrkit apply --out-dir x)")
+                && shown.contains("--lock-timeout"),
+            "{shown}"
+        );
+        drop(held);
+        DirLock::acquire(dir.path(), Duration::ZERO, "third", hint).unwrap();
+    }
+}
