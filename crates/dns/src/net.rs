@@ -159,6 +159,24 @@ pub(crate) fn record_text(r: &Record) -> Option<(RecordType, String)> {
     }
 }
 
+/// An RCODE's mnemonic as dig prints it (`SERVFAIL`, `REFUSED`, ...).
+pub(crate) fn rcode_text(code: ResponseCode) -> String {
+    match code {
+        ResponseCode::NoError => "NOERROR".into(),
+        ResponseCode::FormErr => "FORMERR".into(),
+        ResponseCode::ServFail => "SERVFAIL".into(),
+        ResponseCode::NXDomain => "NXDOMAIN".into(),
+        ResponseCode::NotImp => "NOTIMP".into(),
+        ResponseCode::Refused => "REFUSED".into(),
+        ResponseCode::YXDomain => "YXDOMAIN".into(),
+        ResponseCode::YXRRSet => "YXRRSET".into(),
+        ResponseCode::NXRRSet => "NXRRSET".into(),
+        ResponseCode::NotAuth => "NOTAUTH".into(),
+        ResponseCode::NotZone => "NOTZONE".into(),
+        other => format!("{other:?}").to_ascii_uppercase(),
+    }
+}
+
 /// A name as csrkit writes it: lower case, no final dot.
 pub(crate) fn name_text(n: &Name) -> String {
     let s = n.to_ascii().to_ascii_lowercase();

@@ -180,7 +180,7 @@ pub async fn wait_for_dns(
         options.bootstrap.clone()
     };
 
-    let mut targets: Option<(Name, Vec<Target>)> = None;
+    let mut targets: Option<Discovered> = None;
     let mut pending: Vec<(String, String)> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     let mut delay = options.interval;
@@ -191,12 +191,8 @@ pub async fn wait_for_dns(
             match discover(c, &name, options, &bootstrap, on_event).await {
                 Ok(t) => {
                     on_event(Event::Servers {
-                        zone: if options.resolver.is_some() {
-                            None
-                        } else {
-                            Some(net::name_text(&t.0))
-                        },
-                        servers: t.1.iter().map(|t| t.label.clone()).collect(),
+                        zone: t.zone.as_ref().map(net::name_text),
+                        servers: t.targets.iter().map(|t| t.label.clone()).collect(),
                     });
                     targets = Some(t);
                 }
@@ -208,11 +204,15 @@ pub async fn wait_for_dns(
                 }
             }
         }
-        if let Some((checked_name, list)) = &targets {
+        if let Some(found) = &targets {
             pending.clear();
-            let to_ask: Vec<&Target> = list.iter().filter(|t| !seen.contains(&t.label)).collect();
+            let to_ask: Vec<&Target> = found
+                .targets
+                .iter()
+                .filter(|t| !seen.contains(&t.label))
+                .collect();
             for t in to_ask {
-                let (ok, answer) = ask(t, checked_name, c, options).await;
+                let (ok, answer) = ask(t, &found.name, c, options).await;
                 on_event(Event::Checked {
                     server: t.label.clone(),
                     attempt,
@@ -262,7 +262,7 @@ async fn ask(t: &Target, name: &Name, c: &DnsChallenge, options: &Options) -> (b
         Err(e) => return (false, e.0),
     };
     if a.rcode != ResponseCode::NoError {
-        return (false, a.rcode.to_string());
+        return (false, net::rcode_text(a.rcode));
     }
     if !t.recursion && !a.authoritative {
         return (
@@ -292,6 +292,15 @@ async fn ask(t: &Target, name: &Name, c: &DnsChallenge, options: &Options) -> (b
     (ok, shown)
 }
 
+/// What to ask, and whom.
+struct Discovered {
+    /// The name to ask for (where a CNAME chain ends).
+    name: Name,
+    /// Its zone (`None` with an explicit resolver).
+    zone: Option<Name>,
+    targets: Vec<Target>,
+}
+
 /// The name to check and the servers to ask.
 async fn discover(
     c: &DnsChallenge,
@@ -299,16 +308,17 @@ async fn discover(
     options: &Options,
     bootstrap: &[SocketAddr],
     on_event: &mut (dyn FnMut(Event) + Send),
-) -> std::result::Result<(Name, Vec<Target>), String> {
+) -> std::result::Result<Discovered, String> {
     if let Some(r) = options.resolver {
-        return Ok((
-            name.clone(),
-            vec![Target {
+        return Ok(Discovered {
+            name: name.clone(),
+            zone: None,
+            targets: vec![Target {
                 label: r.to_string(),
                 addr: r,
                 recursion: true,
             }],
-        ));
+        });
     }
     let mut checked = name.clone();
     if c.record_type() == RecordType::Txt {
@@ -374,7 +384,11 @@ async fn discover(
                 .join(", ")
         ));
     }
-    Ok((checked, targets))
+    Ok(Discovered {
+        name: checked,
+        zone: Some(zone),
+        targets,
+    })
 }
 
 /// Asks the bootstrap resolvers in turn (with recursion) until one answers
@@ -391,7 +405,13 @@ async fn resolve(
             Ok(a) if matches!(a.rcode, ResponseCode::NoError | ResponseCode::NXDomain) => {
                 return Ok(a);
             }
-            Ok(a) => last = format!("resolver {r}: {} {t}: {}", net::name_text(name), a.rcode),
+            Ok(a) => {
+                last = format!(
+                    "resolver {r}: {} {t}: {}",
+                    net::name_text(name),
+                    net::rcode_text(a.rcode)
+                )
+            }
             Err(e) => last = format!("resolver {r}: {e}"),
         }
     }

@@ -204,7 +204,7 @@ impl Rfc2136Publisher {
             code => Err(Error::Refused {
                 provider: PROVIDER,
                 action: format!("UPDATE ({what}) in zone {}", net::name_text(zone)),
-                code: code.to_string(),
+                code: net::rcode_text(code),
                 message: format!("the server {} refused the update", self.server),
                 request_id: None,
                 hint: update_hint(code, self.key.name(), &net::name_text(zone)),
@@ -255,7 +255,7 @@ impl Rfc2136Publisher {
             .await;
         // A CNAME that appeared meanwhile (YXRRSET) is looked at below.
         if let Err(e) = sent {
-            let race = matches!(&e, Error::Refused { code, .. } if code == &ResponseCode::YXRRSet.to_string());
+            let race = matches!(&e, Error::Refused { code, .. } if code == "YXRRSET");
             if !race {
                 return Err(e);
             }
