@@ -552,6 +552,19 @@ mod tests {
         assert!(Challenge::file("example.com", "/.well-known/pki-validation/f", "").is_err());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_challenges_never_panic(
+            domain in proptest::prelude::any::<String>(),
+            rd in proptest::prelude::any::<String>(),
+            t in "(TXT|CNAME|txt|MX|)",
+            v in proptest::prelude::any::<String>(),
+        ) {
+            let _ = Challenge::dns(&domain, &rd, &t, &v);
+            let _ = Challenge::file(&domain, &rd, &v);
+        }
+    }
+
     #[test]
     fn published_round_trips_as_the_journal_entry() {
         let c = dns(Challenge::dns("example.com", "_dnsauth", "TXT", "abc").unwrap());

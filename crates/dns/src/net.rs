@@ -12,7 +12,9 @@ use hickory_net::runtime::TokioRuntimeProvider;
 use hickory_net::tcp::TcpClientStream;
 use hickory_net::udp::UdpClientStream;
 use hickory_net::xfer::{DnsHandle, DnsMultiplexer, DnsRequestSender};
-use hickory_proto::op::{DnsRequest, DnsRequestOptions, Message, Query, ResponseCode};
+use hickory_proto::op::{
+    DEFAULT_MAX_PAYLOAD_LEN, DnsRequest, DnsRequestOptions, Edns, Message, Query, ResponseCode,
+};
 use hickory_proto::rr::{Name, RData, Record, RecordType, TSigner};
 
 /// An answer, reduced to what csrkit reads.
@@ -69,6 +71,11 @@ pub(crate) async fn query(
     let mut message = Message::query();
     message.add_query(Query::query(name.clone(), rtype));
     message.metadata.recursion_desired = recursion;
+    message
+        .edns
+        .get_or_insert_with(Edns::new)
+        .set_max_payload(DEFAULT_MAX_PAYLOAD_LEN)
+        .set_version(0);
     exchange(server, message, None, timeout).await
 }
 

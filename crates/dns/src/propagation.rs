@@ -283,11 +283,18 @@ async fn ask(t: &Target, name: &Name, c: &DnsChallenge, options: &Options) -> (b
         }
     }
     let ok = values.iter().any(|v| v == c.value());
-    let shown = if values.is_empty() {
-        format!("NOERROR, no {}", c.record_type())
-    } else {
-        let list: Vec<String> = values.iter().take(5).map(|v| format!("{v:?}")).collect();
-        format!("NOERROR: {} {}", c.record_type(), list.join(", "))
+    let shown = match values.len() {
+        0 => format!("NOERROR, no {}", c.record_type()),
+        1 => format!("NOERROR: {} {:?}", c.record_type(), values[0]),
+        n => {
+            let list: Vec<String> = values.iter().take(3).map(|v| format!("{v:?}")).collect();
+            let more = if n > 3 { ", ..." } else { "" };
+            format!(
+                "NOERROR: {n} {} records: {}{more}",
+                c.record_type(),
+                list.join(", ")
+            )
+        }
     };
     (ok, shown)
 }

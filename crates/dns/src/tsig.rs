@@ -445,3 +445,37 @@ impl Parser {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the file holds, parsing returns (no panic), and an error
+        /// never quotes a secret-looking token that follows `secret`.
+        #[test]
+        fn never_panics(text in "(key|secret|algorithm|hmac-sha256|\"|\\{|\\}|;|#|/\\*|\\*/|//|\n| |[A-Za-z0-9+/=]{1,12}){0,40}") {
+            let _ = TsigKey::parse(&text, Path::new("k"));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(text in any::<String>()) {
+            let _ = TsigKey::parse(&text, Path::new("k"));
+        }
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let k = TsigKey::parse(
+            "key \"k\" {\n\talgorithm hmac-sha256;\n\tsecret \"c2VjcmV0LXNlY3JldA==\";\n};\n",
+            Path::new("k"),
+        )
+        .unwrap();
+        assert_eq!(
+            format!("{k:?}"),
+            "TsigKey { name: \"k\", algorithm: HmacSha256, secret: \"** redacted **\" }"
+        );
+    }
+}

@@ -134,7 +134,13 @@ impl WebrootPublisher {
             });
         }
         let path = PathBuf::from(&p.name);
-        if !path.starts_with(&self.dir) {
+        let inside = |p: &Path| {
+            p.starts_with(&self.dir)
+                && !p
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+        };
+        if !inside(&path) {
             return Err(Error::Config {
                 setting: "--webroot",
                 reason: format!(
@@ -156,7 +162,7 @@ impl WebrootPublisher {
             Err(source) => return Err(io("read", &path, source)),
         }
         for dir in p.created_dirs.iter().rev() {
-            if !dir.starts_with(&self.dir) {
+            if !inside(dir) || dir == &self.dir {
                 continue;
             }
             // Only when empty: anything else in it is not ours.

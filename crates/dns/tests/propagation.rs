@@ -312,3 +312,40 @@ async fn a_file_with_other_content_never_passes() {
     assert!(matches!(&e, Error::PropagationTimeout { .. }), "{e}");
     assert!(e.to_string().contains("other content"), "{e}");
 }
+
+#[tokio::test]
+async fn an_answer_too_big_for_udp_is_read_over_tcp() {
+    // 12 values of 200 bytes: more than the 1232 bytes an EDNS UDP answer holds.
+    let mut zone = Zone::primary("example.test");
+    for i in 0..12 {
+        zone = zone.record(&format!("_dnsauth IN TXT \"{}{i:02}\"", "x".repeat(198)));
+    }
+    let named = Named::config()
+        .zone(zone.record("_dnsauth IN TXT \"ours\""))
+        .start();
+    assert_eq!(named.txt(V4, "_dnsauth.example.test").len(), 13);
+    let mut resolver = fast(Duration::from_secs(30));
+    resolver.resolver = Some(named.addr());
+    for o in [resolver, walk(&named, Duration::from_secs(30))] {
+        let mut checked = Vec::new();
+        wait_for_dns(&dns("example.test", "ours"), &o, &mut |e| {
+            if let Event::Checked {
+                attempt,
+                seen,
+                answer,
+                ..
+            } = e
+            {
+                checked.push((attempt, seen, answer));
+            }
+        })
+        .await
+        .unwrap();
+        // All 13 values, the first time.
+        assert_eq!(checked.len(), 1, "{checked:?}");
+        assert!(
+            checked[0].1 && checked[0].2.starts_with("NOERROR: 13 TXT records"),
+            "{checked:?}"
+        );
+    }
+}

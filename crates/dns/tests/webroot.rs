@@ -107,3 +107,33 @@ async fn bad_webroots_and_dns_challenges_are_refused() {
     let e = w.present(&c).await.unwrap_err();
     assert!(e.to_string().contains(".well-known"), "{e}");
 }
+
+#[tokio::test]
+async fn a_tampered_journal_cannot_remove_files_outside_the_webroot() {
+    let root = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("important.txt");
+    std::fs::write(&victim, "ours").unwrap();
+    let w = WebrootPublisher::new(root.path()).unwrap();
+    let c = Challenge::file("example.test", URI, "ours").unwrap();
+    let mut p = w.present(&c).await.unwrap();
+    let rel = pathdiff(&victim, root.path());
+    p.name = root.path().join(rel).display().to_string();
+    p.created_dirs = vec![
+        root.path()
+            .join("..")
+            .join(outside.path().file_name().unwrap()),
+    ];
+    assert!(w.cleanup(&p).await.is_err());
+    assert!(victim.exists());
+    assert!(outside.path().exists());
+}
+
+/// `target` relative to `base` through `..` (both absolute).
+fn pathdiff(target: &std::path::Path, base: &std::path::Path) -> std::path::PathBuf {
+    let mut rel = std::path::PathBuf::new();
+    for _ in base.components().skip(1) {
+        rel.push("..");
+    }
+    rel.join(target.strip_prefix("/").unwrap())
+}
