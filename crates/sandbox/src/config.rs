@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
+use crate::alidns::ZoneName;
 use crate::error::{Error, Result};
 
 /// The access key id the sandbox accepts unless told otherwise.
@@ -100,6 +101,11 @@ pub enum Approval {
     Auto,
     /// Orders wait for `POST /_sandbox/orders/{id}/approve` or `/fail`.
     Manual,
+    /// Orders advance only once the sandbox sees what it asked for: the DNS record (in its own
+    /// zones, or through [`SandboxConfig::resolver`]) or the file over HTTP (through
+    /// [`SandboxConfig::http_via`]). It looks when the order is described
+    /// (`DescribeCertificateState`); once verified, the order is issued `issue_after` later.
+    Verify,
 }
 
 impl FromStr for Approval {
@@ -108,7 +114,50 @@ impl FromStr for Approval {
         match s {
             "auto" => Ok(Approval::Auto),
             "manual" => Ok(Approval::Manual),
+            "verify" => Ok(Approval::Verify),
             _ => Err(Error::InvalidApproval {
+                given: s.to_owned(),
+            }),
+        }
+    }
+}
+
+/// The record type the sandbox asks for in DNS validation (`RecordType` of
+/// `DescribeCertificateState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RecordType {
+    /// `_dnsauth.<domain> TXT <RecordValue>`.
+    #[default]
+    Txt,
+    /// `_dnsauth.<domain> CNAME <RecordValue>`, a name under `dcv.sandbox.invalid` (as DigiCert's
+    /// CNAME method points at `dcv.digicert.com`).
+    Cname,
+}
+
+impl RecordType {
+    /// `TXT` or `CNAME`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordType::Txt => "TXT",
+            RecordType::Cname => "CNAME",
+        }
+    }
+}
+
+impl fmt::Display for RecordType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RecordType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "txt" => Ok(RecordType::Txt),
+            "cname" => Ok(RecordType::Cname),
+            _ => Err(Error::InvalidRecordType {
                 given: s.to_owned(),
             }),
         }
@@ -343,6 +392,30 @@ pub struct SandboxConfig {
     /// stays flat under any load. When full, the oldest is forgotten and requests dated no later
     /// than it are refused as possible replays (`SignatureNonceUsed`).
     pub max_nonces: usize,
+    /// Zones hosted behind the Alidns emulation (`--zone`). A state file keeps its zones and
+    /// their records; these are added to them.
+    pub zones: Vec<ZoneName>,
+    /// Zones hosted in Alidns by another account (`--foreign-zone`): naming one answers
+    /// `IncorrectDomainUser`.
+    pub foreign_zones: Vec<ZoneName>,
+    /// Where to serve the hosted zones over DNS, UDP and TCP on the same port
+    /// (`--dns-listen`; port 0 picks a free one); no DNS server when `None`.
+    pub dns_listen: Option<SocketAddr>,
+    /// With [`Approval::Verify`], the DNS server to ask for the record (`--resolver`), with
+    /// recursion desired; the sandbox's own zones when `None`.
+    pub resolver: Option<SocketAddr>,
+    /// With [`Approval::Verify`], where to connect for every FILE check (`--http-via`), with the
+    /// domain as `Host`; the domain's own address on port 80 when `None`.
+    pub http_via: Option<SocketAddr>,
+    /// The record type asked for in DNS validation (`--record-type`).
+    pub record_type: RecordType,
+    /// Actions answered with `Forbidden.RAM`, as for a RAM user without the permission
+    /// (`--deny`); `*` denies every action.
+    pub denied_actions: Vec<String>,
+    /// How long one verification (a DNS query, an HTTP fetch with its redirect) may take.
+    pub verify_timeout: Duration,
+    /// Most DNS records kept at once, all zones together; 10,000 by default.
+    pub max_dns_records: usize,
 }
 
 impl Default for SandboxConfig {
@@ -364,6 +437,15 @@ impl Default for SandboxConfig {
             request_log_capacity: 1_000,
             max_clock_skew: Duration::from_secs(15 * 60),
             max_nonces: 65_536,
+            zones: Vec::new(),
+            foreign_zones: Vec::new(),
+            dns_listen: None,
+            resolver: None,
+            http_via: None,
+            record_type: RecordType::Txt,
+            denied_actions: Vec::new(),
+            verify_timeout: Duration::from_secs(3),
+            max_dns_records: 10_000,
         }
     }
 }

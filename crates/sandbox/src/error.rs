@@ -30,9 +30,31 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// An `--approve` mode other than `auto` or `manual`.
-    #[error("invalid approval mode {given:?}: use `auto` or `manual`")]
+    /// An `--approve` mode other than `auto`, `manual` or `verify`.
+    #[error("invalid approval mode {given:?}: use `auto`, `manual` or `verify`")]
     InvalidApproval {
+        /// The value as given.
+        given: String,
+    },
+    /// A `--record-type` other than `txt` or `cname`.
+    #[error("invalid record type {given:?}: use `txt` or `cname`")]
+    InvalidRecordType {
+        /// The value as given.
+        given: String,
+    },
+    /// A `--zone` (or `--foreign-zone`) that cannot be a hosted zone.
+    #[error("invalid zone {zone:?}: {reason}")]
+    InvalidZone {
+        /// The zone as given.
+        zone: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A `--deny` that is not an action name.
+    #[error(
+        "invalid --deny {given:?}: give an API action name such as AddDomainRecord, or `*` for every action"
+    )]
+    InvalidDeny {
         /// The value as given.
         given: String,
     },

@@ -14,6 +14,32 @@
 //! | `GET /_sandbox/requests` | the most recent API requests and control actions (up to [`SandboxConfig::request_log_capacity`]): method, path with query, headers, body; the STS token is redacted |
 //! | `POST /_sandbox/orders/{id}/approve` | issue the order's certificate now |
 //! | `POST /_sandbox/orders/{id}/fail` | fail the order's review (`verify_fail`) |
+//! | `GET /_sandbox/dns` | every record of every hosted zone: `{"zones": [`[`DnsZone`]`]}` |
+//! | `GET /_sandbox/verifications` | with `--approve verify`, the last check of each order: `{ID: {checked_at, verified, detail}}` |
+//!
+//! It also emulates Alibaba Cloud DNS (Alidns 2015-01-09) on the same URL for the zones it hosts
+//! ([`SandboxConfig::zones`]): the request's API version picks the product. It can serve those
+//! zones over real DNS ([`SandboxConfig::dns_listen`]) and act as a verifying CA
+//! ([`Approval::Verify`]) that issues only once it resolves the record it asked for, or fetches
+//! the file over HTTP.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use csrkit_sandbox::{Approval, Sandbox, SandboxConfig};
+//!
+//! let mut config = SandboxConfig::default();
+//! config.zones = vec!["example.com".parse()?];
+//! config.dns_listen = Some("127.0.0.1:0".parse()?);
+//! config.approve = Approval::Verify;
+//! let sandbox = Sandbox::start(config).await?;
+//! let dns = sandbox.dns_addr().expect("a DNS server was asked for");
+//! assert!(dns.ip().is_loopback());
+//! assert_eq!(sandbox.dns_zones()[0].puny_code, "example.com");
+//! sandbox.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -35,14 +61,18 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+mod alidns;
 mod auth;
 mod ca;
 mod canon;
 mod config;
 mod csr;
+mod dns;
 mod error;
+mod product;
 mod server;
 mod state;
+mod verify;
 mod wire;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -50,10 +80,11 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+pub use alidns::{DnsRecord, DnsZone, ZoneName};
 pub use config::{
     Approval, Credentials, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_PRODUCT_CODE,
     DEFAULT_QUOTA, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, Fault, FaultCount, FaultKind,
-    QuotaSpec, SandboxConfig,
+    QuotaSpec, RecordType, SandboxConfig,
 };
 pub use error::{Error, Result};
 pub use server::{FaultStats, QuotaStats, Stats};
@@ -64,18 +95,51 @@ pub use server::{FaultStats, QuotaStats, Stats};
 pub struct Sandbox;
 
 impl Sandbox {
-    /// Loads (or creates) the state, binds `config.listen` and serves in the background on the
-    /// current tokio runtime until [`SandboxHandle::shutdown`] or until the handle is dropped.
+    /// Loads (or creates) the state, binds `config.listen` (and `config.dns_listen`) and serves
+    /// in the background on the current tokio runtime until [`SandboxHandle::shutdown`] or until
+    /// the handle is dropped.
     pub async fn start(config: SandboxConfig) -> Result<SandboxHandle> {
+        if let Some(z) = config
+            .zones
+            .iter()
+            .find(|z| config.foreign_zones.contains(z))
+        {
+            return Err(Error::InvalidZone {
+                zone: z.to_string(),
+                reason: "it is given both as a hosted zone and as another account's".to_owned(),
+            });
+        }
+        if let Some(d) = config
+            .denied_actions
+            .iter()
+            .find(|d| *d != "*" && (d.is_empty() || !d.bytes().all(|b| b.is_ascii_alphanumeric())))
+        {
+            return Err(Error::InvalidDeny { given: d.clone() });
+        }
         let credentials = config.credentials.clone();
+        let dns_listen = config.dns_listen;
         let shared = Arc::new(server::Shared::new(config)?);
         let (addr, stop, task) = server::spawn(shared.clone()).await?;
+        let dns = match dns_listen {
+            Some(at) => match dns::spawn(shared.clone(), at, stop.subscribe()).await {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    let _ = stop.send(true);
+                    let _ = task.await;
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
+        let (dns_addr, dns_task) = dns.unzip();
         Ok(SandboxHandle {
             addr,
+            dns_addr,
             credentials,
             shared,
             stop,
             task,
+            dns_task,
         })
     }
 }
@@ -84,10 +148,12 @@ impl Sandbox {
 #[derive(Debug)]
 pub struct SandboxHandle {
     addr: SocketAddr,
+    dns_addr: Option<SocketAddr>,
     credentials: Credentials,
     shared: Arc<server::Shared>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    dns_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for server::Shared {
@@ -98,19 +164,24 @@ impl std::fmt::Debug for server::Shared {
     }
 }
 
+/// The address a client on this machine uses to reach a socket bound to `addr`: the loopback
+/// address of the same family in place of the unspecified one.
+fn reachable(mut addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => addr.set_ip(Ipv4Addr::LOCALHOST.into()),
+        IpAddr::V6(ip) if ip.is_unspecified() => addr.set_ip(Ipv6Addr::LOCALHOST.into()),
+        _ => {}
+    }
+    addr
+}
+
 impl SandboxHandle {
     /// The base URL a client on this machine uses, `http://127.0.0.1:PORT`:
     /// bound to every interface (`0.0.0.0`, `::`), it names the loopback
     /// address of the same family, which csrkit's client accepts over plain
     /// HTTP (the unspecified address is not one a client can connect to).
     pub fn endpoint(&self) -> String {
-        let mut addr = self.addr;
-        match addr.ip() {
-            IpAddr::V4(ip) if ip.is_unspecified() => addr.set_ip(Ipv4Addr::LOCALHOST.into()),
-            IpAddr::V6(ip) if ip.is_unspecified() => addr.set_ip(Ipv6Addr::LOCALHOST.into()),
-            _ => {}
-        }
-        format!("http://{addr}")
+        format!("http://{}", reachable(self.addr))
     }
 
     /// The bound address.
@@ -133,10 +204,25 @@ impl SandboxHandle {
         self.shared.ca_pem()
     }
 
-    /// Stops accepting, lets open connections finish their current request, and waits for the
-    /// accept loop to end.
+    /// Where the hosted zones are served over DNS (UDP and TCP on this one address), when
+    /// [`SandboxConfig::dns_listen`] asked for it. As for [`SandboxHandle::endpoint`], bound to
+    /// `0.0.0.0` or `::` it is the loopback address of the same family.
+    pub fn dns_addr(&self) -> Option<SocketAddr> {
+        self.dns_addr.map(reachable)
+    }
+
+    /// Every record of every hosted zone, as `GET /_sandbox/dns` lists them.
+    pub fn dns_zones(&self) -> Vec<DnsZone> {
+        alidns::listing(&server::lock(&self.shared.state))
+    }
+
+    /// Stops accepting (API and DNS), lets open connections finish their current request, and
+    /// waits for the servers to end.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        if let Some(t) = self.dns_task {
+            let _ = t.await;
+        }
     }
 }

@@ -21,13 +21,14 @@ use crate::canon::parse_pairs;
 use crate::config::{Approval, DEFAULT_PRODUCT_CODE, Fault, FaultCount, FaultKind, SandboxConfig};
 use crate::csr;
 use crate::error::{Error, Result};
+use crate::product::{self, Product};
 use crate::state::{NewOrder, OrderState, State, ValidateType, write_atomic};
 use crate::wire::{self, ApiError};
 
 /// The API version served.
 pub(crate) const VERSION: &str = "2020-04-07";
 /// `HostId` in error bodies.
-const HOST_ID: &str = "cas.aliyuncs.com";
+pub(crate) const HOST_ID: &str = "cas.aliyuncs.com";
 
 /// The operations the sandbox implements.
 pub(crate) const ACTIONS: [&str; 6] = [
@@ -115,13 +116,15 @@ struct Counters {
 
 pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
-    state: Mutex<State>,
+    pub(crate) state: Mutex<State>,
     written: tokio::sync::Mutex<u64>,
     nonces: Mutex<NonceStore>,
     counters: Mutex<Counters>,
     faults: Mutex<Vec<FaultSlot>>,
     log: Mutex<VecDeque<LoggedRequest>>,
     in_flight: std::sync::atomic::AtomicU64,
+    /// The verifying CA's checks (`--approve verify`).
+    pub(crate) verifications: Mutex<crate::verify::Verifications>,
 }
 
 /// Counts an API request in [`Stats::api_in_flight`] while it lives: its
@@ -143,7 +146,7 @@ impl Drop for InFlight<'_> {
 }
 
 /// Locks, recovering from a poisoned lock (a panic elsewhere must not take the server down).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
@@ -169,6 +172,7 @@ impl Shared {
             faults: Mutex::new(faults),
             log: Mutex::new(VecDeque::new()),
             in_flight: std::sync::atomic::AtomicU64::new(0),
+            verifications: Mutex::new(crate::verify::Verifications::default()),
         })
     }
 
@@ -320,7 +324,7 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-type Resp = Response<Full<Bytes>>;
+pub(crate) type Resp = Response<Full<Bytes>>;
 
 fn new_request_id() -> String {
     uuid::Uuid::new_v4()
@@ -345,7 +349,7 @@ fn respond(
     r
 }
 
-fn json_ok(request_id: &str, body: &impl Serialize) -> Resp {
+pub(crate) fn json_ok(request_id: &str, body: &impl Serialize) -> Resp {
     match serde_json::to_vec(body) {
         Ok(b) => respond(200, "application/json;charset=utf-8", Some(request_id), b),
         Err(e) => api_error(request_id, &ApiError::internal(e)),
@@ -353,19 +357,34 @@ fn json_ok(request_id: &str, body: &impl Serialize) -> Resp {
 }
 
 fn api_error(request_id: &str, e: &ApiError) -> Resp {
+    api_error_for(Product::Cas, request_id, e)
+}
+
+/// An error answer from `product` (its `HostId` and `Recommend` link).
+pub(crate) fn api_error_for(product: Product, request_id: &str, e: &ApiError) -> Resp {
     let body = wire::ErrorBody {
         request_id,
-        host_id: HOST_ID,
+        host_id: product.host_id(),
         code: &e.code,
         message: &e.message,
-        recommend: format!(
-            "https://api.aliyun.com/troubleshoot?q={}&product=cas&requestId={request_id}",
-            e.code
-        ),
+        recommend: recommend(product, &e.code, request_id),
     };
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    error_response(e.status, request_id, &body)
+}
+
+/// The `Recommend` link of an error body.
+pub(crate) fn recommend(product: Product, code: &str, request_id: &str) -> String {
+    format!(
+        "https://api.aliyun.com/troubleshoot?q={code}&product={}&requestId={request_id}",
+        product.name()
+    )
+}
+
+/// An error answer with this JSON body.
+pub(crate) fn error_response(status: u16, request_id: &str, body: &impl Serialize) -> Resp {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
     respond(
-        e.status,
+        status,
         "application/json;charset=utf-8",
         Some(request_id),
         bytes,
@@ -531,7 +550,13 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
     } else {
         (get("Action"), get("Version"))
     };
-    let known = action.and_then(|a| ACTIONS.iter().find(|k| **k == a).copied());
+    // The version picks the product (CAS or Alidns, one URL); unknown versions are refused below.
+    let product = version
+        .and_then(Product::for_version)
+        .unwrap_or(Product::Cas);
+    let known = action.and_then(|a| product.action(a));
+    // From here on, errors carry the product's HostId and Recommend link.
+    let api_error = |id: &str, e: &ApiError| api_error_for(product, id, e);
     shared.record(logged, known);
 
     if path != "/" {
@@ -569,8 +594,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
                 404,
                 "InvalidApi.NotFound",
                 format!(
-                    "Specified api is not found, please check your url and method: {action_name:?} is not an operation of cas {VERSION} that the sandbox implements ({}).",
-                    ACTIONS.join(", ")
+                    "Specified api is not found, please check your url and method: {action_name:?} is not an operation of {} {} that the sandbox implements ({}).",
+                    product.name(),
+                    product.version(),
+                    product.actions().join(", ")
                 ),
             ),
         ));
@@ -582,7 +609,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
                 &ApiError::missing(if is_v3 { "x-acs-version" } else { "Version" }),
             ));
         }
-        Some(VERSION) => {}
+        Some(v) if Product::for_version(v).is_some() => {}
         Some(other) => {
             return Ok(api_error(
                 &request_id,
@@ -590,7 +617,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
                     400,
                     "InvalidVersion",
                     format!(
-                        "Specified parameter Version is not valid: {other:?}; this API is version {VERSION}."
+                        "Specified parameter Version is not valid: {other:?}; the sandbox serves version {}.",
+                        Product::all_versions()
                     ),
                 ),
             ));
@@ -643,6 +671,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
         ));
     }
 
+    // RAM: an action the sandbox was told to deny (`--deny`).
+    if product::is_denied(&shared.config.denied_actions, action) {
+        return Ok(product::denied(product, action, &request_id));
+    }
+
     // Faults.
     let mut drop_after = false;
     match shared.take_fault(action) {
@@ -687,7 +720,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
         Some(FaultKind::DropAfter) => drop_after = true,
     }
 
-    let result = dispatch(&shared, action, &params, &request_id).await;
+    let result = match product {
+        Product::Cas => dispatch(&shared, action, &params, &request_id).await,
+        Product::Alidns => crate::alidns::dispatch(&shared, action, &params, &request_id).await,
+    };
     if drop_after {
         return Err(Dropped);
     }
@@ -697,11 +733,14 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
     })
 }
 
-fn param<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn param<'a>(p: &'a [(String, String)], name: &str) -> Option<&'a str> {
     p.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
-fn required<'a>(p: &'a [(String, String)], name: &str) -> std::result::Result<&'a str, ApiError> {
+pub(crate) fn required<'a>(
+    p: &'a [(String, String)],
+    name: &str,
+) -> std::result::Result<&'a str, ApiError> {
     param(p, name)
         .filter(|v| !v.trim().is_empty())
         .ok_or_else(|| ApiError::missing(name))
@@ -827,9 +866,11 @@ async fn dispatch(
         }
         "DescribeCertificateState" => {
             let id = order_id(p)?;
+            crate::verify::on_describe(shared, id).await;
             let mut s = lock(&shared.state);
             s.advance(id, approve, issue_after_ms, now)?;
             let o = s.order(id)?;
+            let asked = crate::verify::asked_value(shared.config.record_type, &o.record_value);
             let mut r = wire::DescribeStateResponse {
                 request_id,
                 kind: o.state.wire(),
@@ -839,14 +880,14 @@ async fn dispatch(
                 OrderState::DomainVerify => match o.validate_type {
                     ValidateType::Dns => {
                         r.validate_type = Some("DNS");
-                        r.record_type = Some("TXT");
-                        r.record_domain = Some("_dnsauth");
-                        r.record_value = Some(&o.record_value);
+                        r.record_type = Some(shared.config.record_type.as_str());
+                        r.record_domain = Some(crate::verify::RECORD_DOMAIN);
+                        r.record_value = Some(&asked);
                     }
                     ValidateType::File => {
                         r.validate_type = Some("FILE");
                         r.domain = Some(o.domain.strip_prefix("*.").unwrap_or(&o.domain));
-                        r.uri = Some("/.well-known/pki-validation/fileauth.txt");
+                        r.uri = Some(crate::verify::FILE_URI);
                         r.content = Some(&o.file_content);
                     }
                 },
@@ -1037,6 +1078,11 @@ async fn control(shared: &Shared, method: &str, rest: &str) -> Resp {
             let log: Vec<LoggedRequest> = lock(&shared.log).iter().cloned().collect();
             control_json(200, &log)
         }
+        ("GET", "dns") => control_json(
+            200,
+            &serde_json::json!({ "zones": crate::alidns::listing(&lock(&shared.state)) }),
+        ),
+        ("GET", "verifications") => control_json(200, &lock(&shared.verifications).listing()),
         ("POST", r) if r.starts_with("orders/") => {
             let mut parts = r["orders/".len()..].split('/');
             let (Some(id), Some(verb), None) = (parts.next(), parts.next(), parts.next()) else {
@@ -1083,7 +1129,7 @@ async fn control(shared: &Shared, method: &str, rest: &str) -> Resp {
         _ => err(
             404,
             format!(
-                "unknown control endpoint {method} /_sandbox/{rest}; there are GET ca.pem, stats, requests and POST orders/ID/approve, orders/ID/fail"
+                "unknown control endpoint {method} /_sandbox/{rest}; there are GET ca.pem, stats, requests, dns, verifications and POST orders/ID/approve, orders/ID/fail"
             ),
         ),
     }

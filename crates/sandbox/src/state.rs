@@ -95,6 +95,9 @@ pub(crate) struct Data {
     pub(crate) orders_created: u64,
     pub(crate) quotas: BTreeMap<String, Quota>,
     pub(crate) orders: BTreeMap<u64, Order>,
+    /// The Alidns zones and their records (absent from state files of earlier versions).
+    #[serde(default)]
+    pub(crate) dns: crate::alidns::DnsData,
 }
 
 const FORMAT: u32 = 1;
@@ -153,7 +156,7 @@ pub(crate) struct State {
     pub(crate) generation: u64,
 }
 
-fn unix_ms(t: OffsetDateTime) -> i64 {
+pub(crate) fn unix_ms(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
@@ -177,6 +180,7 @@ impl State {
                         orders_created: 0,
                         quotas: BTreeMap::new(),
                         orders: BTreeMap::new(),
+                        dns: crate::alidns::DnsData::default(),
                     },
                     Ca::generate()?,
                 )
@@ -192,6 +196,7 @@ impl State {
                     issued: 0,
                 });
         }
+        data.dns.host(&config.zones, OffsetDateTime::now_utc());
         Ok(State {
             data,
             ca,
@@ -208,7 +213,7 @@ impl State {
         })
     }
 
-    fn touch(&mut self) {
+    pub(crate) fn touch(&mut self) {
         self.generation += 1;
     }
 

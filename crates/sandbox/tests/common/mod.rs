@@ -145,7 +145,14 @@ pub struct Client {
     /// Put `+` for spaces on the wire (as the Python SDK does) instead of `%20`.
     pub plus_on_wire: bool,
     pub date: Option<String>,
+    /// The API version sent (`x-acs-version` / `Version`): CAS unless told otherwise.
+    pub version: String,
 }
+
+/// The CAS API version.
+pub const CAS: &str = "2020-04-07";
+/// The Alidns API version.
+pub const ALIDNS: &str = "2015-01-09";
 
 impl Client {
     pub fn new(addr: SocketAddr, id: &str, secret: &str) -> Client {
@@ -156,6 +163,15 @@ impl Client {
             token: None,
             plus_on_wire: false,
             date: None,
+            version: CAS.to_owned(),
+        }
+    }
+
+    /// The same client speaking to another product (API version).
+    pub fn with_version(&self, version: &str) -> Client {
+        Client {
+            version: version.to_owned(),
+            ..self.clone()
         }
     }
 
@@ -197,7 +213,7 @@ impl Client {
             ("x-acs-content-sha256".into(), empty.clone()),
             ("x-acs-date".into(), date),
             ("x-acs-signature-nonce".into(), nonce.into()),
-            ("x-acs-version".into(), "2020-04-07".into()),
+            ("x-acs-version".into(), self.version.clone()),
         ];
         if let Some(t) = &self.token {
             headers.push(("x-acs-security-token".into(), t.clone()));
@@ -259,7 +275,7 @@ impl Client {
             ("SignatureNonce", &nonce()),
             ("SignatureVersion", "1.0"),
             ("Timestamp", &date),
-            ("Version", "2020-04-07"),
+            ("Version", self.version.as_str()),
         ] {
             all.push((k.to_owned(), v.to_owned()));
         }
