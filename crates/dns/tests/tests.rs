@@ -21,3 +21,6 @@ mod hook;
 
 /// `webroot` in a temporary directory.
 mod webroot;
+
+/// `alidns` against the sandbox's Alidns emulation.
+mod alidns;
