@@ -294,3 +294,27 @@ async fn a_delete_whose_answer_was_lost_is_success() {
     assert_eq!(s.stats().requests["DeleteDomainRecord"], 2);
     s.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn published_through_alidns_then_seen_on_the_sandboxs_own_dns() {
+    let s = sandbox(&["example.com"], |c| {
+        c.dns_listen = Some("127.0.0.1:0".parse().unwrap())
+    })
+    .await;
+    let c = Challenge::dns("example.com", "_dnsauth", "TXT", "seen-over-dns").unwrap();
+    let p = publisher(&s).present(&c).await.unwrap();
+    let mut o = csrkit_dns::propagation::Options::with_timeout(std::time::Duration::from_secs(30));
+    o.resolver = s.dns_addr();
+    let mut seen = false;
+    csrkit_dns::propagation::wait_for(&c, &o, &mut |e| {
+        seen |= matches!(
+            e,
+            csrkit_dns::propagation::Event::Checked { seen: true, .. }
+        );
+    })
+    .await
+    .unwrap();
+    assert!(seen);
+    publisher(&s).cleanup(&p).await.unwrap();
+    s.shutdown().await;
+}
