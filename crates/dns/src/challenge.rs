@@ -377,6 +377,15 @@ impl From<RecordType> for Kind {
 }
 
 impl Kind {
+    /// `TXT`, `CNAME` or `FILE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Txt => "TXT",
+            Kind::Cname => "CNAME",
+            Kind::File => "FILE",
+        }
+    }
+
     /// The DNS record type, `None` for a file.
     pub fn record_type(self) -> Option<RecordType> {
         match self {

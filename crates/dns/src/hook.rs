@@ -93,11 +93,11 @@ impl HookPublisher {
             .arg(phase)
             .arg("--")
             .arg(&p.name)
-            .arg(p.kind_str())
+            .arg(p.kind.as_str())
             .arg(&p.value)
             .env("CSRKIT_DNS_PHASE", phase)
             .env("CSRKIT_DNS_NAME", &p.name)
-            .env("CSRKIT_DNS_TYPE", p.kind_str())
+            .env("CSRKIT_DNS_TYPE", p.kind.as_str())
             .env("CSRKIT_DNS_VALUE", &p.value)
             .env("CSRKIT_DNS_DOMAIN", &p.domain)
             .env("CSRKIT_DNS_TTL", p.ttl.unwrap_or(self.ttl).to_string())
@@ -218,16 +218,6 @@ async fn read_tail<R: AsyncRead + Unpin>(r: Option<R>, limit: usize) -> String {
         }
     }
     String::from_utf8_lossy(&kept).trim_end().to_string()
-}
-
-impl Published {
-    fn kind_str(&self) -> &'static str {
-        match self.kind {
-            crate::Kind::Txt => "TXT",
-            crate::Kind::Cname => "CNAME",
-            crate::Kind::File => "FILE",
-        }
-    }
 }
 
 impl Publisher for HookPublisher {

@@ -24,3 +24,6 @@ mod webroot;
 
 /// `alidns` against the sandbox's Alidns emulation.
 mod alidns;
+
+/// `ProviderSpec`: the journal's record of the provider, and opening it.
+mod spec;
