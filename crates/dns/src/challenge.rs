@@ -254,6 +254,19 @@ impl Challenge {
         }
     }
 
+    /// The DNS challenge, or the error a DNS-only provider answers a FILE
+    /// challenge with.
+    pub(crate) fn dns_only(&self, provider: &'static str) -> Result<&DnsChallenge> {
+        match self {
+            Challenge::Dns(c) => Ok(c),
+            Challenge::File(_) => Err(Error::Unsupported {
+                provider,
+                what: "FILE validation",
+                hint: "use --webroot DIR, or --validate-type dns",
+            }),
+        }
+    }
+
     /// The certificate's domain.
     pub fn domain(&self) -> &str {
         match self {

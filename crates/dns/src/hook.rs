@@ -227,13 +227,7 @@ impl Publisher for HookPublisher {
 
     fn present<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Published>> {
         Box::pin(async move {
-            let Challenge::Dns(c) = challenge else {
-                return Err(Error::Unsupported {
-                    provider: PROVIDER,
-                    what: "FILE validation",
-                    hint: "use --webroot DIR, or --validate-type dns",
-                });
-            };
+            let c = challenge.dns_only(PROVIDER)?;
             let mut p = Published::for_dns(PROVIDER, c);
             p.ttl = Some(self.ttl);
             let out = self.run("present", &p, None).await?;

@@ -148,6 +148,60 @@ pub async fn wait_for(
     }
 }
 
+/// The rounds of a check: numbering, backoff, the deadline.
+struct Rounds {
+    start: Instant,
+    deadline: Instant,
+    delay: Duration,
+    max: Duration,
+    attempt: u32,
+}
+
+impl Rounds {
+    fn new(options: &Options) -> Rounds {
+        let start = Instant::now();
+        Rounds {
+            start,
+            deadline: start + options.timeout,
+            delay: options.interval,
+            max: options.max_interval,
+            attempt: 0,
+        }
+    }
+
+    /// Starts the next round; returns its number.
+    fn next(&mut self) -> u32 {
+        self.attempt += 1;
+        self.attempt
+    }
+
+    /// After a round that did not see everything: pauses (reporting it), or
+    /// returns the timeout error when the deadline has passed.
+    async fn pause(
+        &mut self,
+        name: String,
+        pending: Vec<String>,
+        on_event: &mut (dyn FnMut(Event) + Send),
+    ) -> Result<()> {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return Err(Error::PropagationTimeout {
+                name,
+                waited: self.start.elapsed(),
+                pending,
+            });
+        }
+        let pause = self.delay.min(self.deadline - now);
+        on_event(Event::Waiting {
+            attempt: self.attempt,
+            delay: pause,
+        });
+        tokio::time::sleep(pause).await;
+        self.delay = (self.delay * 2).min(self.max);
+        Ok(())
+    }
+}
+
 /// A server to ask and how.
 #[derive(Debug, Clone)]
 struct Target {
@@ -166,8 +220,7 @@ pub async fn wait_for_dns(
     options: &Options,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<()> {
-    let start = Instant::now();
-    let deadline = start + options.timeout;
+    let mut rounds = Rounds::new(options);
     let name = net::fqdn(c.name()).map_err(|reason| Error::InvalidChallenge {
         field: "RecordDomain",
         reason,
@@ -183,10 +236,8 @@ pub async fn wait_for_dns(
     let mut targets: Option<Discovered> = None;
     let mut pending: Vec<(String, String)> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
-    let mut delay = options.interval;
-    let mut attempt = 0u32;
     loop {
-        attempt += 1;
+        let attempt = rounds.next();
         if targets.is_none() {
             match discover(c, &name, options, &bootstrap, on_event).await {
                 Ok(t) => {
@@ -228,26 +279,19 @@ pub async fn wait_for_dns(
             if pending.is_empty() {
                 on_event(Event::Propagated {
                     name: c.name().to_string(),
-                    elapsed: start.elapsed(),
+                    elapsed: rounds.start.elapsed(),
                 });
                 return Ok(());
             }
         }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(Error::PropagationTimeout {
-                name: format!("{} {}", c.name(), c.record_type()),
-                waited: start.elapsed(),
-                pending: pending.iter().map(|(s, a)| format!("{s}: {a}")).collect(),
-            });
-        }
-        let pause = delay.min(deadline - now);
-        on_event(Event::Waiting {
-            attempt,
-            delay: pause,
-        });
-        tokio::time::sleep(pause).await;
-        delay = (delay * 2).min(options.max_interval);
+        let pending = pending.iter().map(|(s, a)| format!("{s}: {a}")).collect();
+        rounds
+            .pause(
+                format!("{} {}", c.name(), c.record_type()),
+                pending,
+                on_event,
+            )
+            .await?;
     }
 }
 
@@ -526,8 +570,7 @@ pub async fn wait_for_file(
     options: &Options,
     on_event: &mut (dyn FnMut(Event) + Send),
 ) -> Result<()> {
-    let start = Instant::now();
-    let deadline = start + options.timeout;
+    let mut rounds = Rounds::new(options);
     let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::limited(1))
         .no_proxy()
@@ -542,10 +585,8 @@ pub async fn wait_for_file(
         reason: format!("cannot build the HTTP client: {e}"),
     })?;
     let url = c.url();
-    let mut delay = options.interval;
-    let mut attempt = 0u32;
     loop {
-        attempt += 1;
+        let attempt = rounds.next();
         let (ok, answer) = fetch(&http, &url, c.content()).await;
         on_event(Event::Checked {
             server: url.clone(),
@@ -556,25 +597,13 @@ pub async fn wait_for_file(
         if ok {
             on_event(Event::Propagated {
                 name: url,
-                elapsed: start.elapsed(),
+                elapsed: rounds.start.elapsed(),
             });
             return Ok(());
         }
-        let now = Instant::now();
-        if now >= deadline {
-            return Err(Error::PropagationTimeout {
-                name: url.clone(),
-                waited: start.elapsed(),
-                pending: vec![format!("{url}: {answer}")],
-            });
-        }
-        let pause = delay.min(deadline - now);
-        on_event(Event::Waiting {
-            attempt,
-            delay: pause,
-        });
-        tokio::time::sleep(pause).await;
-        delay = (delay * 2).min(options.max_interval);
+        rounds
+            .pause(url.clone(), vec![format!("{url}: {answer}")], on_event)
+            .await?;
     }
 }
 

@@ -433,16 +433,7 @@ impl Publisher for Rfc2136Publisher {
     }
 
     fn present<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Published>> {
-        Box::pin(async move {
-            match challenge {
-                Challenge::Dns(c) => self.present_dns(c).await,
-                Challenge::File(_) => Err(Error::Unsupported {
-                    provider: PROVIDER,
-                    what: "FILE validation",
-                    hint: "use --webroot DIR, or --validate-type dns",
-                }),
-            }
-        })
+        Box::pin(async move { self.present_dns(challenge.dns_only(PROVIDER)?).await })
     }
 
     fn cleanup<'a>(&'a self, published: &'a Published) -> BoxFuture<'a, Result<()>> {
