@@ -143,10 +143,11 @@ impl TsigKey {
     }
 }
 
+/// Tokens are zeroed on drop: one of them is the secret.
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
-    Word(String),
-    Quoted(String),
+    Word(Zeroizing<String>),
+    Quoted(Zeroizing<String>),
     Open,
     Close,
     Semi,
@@ -165,7 +166,7 @@ fn tokenize(text: &str, path: &Path) -> Result<Vec<Token>> {
         reason: reason.to_string(),
     };
     let mut out = Vec::new();
-    let chars: Vec<char> = text.chars().collect();
+    let chars: Zeroizing<Vec<char>> = Zeroizing::new(text.chars().collect());
     let mut i = 0;
     let mut line = 1;
     while i < chars.len() {
@@ -216,7 +217,7 @@ fn tokenize(text: &str, path: &Path) -> Result<Vec<Token>> {
             }
             '"' => {
                 let start = line;
-                let mut s = String::new();
+                let mut s = Zeroizing::new(String::new());
                 i += 1;
                 loop {
                     match chars.get(i) {
@@ -242,7 +243,7 @@ fn tokenize(text: &str, path: &Path) -> Result<Vec<Token>> {
                 return Err(err(line, "contains a control character"));
             }
             _ => {
-                let mut s = String::new();
+                let mut s = Zeroizing::new(String::new());
                 while let Some(&c) = chars.get(i) {
                     if c.is_whitespace() || matches!(c, '{' | '}' | ';' | '"' | '#') {
                         break;
@@ -308,15 +309,16 @@ impl Parser {
     fn not_a_key(&self, t: &Token, what: &str) -> Error {
         match &t.tok {
             Tok::Word(w)
-                if w != "key"
+                if w.as_str() != "key"
                     && w.len() <= 24
                     && w.chars().all(|c| c.is_ascii_lowercase() || c == '-') =>
             {
                 self.err(
                     t.line,
                     format!(
-                        "found a {w:?} statement; the file must hold only the key statement \
-                         ({HOW}, or `ddns-confgen -q`)"
+                        "found a {:?} statement; the file must hold only the key statement \
+                         ({HOW}, or `ddns-confgen -q`)",
+                        w.as_str()
                     ),
                 )
             }
@@ -330,7 +332,7 @@ impl Parser {
         }
         let first = self.next("`key`")?;
         match &first.tok {
-            Tok::Word(w) if w == "key" => {}
+            Tok::Word(w) if w.as_str() == "key" => {}
             _ => return Err(self.not_a_key(&first, "expected `key`")),
         }
         let name_tok = self.next("the key name")?;
@@ -358,7 +360,7 @@ impl Parser {
             let line = t.line;
             match &t.tok {
                 Tok::Close => break,
-                Tok::Word(w) if w == "algorithm" => {
+                Tok::Word(w) if w.as_str() == "algorithm" => {
                     if algorithm.is_some() {
                         return Err(self.err(line, "a second `algorithm`; a key has one"));
                     }
@@ -398,14 +400,14 @@ impl Parser {
                     });
                     self.expect(Tok::Semi, "`;` after the algorithm")?;
                 }
-                Tok::Word(w) if w == "secret" => {
+                Tok::Word(w) if w.as_str() == "secret" => {
                     if secret.is_some() {
                         return Err(self.err(line, "a second `secret`; a key has one"));
                     }
                     let s = self.next("the secret")?;
                     let line = s.line;
                     let text = match &s.tok {
-                        Tok::Quoted(s) | Tok::Word(s) => Zeroizing::new(s.clone()),
+                        Tok::Quoted(s) | Tok::Word(s) => s.clone(),
                         _ => {
                             return Err(self.err(line, "expected the quoted secret after `secret`"));
                         }
