@@ -132,6 +132,18 @@ pub enum Event {
     },
 }
 
+/// Reads `--dns-resolver HOST[:PORT]` (port 53 when left out; `[ADDR]:PORT`
+/// for IPv6 with a port; a host name is resolved by the system) into
+/// [`Options::resolver`]'s address.
+///
+/// # Errors
+/// [`Error::Config`] when it is not `HOST[:PORT]`; [`Error::Unavailable`]
+/// when the host name does not resolve.
+pub async fn resolver_addr(flag: &str) -> Result<SocketAddr> {
+    let (host, port) = crate::rfc2136::parse_server(flag, "--dns-resolver")?;
+    crate::rfc2136::resolve_host(&host, port, "propagation", flag).await
+}
+
 /// Waits until `challenge` is visible: [`wait_for_dns`] or [`wait_for_file`].
 ///
 /// # Errors

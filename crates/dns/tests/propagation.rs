@@ -349,3 +349,58 @@ async fn an_answer_too_big_for_udp_is_read_over_tcp() {
         );
     }
 }
+
+#[tokio::test]
+async fn one_redirect_is_followed_two_are_not() {
+    let root = tempfile::tempdir().unwrap();
+    let http = HttpServer::serve_dir(root.path());
+    std::fs::write(root.path().join("real.txt"), "2026120100000abc").unwrap();
+    let uri = "/.well-known/pki-validation/fileauth.txt";
+    // http://example.test/... -> http://www.example.test/real.txt, as a site
+    // that sends every request to its www name does.
+    http.redirect(uri, "http://www.example.test/real.txt");
+    let c = Challenge::file("example.test", uri, "2026120100000abc").unwrap();
+    let mut o = fast(Duration::from_secs(30));
+    o.http_connect_to = Some(http.addr());
+    wait_for(&c, &o, &mut |_| {}).await.unwrap();
+    let hosts: Vec<String> = http.requests().into_iter().map(|r| r.host).collect();
+    assert_eq!(hosts, ["example.test", "www.example.test"]);
+
+    // Two hops: more than a CA follows.
+    let c = Challenge::file(
+        "example.test",
+        "/.well-known/pki-validation/two.txt",
+        "2026120100000abc",
+    )
+    .unwrap();
+    http.redirect(
+        "/.well-known/pki-validation/two.txt",
+        "http://www.example.test/hop",
+    );
+    http.redirect("/hop", "http://www.example.test/real.txt");
+    let mut o = fast(Duration::from_millis(500));
+    o.http_connect_to = Some(http.addr());
+    let e = wait_for(&c, &o, &mut |_| {}).await.unwrap_err();
+    assert!(e.to_string().contains("redirect"), "{e}");
+}
+
+#[tokio::test]
+async fn the_resolver_flag_is_host_and_port() {
+    use csrkit_dns::propagation::resolver_addr;
+    assert_eq!(
+        resolver_addr("127.0.0.1:5353").await.unwrap(),
+        "127.0.0.1:5353".parse().unwrap()
+    );
+    assert_eq!(
+        resolver_addr("[::1]:53").await.unwrap(),
+        "[::1]:53".parse().unwrap()
+    );
+    assert_eq!(
+        resolver_addr("127.0.0.1").await.unwrap(),
+        "127.0.0.1:53".parse().unwrap()
+    );
+    assert_eq!(resolver_addr("localhost:5353").await.unwrap().port(), 5353);
+    let e = resolver_addr("127.0.0.1:notaport").await.unwrap_err();
+    assert!(e.to_string().starts_with("--dns-resolver: "), "{e}");
+    assert_eq!(e.category(), Category::Input);
+}

@@ -19,11 +19,13 @@ pub struct Request {
 }
 
 /// Serves files below a directory on `127.0.0.1:0` (`GET` only; 404 for
-/// anything missing or outside it); stopped when dropped.
+/// anything missing or outside it; 302 for paths given to
+/// [`HttpServer::redirect`]); stopped when dropped.
 pub struct HttpServer {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
     requests: Arc<Mutex<Vec<Request>>>,
+    redirects: Arc<Mutex<Vec<(String, String)>>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -34,14 +36,20 @@ impl HttpServer {
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let (root, stop2, reqs) = (root.to_path_buf(), stop.clone(), requests.clone());
+        let redirects = Arc::new(Mutex::new(Vec::new()));
+        let (root, stop2, reqs, redir) = (
+            root.to_path_buf(),
+            stop.clone(),
+            requests.clone(),
+            redirects.clone(),
+        );
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if stop2.load(Ordering::SeqCst) {
                     break;
                 }
                 if let Ok(c) = conn {
-                    let _ = serve(c, &root, &reqs);
+                    let _ = serve(c, &root, &reqs, &redir);
                 }
             }
         });
@@ -49,8 +57,17 @@ impl HttpServer {
             addr,
             stop,
             requests,
+            redirects,
             thread: Some(thread),
         }
+    }
+
+    /// Answers `GET path` with `302 Found` to `location`.
+    pub fn redirect(&self, path: &str, location: &str) {
+        self.redirects
+            .lock()
+            .unwrap()
+            .push((path.to_string(), location.to_string()));
     }
 
     /// Its address.
@@ -74,7 +91,12 @@ impl Drop for HttpServer {
     }
 }
 
-fn serve(conn: TcpStream, root: &Path, reqs: &Mutex<Vec<Request>>) -> std::io::Result<()> {
+fn serve(
+    conn: TcpStream,
+    root: &Path,
+    reqs: &Mutex<Vec<Request>>,
+    redirects: &Mutex<Vec<(String, String)>>,
+) -> std::io::Result<()> {
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -90,6 +112,25 @@ fn serve(conn: TcpStream, root: &Path, reqs: &Mutex<Vec<Request>>) -> std::io::R
         {
             host = v.trim().to_string();
         }
+    }
+    let location = redirects
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, l)| l.clone());
+    if let Some(location) = location {
+        reqs.lock().unwrap().push(Request {
+            host,
+            path,
+            status: 302,
+        });
+        let mut w = conn;
+        write!(
+            w,
+            "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )?;
+        return w.flush();
     }
     let file: Option<PathBuf> = if path.split('/').any(|s| s == "..") {
         None
