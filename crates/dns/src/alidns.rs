@@ -634,6 +634,10 @@ impl Publisher for AlidnsPublisher {
         PROVIDER
     }
 
+    fn plan(&self, challenge: &Challenge) -> Result<Published> {
+        Ok(Published::for_dns(PROVIDER, challenge.dns_only(PROVIDER)?))
+    }
+
     fn present<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Published>> {
         Box::pin(async move { self.present_dns(challenge.dns_only(PROVIDER)?).await })
     }

@@ -225,11 +225,15 @@ impl Publisher for HookPublisher {
         PROVIDER
     }
 
+    fn plan(&self, challenge: &Challenge) -> Result<Published> {
+        let mut p = Published::for_dns(PROVIDER, challenge.dns_only(PROVIDER)?);
+        p.ttl = Some(self.ttl);
+        Ok(p)
+    }
+
     fn present<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Published>> {
         Box::pin(async move {
-            let c = challenge.dns_only(PROVIDER)?;
-            let mut p = Published::for_dns(PROVIDER, c);
-            p.ttl = Some(self.ttl);
+            let mut p = self.plan(challenge)?;
             let out = self.run("present", &p, None).await?;
             p.present_output = Some(out);
             Ok(p)

@@ -8,6 +8,8 @@ propagated, and removing exactly what was published.
 presents it and returns a [`Published`] handle, which the caller journals
 before anything else happens and later hands back to
 [`Publisher::cleanup`], which removes that record and nothing else.
+[`Publisher::plan`] gives the same handle before anything is published, for
+the journal entry written before the act.
 
 Providers, one module each (lego's and certbot's layout):
 
@@ -34,6 +36,10 @@ let challenge = Challenge::file(
 )?;
 let publisher = WebrootPublisher::new(webroot.path())?;
 
+// Journal what will be published before publishing it...
+let planned = publisher.plan(&challenge)?;
+assert_eq!(planned.kind, Kind::File);
+// ...then publish, and journal the answer.
 let published = publisher.present(&challenge).await?;
 assert_eq!(published.kind, Kind::File);
 // The handle is what the journal keeps.
@@ -94,12 +100,23 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///   there it is reused (`preexisting: true`), never duplicated. Other
 ///   values at the same name are never touched.
 /// - [`cleanup`](Publisher::cleanup) removes exactly what the handle names
-///   and nothing else. It is idempotent: already gone is success.
+///   and nothing else. It is idempotent: already gone is success. It also
+///   takes the handle [`plan`](Publisher::plan) made before publishing.
 /// - Neither prints anything.
 pub trait Publisher: Send + Sync {
     /// The provider's name, as journaled (`alidns`, `rfc2136`, `hook`,
     /// `webroot`).
     fn provider(&self) -> &'static str;
+
+    /// What [`present`](Publisher::present) will publish, before anything is
+    /// done: journal this first. [`cleanup`](Publisher::cleanup) of it
+    /// removes the record (by value) even when the run that published it
+    /// stopped before it could journal `present`'s answer.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for a kind of challenge the provider does not
+    /// publish.
+    fn plan(&self, challenge: &Challenge) -> Result<Published>;
 
     /// Publishes the challenge.
     ///

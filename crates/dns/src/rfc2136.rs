@@ -432,6 +432,12 @@ impl Publisher for Rfc2136Publisher {
         PROVIDER
     }
 
+    fn plan(&self, challenge: &Challenge) -> Result<Published> {
+        let mut p = Published::for_dns(PROVIDER, challenge.dns_only(PROVIDER)?);
+        p.ttl = Some(self.ttl);
+        Ok(p)
+    }
+
     fn present<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Published>> {
         Box::pin(async move { self.present_dns(challenge.dns_only(PROVIDER)?).await })
     }

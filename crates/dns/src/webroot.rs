@@ -59,8 +59,7 @@ impl WebrootPublisher {
     }
 
     fn present_file(&self, c: &FileChallenge) -> Result<Published> {
-        let rel = c.uri().trim_start_matches('/');
-        let path = self.dir.join(rel);
+        let path = self.path_of(c);
         let parent = path
             .parent()
             .map(Path::to_path_buf)
@@ -110,19 +109,31 @@ impl WebrootPublisher {
             }
         }
         Ok(Published {
+            preexisting,
+            created_dirs: created,
+            ..self.planned(c)
+        })
+    }
+
+    fn planned(&self, c: &FileChallenge) -> Published {
+        Published {
             provider: PROVIDER.to_string(),
             zone: Some(self.dir.display().to_string()),
-            name: path.display().to_string(),
+            name: self.path_of(c).display().to_string(),
             kind: Kind::File,
             value: c.content().to_string(),
             record_id: None,
-            preexisting,
+            preexisting: false,
             ttl: None,
             domain: c.domain().to_string(),
             order_id: c.order_id().map(str::to_string),
-            created_dirs: created,
+            created_dirs: Vec::new(),
             present_output: None,
-        })
+        }
+    }
+
+    fn path_of(&self, c: &FileChallenge) -> PathBuf {
+        self.dir.join(c.uri().trim_start_matches('/'))
     }
 
     fn cleanup_file(&self, p: &Published) -> Result<()> {
@@ -176,6 +187,14 @@ impl WebrootPublisher {
     }
 }
 
+fn dns_unsupported() -> Error {
+    Error::Unsupported {
+        provider: PROVIDER,
+        what: "DNS validation",
+        hint: "use --dns alidns, --dns rfc2136 or --dns-hook CMD, or --validate-type file",
+    }
+}
+
 fn io(action: &'static str, path: &Path, source: std::io::Error) -> Error {
     Error::Io {
         action,
@@ -189,15 +208,18 @@ impl Publisher for WebrootPublisher {
         PROVIDER
     }
 
+    fn plan(&self, challenge: &Challenge) -> Result<Published> {
+        match challenge {
+            Challenge::File(c) => Ok(self.planned(c)),
+            Challenge::Dns(_) => Err(dns_unsupported()),
+        }
+    }
+
     fn present<'a>(&'a self, challenge: &'a Challenge) -> BoxFuture<'a, Result<Published>> {
         Box::pin(async move {
             match challenge {
                 Challenge::File(c) => self.present_file(c),
-                Challenge::Dns(_) => Err(Error::Unsupported {
-                    provider: PROVIDER,
-                    what: "DNS validation",
-                    hint: "use --dns alidns, --dns rfc2136 or --dns-hook CMD, or --validate-type file",
-                }),
+                Challenge::Dns(_) => Err(dns_unsupported()),
             }
         })
     }

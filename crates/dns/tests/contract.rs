@@ -64,6 +64,18 @@ pub(crate) async fn dns_contract(publisher: &dyn Publisher, cp: &dyn DnsCounterp
     publisher.cleanup(&round_trip(&p)).await.unwrap();
     assert_eq!(cp.values(&name, RecordType::Txt), ["someone-else"]);
 
+    // A run killed after publishing, before journaling present's answer:
+    // the plan journaled beforehand is enough to remove it.
+    let c = txt("_dnsauth", "csrkit-value-killed");
+    let planned = publisher.plan(&c).unwrap();
+    assert_eq!(
+        (planned.name.as_str(), planned.value.as_str()),
+        (name.as_str(), "csrkit-value-killed")
+    );
+    publisher.present(&c).await.unwrap();
+    publisher.cleanup(&round_trip(&planned)).await.unwrap();
+    assert_eq!(cp.values(&name, RecordType::Txt), ["someone-else"]);
+
     // A value longer than one TXT string (255 bytes) with characters a
     // shell or a zone file would read: published and removed intact.
     let long = format!("a \"quoted\" $(x); `y` \\z {}", "0123456789".repeat(40));

@@ -192,3 +192,19 @@ async fn a_hook_publishes_dns_only() {
     assert!(e.to_string().contains("--webroot"), "{e}");
     assert!(HookPublisher::new("  ").is_err());
 }
+
+#[tokio::test]
+async fn a_flood_on_stdout_is_kept_to_64_kib_and_does_not_block_the_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    let hook = script(
+        dir.path(),
+        "flood.sh",
+        "head -c 10000000 /dev/zero | tr '\\0' x\nexit 0",
+    );
+    let p = HookPublisher::new(&hook.display().to_string())
+        .unwrap()
+        .present(&Challenge::dns("example.test", "_dnsauth", "TXT", "v").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(p.present_output.unwrap().len(), 64 * 1024);
+}

@@ -39,6 +39,8 @@ async fn writes_the_file_and_removes_only_what_it_created() {
     // Again: reused.
     assert!(w.present(&c).await.unwrap().preexisting);
 
+    let planned = w.plan(&c).unwrap();
+    assert_eq!(planned.name, file.display().to_string());
     let journaled: csrkit_dns::Published =
         serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
     w.cleanup(&journaled).await.unwrap();
