@@ -609,13 +609,12 @@ fn map_error(e: csrkit_submit::Error, action: &str) -> Error {
             target: action.to_string(),
             detail: e.to_string(),
         },
-        S::Decode { .. } => Error::Refused {
+        // As the CLI reads submit's errors: an unreadable answer (a proxy's
+        // page, a cut body) is a network failure.
+        S::Decode { .. } => Error::Unavailable {
             provider: PROVIDER,
-            action: action.to_string(),
-            code: "unreadable answer".into(),
-            message: e.to_string(),
-            request_id: None,
-            hint: "Check that --dns-endpoint is the Alibaba Cloud DNS API".into(),
+            target: action.to_string(),
+            detail: format!("{e} (is --dns-endpoint the Alibaba Cloud DNS API?)"),
         },
         S::Credentials { .. } => Error::Credentials(e.to_string()),
         S::Endpoint { .. } => Error::Config {
