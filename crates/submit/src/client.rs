@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::credentials::{CredentialSources, Credentials, Provider, SecurityToken};
 use crate::error::{Error, TransportKind};
 use crate::ops::{
-    API_VERSION, Acknowledged, CancelOrderRequest, CertificateState, CreateCertificateWithCsr,
+    Acknowledged, CancelOrderRequest, CertificateState, CreateCertificateWithCsr,
     CreateOrderResponse, DeleteCertificateRequest, DescribeCertificateState, DescribePackageState,
     GetInstanceDetail, Idempotency, InstanceDetail, ListTagResources, ListUserCertificateOrder,
     Operation, OrderId, OrderPage, OrderSummary, PackageState, TagResource,
@@ -458,7 +458,7 @@ impl Client {
         let params = op.params()?;
         let query = canonical_query_string(&params);
         let mut req =
-            SignableRequest::rpc_post(self.options.endpoint.host(), O::ACTION, API_VERSION, params);
+            SignableRequest::rpc_post(self.options.endpoint.host(), O::ACTION, O::VERSION, params);
         req.headers = vec![
             ("accept".to_string(), "application/json".to_string()),
             ("user-agent".to_string(), USER_AGENT.to_string()),

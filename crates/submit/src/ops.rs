@@ -9,7 +9,8 @@ use zeroize::Zeroizing;
 
 use crate::error::Error;
 
-/// The API version every operation here belongs to.
+/// The API version of the CAS operations here (the default of
+/// [`Operation::VERSION`]).
 pub const API_VERSION: &str = "2020-04-07";
 
 /// How a call may be retried.
@@ -29,6 +30,9 @@ pub trait Operation {
     type Output: DeserializeOwned;
     /// The API name (`x-acs-action`).
     const ACTION: &'static str;
+    /// The API version (`x-acs-version`): CAS 2020-04-07 unless the
+    /// operation belongs to another product (Alidns is 2015-01-09).
+    const VERSION: &'static str = API_VERSION;
     /// How the client may retry it.
     const IDEMPOTENCY: Idempotency;
     /// The query parameters, unencoded, in any order.

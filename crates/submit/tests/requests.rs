@@ -351,3 +351,50 @@ async fn list_all_without_total_stops_at_a_short_page() {
     assert_eq!(all.len(), 3);
     assert_eq!(server.requests().len(), 2);
 }
+
+/// An operation of another product (Alidns 2015-01-09) through the same client.
+struct OtherProductOp;
+
+impl csrkit_submit::Operation for OtherProductOp {
+    type Output = serde_json::Value;
+    const ACTION: &'static str = "DescribeDomains";
+    const VERSION: &'static str = "2015-01-09";
+    const IDEMPOTENCY: csrkit_submit::Idempotency = csrkit_submit::Idempotency::Safe;
+    fn params(&self) -> Result<Vec<(String, String)>, csrkit_submit::Error> {
+        Ok(vec![("PageNumber".into(), "1".into())])
+    }
+}
+
+#[tokio::test]
+async fn an_operation_names_its_own_api_version_and_is_signed_with_it() {
+    let server = Server::start(vec![Reply::ok(r#"{"RequestId":"r","TotalCount":0}"#)]).await;
+    let c = client(&server, creds(), 1);
+    c.call(&OtherProductOp).await.unwrap();
+    let r = &server.requests()[0];
+    assert_eq!(r.header("x-acs-version"), Some("2015-01-09"));
+    let mut req = SignableRequest::rpc_post(
+        r.header("host").unwrap(),
+        "DescribeDomains",
+        "2015-01-09",
+        r.query(),
+    );
+    req.headers = vec![
+        ("accept".into(), r.header("accept").unwrap().into()),
+        ("user-agent".into(), r.header("user-agent").unwrap().into()),
+    ];
+    let params = SigningParams {
+        date: r.header("x-acs-date").unwrap().into(),
+        nonce: r.header("x-acs-signature-nonce").unwrap().into(),
+    };
+    assert_eq!(
+        sign_v3(&req, &creds(), &params).authorization(),
+        r.header("authorization").unwrap()
+    );
+    // CAS operations keep the CAS version.
+    let shown = c.prepare(&DescribePackageState::default()).unwrap();
+    assert!(
+        shown
+            .headers
+            .contains(&("x-acs-version".to_string(), "2020-04-07".to_string()))
+    );
+}
