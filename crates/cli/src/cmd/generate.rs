@@ -25,10 +25,7 @@ use crate::exit;
 use crate::output::outln;
 use crate::output::{Format, print_json};
 
-/// The key file name inside the certificate's directory.
-pub(crate) const KEY_FILE: &str = "privkey.pem";
-/// The CSR file name inside the certificate's directory.
-pub(crate) const CSR_FILE: &str = "request.csr";
+use csrkit_apply::{CSR_FILE, KEY_FILE};
 /// The environment variable that may hold a key passphrase.
 const PASSPHRASE_ENV: &str = "CSRKIT_KEY_PASSPHRASE";
 
@@ -143,7 +140,7 @@ fn generate(args: &Args) -> anyhow::Result<Generated> {
         .out_dir
         .clone()
         .unwrap_or_else(|| default_dir(&request));
-    let _lock = crate::apply::lock_for_generate(&dir)?;
+    let _lock = csrkit_apply::lock_for_generate(&dir)?;
     let mode = if args.force {
         WriteMode::Overwrite
     } else {
