@@ -11,6 +11,7 @@
 
 mod api;
 mod apply_attacks;
+mod hands_off;
 mod util;
 
 use std::os::unix::fs::PermissionsExt;
