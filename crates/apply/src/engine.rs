@@ -205,6 +205,9 @@ impl Prepared {
             _lock,
         } = self;
         let dir = plan.dir.clone();
+        if let Some(p) = &chosen {
+            publish::check_ready(service, p).await?;
+        }
         publish::record_choice(service, &dir, &mut plan.journal, chosen, reporter).await?;
         req.check_interrupt("before the order")?;
         let order_id = order::settle(service, &mut plan, reporter).await?;

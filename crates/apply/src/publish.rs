@@ -57,14 +57,10 @@ pub(crate) fn choose(req: &Request, j: &Journal) -> Option<Publishing> {
 /// before anything is sent.
 pub(crate) fn check_fits(p: &Publishing, validate_type: ValidateType) -> Result<()> {
     let file_provider = matches!(p.publisher, ProviderSpec::Webroot { .. });
-    let dns_only = matches!(
-        p.publisher,
-        ProviderSpec::Alidns { .. } | ProviderSpec::Rfc2136 { .. }
-    );
     match validate_type {
-        ValidateType::File if dns_only => Err(Error::input(format!(
-            "--dns {} publishes DNS records, but the order uses FILE validation: give --webroot \
-             DIR (or --dns-hook CMD), or --validate-type dns with --new-order. Nothing was sent",
+        ValidateType::File if !file_provider => Err(Error::input(format!(
+            "the {} provider publishes DNS records, but the order uses FILE validation: give \
+             --webroot DIR, or --validate-type dns with --new-order. Nothing was sent",
             p.publisher.name()
         ))),
         ValidateType::Dns if file_provider => Err(Error::input(
@@ -73,6 +69,30 @@ pub(crate) fn check_fits(p: &Publishing, validate_type: ValidateType) -> Result<
         )),
         _ => Ok(()),
     }
+}
+
+/// Opens the provider and reads the propagation settings before anything is
+/// sent: a missing key file, a webroot that is not a directory or a
+/// resolver that is not `HOST:PORT` stops the run before the order.
+pub(crate) async fn check_ready(service: &Service, p: &Publishing) -> Result<()> {
+    service.open_publisher(&p.publisher)?;
+    options(service, p).await.map(|_| ())
+}
+
+/// The propagation check's options.
+async fn options(service: &Service, p: &Publishing) -> Result<Options> {
+    let mut options = Options::with_timeout(Duration::from_secs(p.propagation_timeout_secs));
+    if let Some(r) = &p.resolver {
+        options.resolver = Some(propagation::resolver_addr(r).await?);
+    }
+    if let Some(h) = &p.http_via {
+        options.http_connect_to = Some(http_via(h)?);
+    }
+    if service.fast() {
+        options.interval = Duration::from_millis(200);
+        options.max_interval = Duration::from_secs(2);
+    }
+    Ok(options)
 }
 
 /// Records the run's choice in the journal. A different provider than the
@@ -183,17 +203,7 @@ pub(crate) async fn propagate(
     dir: &Path,
     reporter: &mut dyn Reporter,
 ) -> Result<()> {
-    let mut options = Options::with_timeout(Duration::from_secs(p.propagation_timeout_secs));
-    if let Some(r) = &p.resolver {
-        options.resolver = Some(propagation::resolver_addr(r).await?);
-    }
-    if let Some(h) = &p.http_via {
-        options.http_connect_to = Some(http_via(h)?);
-    }
-    if service.fast() {
-        options.interval = Duration::from_millis(200);
-        options.max_interval = Duration::from_secs(2);
-    }
+    let options = options(service, p).await?;
     reporter.report(Event::StepStarted {
         step: Step::Propagation,
     });

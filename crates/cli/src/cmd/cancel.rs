@@ -46,11 +46,11 @@ pub(crate) struct Args {
 /// Runs `csrkit cancel`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
-    let (id, sandbox) = match (&args.order_id, &args.dir) {
-        (Some(id), _) => (*id, false),
+    let (id, sandbox, verify) = match (&args.order_id, &args.dir) {
+        (Some(id), _) => (*id, false, false),
         (None, Some(dir)) => {
             let (j, id) = csrkit_apply::recorded_order(dir)?;
-            (id, j.endpoint == SANDBOX_LABEL)
+            (id, j.endpoint == SANDBOX_LABEL, j.dns.is_some())
         }
         (None, None) => anyhow::bail!("give a certificate directory or --order-id"),
     };
@@ -75,7 +75,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             Some(dir) => {
                 let connected = if sandbox {
                     let setup = SandboxSetup {
-                        verify: true,
+                        verify,
                         ..SandboxSetup::default()
                     };
                     service::connect_sandbox(&args.connection, dir, &setup).await?

@@ -83,8 +83,13 @@ async fn status_of_dir(dir: &Path, args: &Args) -> anyhow::Result<ExitCode> {
     // The in-process sandbox keeps its state in the directory: one writer.
     let _lock = sandbox.then(|| csrkit_apply::lock_now(dir)).transpose()?;
     let connected = if sandbox {
-        // Looking does not verify anything: the sandbox only answers.
-        service::connect_sandbox(&args.connection, dir, &SandboxSetup::default()).await?
+        // The sandbox approves as it does for apply: by seeing the record
+        // csrkit publishes, or on its own when nobody publishes.
+        let setup = SandboxSetup {
+            verify: journal.dns.is_some(),
+            ..SandboxSetup::default()
+        };
+        service::connect_sandbox(&args.connection, dir, &setup).await?
     } else {
         service::connect_endpoint(&args.connection)?
     };

@@ -277,3 +277,88 @@ fn kill_9_after_publishing_then_rerun_places_one_order_and_leaves_no_record() {
         "a record added twice: {st}"
     );
 }
+
+/// An unkind user's provider settings: each stops with exit 2 before any
+/// order is placed (a provider that cannot publish the order's kind of
+/// validation, missing rfc2136 settings, an unreadable TSIG key, a webroot
+/// that is not a directory, a resolver that is not HOST:PORT, two
+/// providers at once).
+#[test]
+fn provider_settings_are_checked_before_any_order() {
+    let sb = verifying_sandbox(&["example.com"], &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &[
+                "-d",
+                "a.example.com",
+                "--validate-type",
+                "file",
+                "--dns",
+                "alidns",
+            ],
+            "--webroot",
+        ),
+        (&["-d", "b.example.com", "--dns", "rfc2136"], "--dns-server"),
+        (
+            &[
+                "-d",
+                "c.example.com",
+                "--dns",
+                "rfc2136",
+                "--dns-server",
+                "127.0.0.1:53",
+                "--tsig-key-file",
+                missing,
+            ],
+            missing,
+        ),
+        (
+            &[
+                "-d",
+                "d.example.com",
+                "--validate-type",
+                "file",
+                "--webroot",
+                missing,
+            ],
+            missing,
+        ),
+        (
+            &[
+                "-d",
+                "e.example.com",
+                "--dns",
+                "alidns",
+                "--dns-resolver",
+                "not a host",
+            ],
+            "--dns-resolver",
+        ),
+        (
+            &[
+                "-d",
+                "f.example.com",
+                "--dns",
+                "alidns",
+                "--dns-hook",
+                "/bin/true",
+            ],
+            "--dns-hook",
+        ),
+    ];
+    for (args, needle) in cases {
+        let (_, err) = run_expect(
+            super::super::apply(&sb, tmp.path())
+                .args(args)
+                .args(["--dns-endpoint", &sb.url]),
+            2,
+        );
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    let st = stats(&sb);
+    assert_eq!(count(&st, CREATE), 0, "{st}");
+    assert_eq!(count(&st, "DescribePackageState"), 0, "{st}");
+}
