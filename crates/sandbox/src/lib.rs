@@ -11,7 +11,9 @@
 //! |---|---|
 //! | `GET /_sandbox/ca.pem` | the root that signs issued certificates |
 //! | `GET /_sandbox/stats` | [`Stats`] as JSON: requests per action, orders created, quota, faults |
-//! | `GET /_sandbox/requests` | the most recent API requests and control actions (up to [`SandboxConfig::request_log_capacity`]): method, path with query, headers, body; the STS token is redacted |
+//! | `GET /_sandbox/ca/root.cer`, `ca/intermediate.cer` | the CA's certificates (DER), which issued certificates name as caIssuers |
+//! | `GET /_sandbox/ca/root.crl`, `ca/intermediate.crl` | the CA's CRLs (DER), which issued certificates name as CRL distribution points; the intermediate's lists what `CancelCertificateForPackageRequest` revoked |
+//! | `GET /_sandbox/requests` | the most recent API requests and control actions (up to [`SandboxConfig::request_log_capacity`] of them and [`SandboxConfig::request_log_max_bytes`] of JSON): method, path with query, headers, body; the STS token is redacted |
 //! | `POST /_sandbox/orders/{id}/approve` | issue the order's certificate now |
 //! | `POST /_sandbox/orders/{id}/fail` | fail the order's review (`verify_fail`) |
 //!
@@ -39,13 +41,15 @@ mod auth;
 mod ca;
 mod canon;
 mod config;
+mod conn;
 mod csr;
 mod error;
+mod products;
 mod server;
 mod state;
 mod wire;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -68,8 +72,9 @@ impl Sandbox {
     /// current tokio runtime until [`SandboxHandle::shutdown`] or until the handle is dropped.
     pub async fn start(config: SandboxConfig) -> Result<SandboxHandle> {
         let credentials = config.credentials.clone();
-        let shared = Arc::new(server::Shared::new(config)?);
-        let (addr, stop, task) = server::spawn(shared.clone()).await?;
+        let (listener, addr) = server::bind(config.listen).await?;
+        let shared = Arc::new(server::Shared::new(config, &ca::ca_base_url(addr.port()))?);
+        let (stop, task) = server::spawn(listener, shared.clone()).await?;
         Ok(SandboxHandle {
             addr,
             credentials,
@@ -104,13 +109,7 @@ impl SandboxHandle {
     /// address of the same family, which csrkit's client accepts over plain
     /// HTTP (the unspecified address is not one a client can connect to).
     pub fn endpoint(&self) -> String {
-        let mut addr = self.addr;
-        match addr.ip() {
-            IpAddr::V4(ip) if ip.is_unspecified() => addr.set_ip(Ipv4Addr::LOCALHOST.into()),
-            IpAddr::V6(ip) if ip.is_unspecified() => addr.set_ip(Ipv6Addr::LOCALHOST.into()),
-            _ => {}
-        }
-        format!("http://{addr}")
+        server::base_url(self.addr)
     }
 
     /// The bound address.

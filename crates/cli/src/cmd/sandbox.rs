@@ -17,6 +17,9 @@ use crate::exit;
 const ABOUT: &str = "\
 Serves the API at / and control endpoints that the real service does not have:
   GET  /_sandbox/ca.pem                 the root that signs issued certificates
+  GET  /_sandbox/ca/{root,intermediate}.{cer,crl}
+                                        the CA's certificates and CRLs (DER), which
+                                        issued certificates name (AIA, CRL DP)
   GET  /_sandbox/stats                  requests per action, orders created, quota
   GET  /_sandbox/requests               every request received
   POST /_sandbox/orders/{id}/approve    issue the certificate now
