@@ -720,8 +720,9 @@ async fn handle(
     };
 
     if let Some(rest) = path.strip_prefix("/_sandbox/") {
-        // Not an API request: not counted in flight.
+        // Not an API request: not counted in flight (but not to be closed to make room).
         conn.end();
+        conn.processing();
         // Reads of the control endpoints are counted but not logged: polling them would
         // push the API requests out of the log.
         if method == "GET" {

@@ -119,16 +119,7 @@ pub fn enc_plus(s: &str) -> String {
 }
 
 pub fn now_iso() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
+    iso_at(0)
 }
 
 pub fn nonce() -> String {
@@ -243,6 +234,23 @@ impl Client {
         })
     }
 
+    /// V1 parameters sorted, encoded and signed (reference 2.2): `query&Signature=…`.
+    fn v1_signed_query(&self, method: &str, mut all: Vec<(String, String)>) -> String {
+        all.sort();
+        let cq = all
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let sts = format!("{method}&%2F&{}", enc(&cq));
+        let mut key = self.secret.as_bytes().to_vec();
+        key.push(b'&');
+        let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).expect("hmac key");
+        mac.update(sts.as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        format!("{cq}&Signature={}", enc(&sig))
+    }
+
     /// The bytes of a V1-signed request: GET with everything in the query, or POST with a form
     /// body.
     pub fn v1_bytes(&self, method: &str, action: &str, params: &[(&str, &str)]) -> Vec<u8> {
@@ -266,19 +274,7 @@ impl Client {
         if let Some(t) = &self.token {
             all.push(("SecurityToken".into(), t.clone()));
         }
-        all.sort();
-        let cq = all
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let sts = format!("{method}&%2F&{}", enc(&cq));
-        let mut key = self.secret.as_bytes().to_vec();
-        key.push(b'&');
-        let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).expect("hmac key");
-        mac.update(sts.as_bytes());
-        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-        let full = format!("{cq}&Signature={}", enc(&sig));
+        let full = self.v1_signed_query(method, all);
         let host = self.addr;
         if method == "GET" {
             format!("GET /?{full} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n")
@@ -490,23 +486,9 @@ impl Client {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
         all.retain(|(k, _)| !o.omit.contains(&k.as_str()));
-        all.sort();
-        let cq = all
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let sts = format!("GET&%2F&{}", enc(&cq));
-        let mut key = self.secret.as_bytes().to_vec();
-        key.push(b'&');
-        let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).expect("hmac key");
-        mac.update(sts.as_bytes());
-        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        let full = self.v1_signed_query("GET", all);
         let host = o.host.clone().unwrap_or_else(|| self.addr.to_string());
-        let mut out = format!(
-            "GET /?{cq}&Signature={} HTTP/1.1\r\nhost: {host}\r\n",
-            enc(&sig)
-        );
+        let mut out = format!("GET /?{full} HTTP/1.1\r\nhost: {host}\r\n");
         for (k, v) in &o.headers {
             out.push_str(&format!("{k}: {v}\r\n"));
         }
