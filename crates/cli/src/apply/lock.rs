@@ -105,11 +105,16 @@ impl DirLock {
                 Err(fs4::TryLockError::Error(e)) => return Err(io(e)),
             }
             if deadline.is_none_or(|d| Instant::now() + POLL > d) {
-                return Err(LockError::Busy {
-                    dir: dir.to_owned(),
-                    holder: read_holder(&path),
-                    hint: hint.to_owned(),
-                });
+                match settle(&path, &file).map_err(io)? {
+                    Settled::Free => break,
+                    Settled::Held(holder) => {
+                        return Err(LockError::Busy {
+                            dir: dir.to_owned(),
+                            holder,
+                            hint: hint.to_owned(),
+                        });
+                    }
+                }
             }
             std::thread::sleep(POLL);
         }
@@ -141,6 +146,44 @@ fn write_holder(file: &mut File, command: &str) -> std::io::Result<()> {
     file.seek(SeekFrom::Start(0))?;
     file.write_all(&bytes)?;
     file.sync_data()
+}
+
+/// How long a refused command waits for the holder to say who it is: the
+/// holder writes the file right after it takes the lock, so a command that
+/// comes in between would otherwise name nobody, or the dead holder before.
+const HOLDER_WAIT: Duration = Duration::from_secs(2);
+
+/// What a refused command finds once the holder has had time to write.
+enum Settled {
+    /// The lock came free meanwhile, and is now ours.
+    Free,
+    /// Still held, by this holder (when the file names a live one).
+    Held(Option<Holder>),
+}
+
+fn settle(path: &Path, file: &File) -> std::io::Result<Settled> {
+    let give_up = Instant::now() + HOLDER_WAIT;
+    loop {
+        match fs4::FileExt::try_lock(file) {
+            Ok(()) => return Ok(Settled::Free),
+            Err(fs4::TryLockError::WouldBlock) => {}
+            Err(fs4::TryLockError::Error(e)) => return Err(e),
+        }
+        let holder = read_holder(path);
+        if holder.as_ref().is_some_and(|h| alive(h.pid)) || Instant::now() >= give_up {
+            return Ok(Settled::Held(holder));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Whether a process with this id runs (on Linux; elsewhere assumed).
+fn alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
 }
 
 /// What the lock file says about its holder (`None` while the holder has
@@ -196,5 +239,35 @@ mod tests {
         );
         drop(held);
         DirLock::acquire(dir.path(), Duration::ZERO, "third", hint).unwrap();
+    }
+
+    #[test]
+    fn a_refused_command_names_the_live_holder_not_a_dead_one_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        // A holder that has taken the lock but not yet written who it is;
+        // the file still names a process that is gone.
+        let mut held = open(&path).unwrap();
+        fs4::FileExt::try_lock(&held).unwrap();
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let dead = gone.id();
+        gone.wait().unwrap();
+        std::fs::write(
+            &path,
+            format!("{{\"pid\":{dead},\"command\":\"old\",\"since\":\"then\"}}\n"),
+        )
+        .unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            write_holder(&mut held, "csrkit apply --out-dir x").unwrap();
+            held
+        });
+        let err = DirLock::acquire(dir.path(), Duration::ZERO, "second", "hint").unwrap_err();
+        let _held = writer.join().unwrap();
+        let shown = err.to_string();
+        assert!(
+            shown.contains(&format!("pid {}", std::process::id())) && !shown.contains("old"),
+            "{shown}"
+        );
     }
 }
