@@ -163,6 +163,13 @@ fn montgomery_fold(p: &[u64], n: &[u64]) -> Vec<u64> {
     t.split_off(rows)
 }
 
+/// V312's check alone, for its benchmark beside badkeys
+/// (`benches/shared_prime.rs`): the bit length of the common factor, if any.
+#[doc(hidden)]
+pub fn bench_known_shared_prime(n: &[u8]) -> Option<u64> {
+    known_shared_prime(n).map(|s| s.factor_bits)
+}
+
 /// Whether `x` is a perfect square (`x` ≥ 0).
 fn is_square(x: &BigInt) -> bool {
     if x.sign() == Sign::Minus {
