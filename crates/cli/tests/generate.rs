@@ -905,3 +905,58 @@ fn an_existing_key_reads_well() {
         "{said}"
     );
 }
+
+/// Messages 4 on a full disk (a 64 KiB tmpfs, mounted as root): the OS error
+/// is printed once, and the directories made for the files are gone again.
+#[test]
+fn a_full_disk_leaves_no_directory_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let small = tmp.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&small)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        let uid = std::process::Command::new("id").arg("-u").output().unwrap();
+        assert_ne!(
+            String::from_utf8_lossy(&uid.stdout).trim(),
+            "0",
+            "root could not mount a tmpfs"
+        );
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    struct Unmount<'a>(&'a Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(&small);
+    {
+        use std::io::Write;
+        let mut fill = std::fs::File::create(small.join("fill")).unwrap();
+        while fill.write_all(&[0u8; 4096]).is_ok() {}
+    }
+    let out = csrkit()
+        .current_dir(tmp.path())
+        .args([
+            "generate",
+            "-d",
+            "example.com",
+            "--out-dir",
+            "small/new/deeper",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        "error: could not write small/new/deeper/privkey.pem: No space left on device (os error 28)"
+    );
+    assert_eq!(listing(&small), ["fill"]);
+}
