@@ -960,3 +960,55 @@ fn a_full_disk_leaves_no_directory_behind() {
     );
     assert_eq!(listing(&small), ["fill"]);
 }
+
+/// Two commands at once: a temporary file of a csrkit still running is never
+/// swept, even before that process has locked it (here: a file named for a
+/// live process and not locked at all), so concurrent runs in one directory
+/// cannot delete each other's files; exactly one of two concurrent runs wins.
+#[test]
+fn a_running_writers_files_are_never_swept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let mut live = std::process::Command::new("cat")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let name = format!(".csrkit-{}-AbCdEf123456.tmp", live.id());
+    std::fs::write(out.join(&name), "-----BEGIN PRIVATE KEY-----\n").unwrap();
+    csrkit()
+        .current_dir(tmp.path())
+        .args(["generate", "-d", "example.com", "--out-dir", "out"])
+        .succeeds();
+    assert_eq!(listing(&out), [name.as_str(), "privkey.pem", "request.csr"]);
+    drop(live.stdin.take());
+    live.wait().unwrap();
+
+    for round in 0..20 {
+        let dir = format!("race{round}");
+        let spawn = |key_type: &str| {
+            csrkit()
+                .current_dir(tmp.path())
+                .args(["generate", "-d", "example.com", "--key-type", key_type])
+                .args(["--out-dir", &dir])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (spawn("p256"), spawn("p384"));
+        let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+        let wins = [&a, &b].iter().filter(|o| o.status.success()).count();
+        assert_eq!(
+            wins,
+            1,
+            "round {round}: {} / {}",
+            String::from_utf8_lossy(&a.stderr),
+            String::from_utf8_lossy(&b.stderr)
+        );
+        assert_eq!(
+            listing(&tmp.path().join(&dir)),
+            ["privkey.pem", "request.csr"]
+        );
+    }
+}

@@ -563,6 +563,9 @@ impl OutputDir {
         }
         stale.sort();
         for name in stale {
+            if written_by_a_live_process(&name) {
+                continue;
+            }
             let Ok(fd) = rfs::openat(
                 &*self.fd,
                 name.as_os_str(),
@@ -614,6 +617,25 @@ fn remove_created(created: &[PathBuf]) {
 #[derive(Debug)]
 struct Staged {
     temp: OsString,
+}
+
+/// Whether a temporary file's name carries the id of a process that is
+/// still running (`.csrkit-<pid>-….tmp`); ours, of any age, or another
+/// user's (EPERM) count as live.
+fn written_by_a_live_process(name: &OsStr) -> bool {
+    let rest = &name.as_encoded_bytes()[TEMP_PREFIX.len()..];
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || rest.get(digits) != Some(&b'-') {
+        return false;
+    }
+    let pid = std::str::from_utf8(&rest[..digits])
+        .ok()
+        .and_then(|d| d.parse::<i32>().ok())
+        .and_then(rustix::process::Pid::from_raw);
+    match pid {
+        Some(pid) => !matches!(rustix::process::test_kill_process(pid), Err(Errno::SRCH)),
+        None => false,
+    }
 }
 
 /// `mkdir -p` with mode 0700, returning the directories made (outermost
@@ -688,12 +710,14 @@ fn io_err(path: &Path, e: Errno) -> Error {
     }
 }
 
-/// `.csrkit-` + 12 random letters and digits + `.tmp`.
+/// `.csrkit-` + this process's id + `-` + 12 random letters and digits +
+/// `.tmp`. The id lets a sweep leave alone the files of a process still
+/// running, even in the moment between creating a file and locking it.
 fn temp_name(fail: Errno) -> Result<OsString, Errno> {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut bytes = [0u8; 12];
     aws_lc_rs::rand::fill(&mut bytes).map_err(|_| fail)?;
-    let mut name = String::from(TEMP_PREFIX);
+    let mut name = format!("{TEMP_PREFIX}{}-", std::process::id());
     name.extend(
         bytes
             .iter()
@@ -868,6 +892,23 @@ mod tests {
         assert_eq!(names(dir.path()), [".csrkit-.tmp", ".csrkit-live.tmp"]);
         assert_eq!(out.notes().len(), 1, "{:?}", out.notes());
         assert!(out.notes()[0].contains(".csrkit-stale.tmp"));
+    }
+
+    #[test]
+    fn a_running_writer_is_never_swept() {
+        // Our own pid, unlocked (as between create and flock): left alone.
+        // A pid that cannot exist: swept.
+        let dir = tempfile::tempdir().unwrap();
+        let mine = format!(".csrkit-{}-abcdefabcdef.tmp", std::process::id());
+        std::fs::write(dir.path().join(&mine), b"key").unwrap();
+        std::fs::write(
+            dir.path().join(".csrkit-2147483647-abcdefabcdef.tmp"),
+            b"key",
+        )
+        .unwrap();
+        let out = OutputDir::open(dir.path(), &DirOptions::create()).unwrap();
+        assert_eq!(names(dir.path()), [mine]);
+        assert_eq!(out.notes().len(), 1, "{:?}", out.notes());
     }
 
     #[test]
