@@ -25,10 +25,11 @@
 //! SIGHUP) removes every temporary file still pending and every directory
 //! this process created for them; a commit in progress finishes first (it
 //! holds the same lock), so a signal never leaves a key without its CSR.
-//! A process killed outright (SIGKILL) cannot clean up: each live temporary
-//! file holds an advisory lock (`flock`), and the next [`OutputDir::open`]
-//! of that directory removes every `.csrkit-*.tmp` whose lock it can take,
-//! naming each in [`OutputDir::notes`].
+//! A process killed outright (SIGKILL) cannot clean up: each temporary file
+//! is named for its process (`.csrkit-<pid>-<random>.tmp`) and holds an
+//! advisory lock (`flock`) while it lives, and the next [`OutputDir::open`]
+//! of that directory removes every `.csrkit-*.tmp` whose process is gone and
+//! whose lock it can take, naming each in [`OutputDir::notes`].
 //!
 //! The directory itself is checked when opened: one anyone may write to
 //! without the sticky bit is refused unless the caller allows it (anyone
