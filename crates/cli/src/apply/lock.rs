@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 /// The lock file's name inside the directory.
-pub(crate) const LOCK_FILE: &str = ".lock";
+pub(crate) const LOCK_FILE: &str = csrkit_csr::LOCK_FILE;
 
 /// How often a waiting command tries again.
 const POLL: Duration = Duration::from_millis(100);
@@ -66,11 +66,12 @@ pub(crate) enum LockError {
         hint: String,
     },
     /// The lock file could not be opened, locked or written.
-    #[error("cannot lock {}: {source}", path.display())]
+    #[error("cannot lock {}", path.display())]
     Io {
         /// The lock file.
         path: PathBuf,
         /// What failed.
+        #[source]
         source: std::io::Error,
     },
 }

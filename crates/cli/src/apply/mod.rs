@@ -46,6 +46,7 @@ use csrkit_submit::{
 pub(crate) use dry_run::client as dry_run_client;
 pub(crate) use journal::{JOURNAL_FILE, Journal};
 use lock::DirLock;
+pub(crate) use lock::LockError;
 use plan::{Plan, Target};
 
 use crate::cmd::connection::{ConnectionArgs, runtime};
@@ -345,10 +346,9 @@ pub(crate) fn lock_now(dir: &Path) -> anyhow::Result<DirLock> {
     )?)
 }
 
-/// For `generate`: an existing directory locked, and refused when it holds
-/// an order journal (new files there would not be the journal's). A new
-/// directory is not created here: `generate` refuses to replace any file
-/// in it anyway.
+/// For `generate`: the directory (which `generate` made or checked) locked,
+/// and refused when it holds an order journal (new files there would not be
+/// the journal's).
 pub(crate) fn lock_for_generate(dir: &Path) -> anyhow::Result<Option<DirLock>> {
     if !dir.is_dir() {
         return Ok(None);
