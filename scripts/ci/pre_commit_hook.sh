@@ -26,4 +26,13 @@ fi
 grep -q "V211" out.txt || { cat out.txt; echo "FAIL: the hook did not report V211"; exit 1; }
 "$venv/bin/pre-commit" try-repo "$root" csrkit-validate-system --files good.csr >out.txt 2>&1 \
     || { cat out.txt; echo "FAIL: the hook refused a clean CSR"; exit 1; }
-echo "pre-commit hook: 2 passed, 0 failed"
+# What a killed `csrkit generate` leaves (a hidden temp file holding the key)
+# matches the hook's pattern and stops the commit (V106).
+cp good/privkey.pem good/.csrkit-AbCdEf123456.tmp
+git add -f good/.csrkit-AbCdEf123456.tmp
+if "$venv/bin/pre-commit" try-repo "$root" csrkit-validate-system \
+    --files good/.csrkit-AbCdEf123456.tmp >out.txt 2>&1; then
+    cat out.txt; echo "FAIL: the hook let a leftover key file through"; exit 1
+fi
+grep -q "V106" out.txt || { cat out.txt; echo "FAIL: the hook did not report V106"; exit 1; }
+echo "pre-commit hook: 3 passed, 0 failed"

@@ -2,10 +2,10 @@
 """The official Python SDK for Alibaba Cloud DNS (alibabacloud-alidns20150109) against a csrkit sandbox.
 
 Usage: alidns_against_sandbox.py BASE_URL DNS_ADDR DENY_URL
-  BASE_URL  a sandbox run with --zone sdk-interop.example --zone b.sdk-interop.example --zone 例子.example
+  BASE_URL  a sandbox run with --zone sdk-interop.example.com --zone b.sdk-interop.example.com --zone 例子.example.com
             --foreign-zone other-account.example --dns-listen 127.0.0.1:0 --approve verify
   DNS_ADDR  its `dns IP:PORT` line
-  DENY_URL  a sandbox run with --zone sdk-interop.example --deny AddDomainRecord
+  DENY_URL  a sandbox run with --zone sdk-interop.example.com --deny AddDomainRecord
 Credentials: CSRKIT_SANDBOX_ACCESS_KEY_ID / _SECRET (defaults as the sandbox's).
 
 With the default V3 signature and with signature_algorithm='v2' (V1): DescribeDomains paging and
@@ -34,7 +34,7 @@ from darabonba.runtime import RuntimeOptions
 BASE, DNS_ADDR, DENY = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3].rstrip("/")
 AK = os.environ.get("CSRKIT_SANDBOX_ACCESS_KEY_ID", "sandbox-access-key-id")
 SK = os.environ.get("CSRKIT_SANDBOX_ACCESS_KEY_SECRET", "sandbox-access-key-secret")
-ZONE = "sdk-interop.example"
+ZONE = "sdk-interop.example.com"
 RT = RuntimeOptions()
 checks = 0
 
@@ -123,11 +123,11 @@ def flow(algorithm):
         b = c.describe_domains_with_options(dns.DescribeDomainsRequest(page_number=page, page_size=1), RT).body
         check(b.total_count == 3, f"[{algorithm}] DescribeDomains page {page}: TotalCount 3")
         names += [d.puny_code for d in (b.domains.domain or [])]
-    check(sorted(names) == sorted([ZONE, f"b.{ZONE}", "xn--fsqu00a.example"]),
+    check(sorted(names) == sorted([ZONE, f"b.{ZONE}", "xn--fsqu00a.example.com"]),
           f"[{algorithm}] paging through DescribeDomains lists each zone once: {names}")
     b = c.describe_domains_with_options(dns.DescribeDomainsRequest(key_word="例子"), RT).body
     d = b.domains.domain[0]
-    check(b.total_count == 1 and d.domain_name == "例子.example" and d.puny_code == "xn--fsqu00a.example"
+    check(b.total_count == 1 and d.domain_name == "例子.example.com" and d.puny_code == "xn--fsqu00a.example.com"
           and d.dns_servers.dns_server, f"[{algorithm}] the IDN zone: {d.domain_name} / {d.puny_code}")
 
     info = c.describe_domain_info_with_options(
@@ -150,7 +150,7 @@ def flow(algorithm):
           and r[0].value == f"token-{algorithm}" and r[0].ttl == 600 and r[0].line == "default",
           f"[{algorithm}] DescribeDomainRecords finds it by RRKeyWord + TypeKeyWord")
     b = c.describe_sub_domain_records_with_options(
-        dns.DescribeSubDomainRecordsRequest(sub_domain=fqdn, type="TXT"), RT).body
+        dns.DescribeSubDomainRecordsRequest(sub_domain=fqdn, domain_name=ZONE, type="TXT"), RT).body
     check([x.record_id for x in records(b)] == [rid], f"[{algorithm}] DescribeSubDomainRecords {fqdn}")
     check(dns_query(fqdn, 16) == (0, True, [f"token-{algorithm}"]), f"[{algorithm}] DNS: {fqdn} TXT, AA")
 

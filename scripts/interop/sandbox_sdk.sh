@@ -53,9 +53,9 @@ verifying="$(mktemp)"
 denying="$(mktemp)"
 trap 'kill "$pid" "${more_pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$out" "$verifying" "$denying"' EXIT
 start_more "$verifying" 2 --approve verify --dns-listen 127.0.0.1:0 \
-    --zone sdk-interop.example --zone b.sdk-interop.example --zone 例子.example \
+    --zone sdk-interop.example.com --zone b.sdk-interop.example.com --zone 例子.example.com \
     --foreign-zone other-account.example
-start_more "$denying" 1 --zone sdk-interop.example --deny AddDomainRecord
+start_more "$denying" 1 --zone sdk-interop.example.com --deny AddDomainRecord
 dns_line="$(sed -n 2p "$verifying")"
 echo "verifying sandbox at $(head -n 1 "$verifying"), $dns_line; denying one at $(head -n 1 "$denying")"
 "$venv/bin/python" "$root/scripts/interop/alidns_against_sandbox.py" \

@@ -186,7 +186,9 @@ def flow(algorithm):
           or last["headers"].get("x-acs-action") == "DescribePackageState"),
           f"[{algorithm}] captured the SDK's request: {last['method']} {last['path'][:60]}...")
     headers = {k: v for k, v in last["headers"].items() if k not in ("content-length", "transfer-encoding")}
-    data = last["body"].encode() if last["method"] == "POST" else None
+    # exactly as captured: urllib adds a content-type of its own to a POST with data, even
+    # empty data, which the sandbox (rightly) refuses as an unsigned header
+    data = last["body"].encode() if last["body"] else None
     req = urllib.request.Request(BASE + last["path"], data=data, headers=headers, method=last["method"])
     try:
         urllib.request.urlopen(req, timeout=10)

@@ -2,7 +2,6 @@
 //! passphrase, directories made 0700, a file linked (or copied) into a
 //! generation, a symbolic link replaced with one `rename(2)`.
 
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use csrkit_csr::PrivateKey;
@@ -31,17 +30,13 @@ pub(crate) fn load_key(path: &Path, passphrase: Option<&Zeroizing<String>>) -> R
     }
 }
 
-/// Creates a directory (and its parents) 0700 when missing: it will hold
-/// a key.
+/// Creates a directory (and its parents) 0700 when missing, as `csrkit
+/// generate` does: it will hold a key. A name taken by something else is
+/// refused; what a killed csrkit left in it is swept.
 pub fn create_dir(dir: &Path) -> Result<()> {
-    if dir.as_os_str().is_empty() || dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(Error::io("create the directory", dir))
+    let options = csrkit_csr::DirOptions::create().allow_shared(true);
+    csrkit_csr::OutputDir::open(dir, &options)?.keep();
+    Ok(())
 }
 
 /// Flushes a directory's entries to disk.

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 /// The lock file's name inside the directory.
-pub const LOCK_FILE: &str = ".lock";
+pub const LOCK_FILE: &str = csrkit_csr::LOCK_FILE;
 
 /// How often a waiting command tries again.
 const POLL: Duration = Duration::from_millis(100);
@@ -63,11 +63,12 @@ pub enum LockError {
         hint: String,
     },
     /// The lock file could not be opened, locked or written.
-    #[error("cannot lock {}: {source}", path.display())]
+    #[error("cannot lock {}", path.display())]
     Io {
         /// The lock file.
         path: PathBuf,
         /// What failed.
+        #[source]
         source: std::io::Error,
     },
 }
@@ -102,11 +103,16 @@ impl DirLock {
                 Err(fs4::TryLockError::Error(e)) => return Err(io(e)),
             }
             if deadline.is_none_or(|d| Instant::now() + POLL > d) {
-                return Err(LockError::Busy {
-                    dir: dir.to_owned(),
-                    holder: current_holder(&file, &path),
-                    hint: hint.to_owned(),
-                });
+                match settle(&path, &file).map_err(io)? {
+                    Settled::Free => break,
+                    Settled::Held(holder) => {
+                        return Err(LockError::Busy {
+                            dir: dir.to_owned(),
+                            holder,
+                            hint: hint.to_owned(),
+                        });
+                    }
+                }
             }
             std::thread::sleep(POLL);
         }
@@ -142,36 +148,39 @@ fn write_holder(file: &mut File, command: &str) -> std::io::Result<()> {
     file.sync_data()
 }
 
-/// How long a refused command waits for the holder to write who it is
-/// (it does so right after taking the lock).
-const HOLDER_GRACE: Duration = Duration::from_secs(1);
+/// How long a refused command waits for the holder to say who it is: the
+/// holder writes the file right after it takes the lock, so a command that
+/// comes in between would otherwise name nobody, or the dead holder before.
+const HOLDER_WAIT: Duration = Duration::from_secs(2);
 
-/// The holder of a lock this process could not take. The file may still
-/// name an earlier holder (or nobody) for the instant between the holder
-/// taking the lock and writing itself in: a holder that names a live
-/// process is waited for, briefly, as long as the lock stays held.
-fn current_holder(file: &File, path: &Path) -> Option<Holder> {
-    let give_up = Instant::now() + HOLDER_GRACE;
+/// What a refused command finds once the holder has had time to write.
+enum Settled {
+    /// The lock came free meanwhile, and is now ours.
+    Free,
+    /// Still held, by this holder (when the file names a live one).
+    Held(Option<Holder>),
+}
+
+fn settle(path: &Path, file: &File) -> std::io::Result<Settled> {
+    let give_up = Instant::now() + HOLDER_WAIT;
     loop {
+        match fs4::FileExt::try_lock(file) {
+            Ok(()) => return Ok(Settled::Free),
+            Err(fs4::TryLockError::WouldBlock) => {}
+            Err(fs4::TryLockError::Error(e)) => return Err(e),
+        }
         let holder = read_holder(path);
         if holder.as_ref().is_some_and(|h| alive(h.pid)) || Instant::now() >= give_up {
-            return holder;
+            return Ok(Settled::Held(holder));
         }
-        match fs4::FileExt::try_lock(file) {
-            // Released meanwhile: whoever it was is gone.
-            Ok(()) => {
-                let _ = fs4::FileExt::unlock(file);
-                return holder;
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(10)),
-        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
-/// Whether a process runs (on Linux, by `/proc`; elsewhere assumed).
+/// Whether a process with this id runs (on Linux; elsewhere assumed).
 fn alive(pid: u32) -> bool {
     if cfg!(target_os = "linux") {
-        Path::new(&format!("/proc/{pid}")).exists()
+        Path::new("/proc").join(pid.to_string()).exists()
     } else {
         true
     }
@@ -234,5 +243,35 @@ mod tests {
         );
         drop(held);
         DirLock::acquire(dir.path(), Duration::ZERO, "third", hint).unwrap();
+    }
+
+    #[test]
+    fn a_refused_command_names_the_live_holder_not_a_dead_one_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOCK_FILE);
+        // A holder that has taken the lock but not yet written who it is;
+        // the file still names a process that is gone.
+        let mut held = open(&path).unwrap();
+        fs4::FileExt::try_lock(&held).unwrap();
+        let mut gone = std::process::Command::new("true").spawn().unwrap();
+        let dead = gone.id();
+        gone.wait().unwrap();
+        std::fs::write(
+            &path,
+            format!("{{\"pid\":{dead},\"command\":\"old\",\"since\":\"then\"}}\n"),
+        )
+        .unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            write_holder(&mut held, "csrkit apply --out-dir x").unwrap();
+            held
+        });
+        let err = DirLock::acquire(dir.path(), Duration::ZERO, "second", "hint").unwrap_err();
+        let _held = writer.join().unwrap();
+        let shown = err.to_string();
+        assert!(
+            shown.contains(&format!("pid {}", std::process::id())) && !shown.contains("old"),
+            "{shown}"
+        );
     }
 }

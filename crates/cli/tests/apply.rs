@@ -1000,7 +1000,7 @@ fn in_process_sandbox_file_validation_rsa() {
                 "-d",
                 "site.example.com",
                 "-d",
-                "example.com",
+                "www.site.example.com",
             ])
             .args(["--validate-type", "file", "--key-type", "rsa2048"])
             .arg("--out-dir")
@@ -1013,7 +1013,8 @@ fn in_process_sandbox_file_validation_rsa() {
     assert_eq!(journal(&dir)["validate_type"], "FILE");
     check_files_json(&doc, &dir);
     let root = write_root(tmp.path(), &in_process_root(&dir));
-    check_issued(&dir, &root, &["site.example.com", "example.com"]);
+    // a single-domain product certifies a name and its www. counterpart
+    check_issued(&dir, &root, &["site.example.com", "www.site.example.com"]);
 }
 
 /// Order flags on a directory that records an order: the journal decides,

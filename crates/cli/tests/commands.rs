@@ -520,7 +520,7 @@ fn refusals_exit_3_with_code_message_request_id_and_link() {
         assert_eq!(id.len(), 36, "a request id such as a UUID: {e}");
         assert!(
             e.contains(&format!(
-                "https://api.aliyun.com/troubleshoot?q={code}&product=cas&requestId={id}"
+                "https://api.aliyun.com/troubleshoot?q={code}&product=Cas&requestId={id}"
             )),
             "the Recommend link: {e}"
         );
@@ -544,7 +544,9 @@ fn refusals_exit_3_with_code_message_request_id_and_link() {
         "SignatureDoesNotMatch",
     );
     assert!(
-        wrong.stderr.contains("server string to sign"),
+        wrong
+            .stderr
+            .contains("server StringToSign is [ACS3-HMAC-SHA256 "),
         "{}",
         wrong.both()
     );

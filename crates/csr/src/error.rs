@@ -64,14 +64,49 @@ pub enum Error {
         /// What the encoder said.
         reason: String,
     },
-    /// The file exists and overwriting was not asked for.
-    #[error("{} already exists; refusing to overwrite it (use --force to replace it)", path.display())]
+    /// The file exists (a dangling symbolic link counts) and overwriting was
+    /// not asked for.
+    #[error(
+        "{} already exists; refusing to overwrite it (use --force to replace it, \
+         or --out-dir for another directory)",
+        path.display()
+    )]
     AlreadyExists {
         /// The file.
         path: PathBuf,
     },
-    /// A file could not be written.
-    #[error("could not write {}: {source}", path.display())]
+    /// The output directory's name is taken by something else.
+    #[error(
+        "{} exists and is not a directory (it is {what}); remove it, or choose \
+         another --out-dir",
+        path.display()
+    )]
+    NotADirectory {
+        /// The name.
+        path: PathBuf,
+        /// What it is: "a dangling symbolic link", "a character device", …
+        what: &'static str,
+    },
+    /// Every user may write to the output directory, so anyone could swap
+    /// the files after they are written.
+    #[error(
+        "{} is writable by every user (mode {mode:04o}) without the sticky bit: anyone \
+         could replace the key or the CSR once written; use a private directory \
+         (chmod o-w, or another --out-dir), or pass --force to write there anyway",
+        path.display()
+    )]
+    SharedDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The process was interrupted; nothing was written.
+    #[error("interrupted; nothing was written")]
+    Interrupted,
+    /// A file could not be written. (The OS error is the source, shown once
+    /// by a caller printing the chain.)
+    #[error("could not write {}", path.display())]
     Io {
         /// The file.
         path: PathBuf,

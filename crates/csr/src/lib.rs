@@ -34,7 +34,10 @@ mod request;
 
 pub use csrkit_names::{DnsName, NameError};
 pub use error::Error;
-pub use files::{FileToWrite, WriteMode, write_files, write_key_file, write_public_file};
+pub use files::{
+    DirOptions, FileToWrite, LOCK_FILE, OutputDir, TEMP_PREFIX, TEMP_SUFFIX, WriteMode,
+    abandon_writes, is_temp_file_name, write_files, write_key_file, write_public_file,
+};
 pub use key::{KeyAlgorithm, KeyType, PrivateKey, generate_key, load_key};
 pub use request::{Csr, CsrRequest, Subject};
 

@@ -31,6 +31,7 @@ pub struct Subject {
 pub struct CsrRequest {
     domains: Vec<DnsName>,
     subject: Subject,
+    cn: bool,
 }
 
 impl CsrRequest {
@@ -38,34 +39,63 @@ impl CsrRequest {
     /// lower-cased (UTS #46); duplicates are dropped, order kept. Fails on the
     /// first bad name, naming the label at fault, before anything else
     /// happens.
+    ///
+    /// The first domain becomes the subject CN, which holds at most 64
+    /// characters (RFC 5280 `ub-common-name`); a longer first domain is
+    /// refused with what to do: put a shorter name first, or make the
+    /// request without a CN ([`CsrRequest::without_cn`]).
     pub fn new<I, S>(domains: I) -> Result<CsrRequest, Error>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let mut out: Vec<DnsName> = Vec::new();
-        for d in domains {
-            let name = DnsName::parse(d.as_ref())?;
-            if !out.contains(&name) {
-                out.push(name);
-            }
-        }
-        let Some(first) = out.first() else {
-            return Err(Error::NoDomains);
-        };
+        let out = checked_names(domains)?;
+        let first = &out[0];
         if first.as_str().len() > MAX_CN_LEN {
+            let reason = match out.iter().find(|d| d.as_str().len() <= MAX_CN_LEN) {
+                Some(short) => format!(
+                    "the first domain becomes the CN, which holds at most {MAX_CN_LEN} \
+                     characters (RFC 5280); put a shorter one first, such as {short}"
+                ),
+                None => format!(
+                    "it is {} characters long and the first domain becomes the CN, which \
+                     holds at most {MAX_CN_LEN} (RFC 5280). Alibaba Cloud CAS takes the \
+                     certificate's domain from the CN, so it cannot certify this name on \
+                     its own: put a shorter name of yours first (--domain SHORT --domain \
+                     LONG), or pass --no-cn for a CA that reads the names from \
+                     subjectAltName alone (BR 7.1.2.7.2 allows a subject without CN)",
+                    first.as_str().len()
+                ),
+            };
             return Err(Error::InvalidSubject {
                 field: "CN",
                 value: first.to_string(),
-                reason: format!(
-                    "the first domain becomes the CN, which is limited to {MAX_CN_LEN} \
-                     characters (RFC 5280); put a shorter domain first"
-                ),
+                reason,
             });
         }
         Ok(CsrRequest {
             domains: out,
             subject: Subject::default(),
+            cn: true,
+        })
+    }
+
+    /// Like [`CsrRequest::new`], but the request has no subject CN: every
+    /// name is in subjectAltName only, which the Baseline Requirements allow
+    /// (BR 7.1.2.7.2: the CN is NOT RECOMMENDED) and which is how a name of
+    /// 65–253 characters can be requested. The subjectAltName extension is
+    /// marked critical when the subject is empty (RFC 5280 §4.2.1.6). A CA
+    /// that takes the domain from the CN (Alibaba Cloud CAS) refuses such a
+    /// request; the linter reports it there (V901).
+    pub fn without_cn<I, S>(domains: I) -> Result<CsrRequest, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Ok(CsrRequest {
+            domains: checked_names(domains)?,
+            subject: Subject::default(),
+            cn: false,
         })
     }
 
@@ -101,9 +131,15 @@ impl CsrRequest {
         &self.domains
     }
 
-    /// The subject CN: the first domain.
+    /// The subject CN: the first domain (see [`CsrRequest::has_common_name`]).
     pub fn common_name(&self) -> &str {
         self.domains[0].as_str()
+    }
+
+    /// Whether the request carries a subject CN (false after
+    /// [`CsrRequest::without_cn`]).
+    pub fn has_common_name(&self) -> bool {
+        self.cn
     }
 
     /// Builds the request and signs it with `key` (SHA-256; SHA-384 for
@@ -137,10 +173,12 @@ impl CsrRequest {
                 dn.push(ty, DnValue::Utf8String(v.clone()));
             }
         }
-        dn.push(
-            DnType::CommonName,
-            DnValue::Utf8String(self.common_name().to_owned()),
-        );
+        if self.cn {
+            dn.push(
+                DnType::CommonName,
+                DnValue::Utf8String(self.common_name().to_owned()),
+            );
+        }
         params.distinguished_name = dn;
         params.subject_alt_names = self
             .domains
@@ -158,6 +196,26 @@ impl CsrRequest {
             pem,
         })
     }
+}
+
+/// Checks and normalises the names (A-labels, lower case), dropping
+/// duplicates and keeping the order; at least one.
+fn checked_names<I, S>(domains: I) -> Result<Vec<DnsName>, Error>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut out: Vec<DnsName> = Vec::new();
+    for d in domains {
+        let name = DnsName::parse(d.as_ref())?;
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::NoDomains);
+    }
+    Ok(out)
 }
 
 fn check_attribute(field: &'static str, value: &str) -> Result<(), Error> {

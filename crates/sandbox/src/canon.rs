@@ -16,17 +16,17 @@ use sha2::{Digest, Sha256};
 pub(crate) const EMPTY_SHA256: &str =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-/// Decodes one `application/x-www-form-urlencoded` component: `+` is a space and `%XX` a byte.
-/// A `%` not followed by two hex digits stays as it is (as Python's `parse_qsl` does); bytes that
-/// are not UTF-8 become U+FFFD.
-pub(crate) fn form_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
+/// Decodes one `application/x-www-form-urlencoded` component to bytes: `+` is a space and `%XX`
+/// a byte. A `%` not followed by two hex digits stays as it is (as Python's `parse_qsl` does).
+/// Nothing is lost: bytes that are not UTF-8 stay what they are, so the canonical form is built
+/// from the bytes the client sent (RFC 3986), not from a lossy text version of them.
+pub(crate) fn form_decode(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
-    while i < b.len() {
-        match b[i] {
+    while i < s.len() {
+        match s[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match (hex_val(b[i + 1]), hex_val(b[i + 2])) {
+            b'%' if i + 2 < s.len() => match (hex_val(s[i + 1]), hex_val(s[i + 2])) {
                 (Some(h), Some(l)) => {
                     out.push(h << 4 | l);
                     i += 2;
@@ -37,7 +37,7 @@ pub(crate) fn form_decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    out
 }
 
 fn hex_val(c: u8) -> Option<u8> {
@@ -49,23 +49,41 @@ fn hex_val(c: u8) -> Option<u8> {
     }
 }
 
-/// Splits a raw query (or form body) into decoded `(name, value)` pairs, in order. Empty
+/// One decoded `name=value` pair, as bytes.
+pub(crate) type RawPair = (Vec<u8>, Vec<u8>);
+
+/// Splits a raw query (or form body) into decoded `(name, value)` byte pairs, in order. Empty
 /// segments are skipped; a segment without `=` is a name with an empty value.
-pub(crate) fn parse_pairs(raw: &str) -> Vec<(String, String)> {
-    raw.split('&')
+pub(crate) fn parse_pairs(raw: &[u8]) -> Vec<RawPair> {
+    raw.split(|b| *b == b'&')
         .filter(|seg| !seg.is_empty())
-        .map(|seg| match seg.split_once('=') {
-            Some((n, v)) => (form_decode(n), form_decode(v)),
-            None => (form_decode(seg), String::new()),
+        .map(|seg| match seg.iter().position(|b| *b == b'=') {
+            Some(eq) => (form_decode(&seg[..eq]), form_decode(&seg[eq + 1..])),
+            None => (form_decode(seg), Vec::new()),
         })
         .collect()
 }
 
-/// RFC 3986 percent-encoding: everything but `A-Z a-z 0-9 - _ . ~` as `%XX`, uppercase hex.
-pub(crate) fn percent_encode(s: &str) -> String {
+/// The pairs as text, for the operations; `Err` names the first parameter whose name or value
+/// is not UTF-8.
+pub(crate) fn pairs_to_text(pairs: &[RawPair]) -> Result<Vec<(String, String)>, String> {
+    pairs
+        .iter()
+        .map(
+            |(n, v)| match (std::str::from_utf8(n), std::str::from_utf8(v)) {
+                (Ok(n), Ok(v)) => Ok((n.to_owned(), v.to_owned())),
+                (Ok(n), Err(_)) => Err(n.to_owned()),
+                (Err(_), _) => Err(String::from_utf8_lossy(n).into_owned()),
+            },
+        )
+        .collect()
+}
+
+/// RFC 3986 percent-encoding: every byte but `A-Z a-z 0-9 - _ . ~` as `%XX`, uppercase hex.
+pub(crate) fn percent_encode(s: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len() * 3 / 2);
-    for &c in s.as_bytes() {
+    for &c in s {
         if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(c));
         } else {
@@ -79,10 +97,10 @@ pub(crate) fn percent_encode(s: &str) -> String {
 
 /// The canonical query string: pairs sorted by (name, value) in byte order, each encoded, joined
 /// by `&`. `skip` names a parameter left out (V1 leaves out `Signature`).
-pub(crate) fn canonical_query(pairs: &[(String, String)], skip: Option<&str>) -> String {
-    let mut sorted: Vec<&(String, String)> = pairs
+pub(crate) fn canonical_query(pairs: &[RawPair], skip: Option<&str>) -> String {
+    let mut sorted: Vec<&RawPair> = pairs
         .iter()
-        .filter(|(n, _)| Some(n.as_str()) != skip)
+        .filter(|(n, _)| skip.is_none_or(|s| n.as_slice() != s.as_bytes()))
         .collect();
     sorted.sort();
     let mut out = String::new();
@@ -111,34 +129,64 @@ pub(crate) struct V3Authorization {
     pub(crate) signature: String,
 }
 
-/// Parses `ALGO Credential=ID,SignedHeaders=a;b,Signature=HEX`. Returns the name of the first
-/// missing part on failure.
-pub(crate) fn parse_authorization(value: &str) -> Result<V3Authorization, &'static str> {
-    let (algorithm, rest) = value.trim().split_once(' ').ok_or("Credential")?;
-    let (mut cred, mut signed, mut sig) = (None, None, None);
-    for part in rest.split(',') {
-        let Some((k, v)) = part.trim().split_once('=') else {
-            continue;
-        };
-        match k.trim() {
-            "Credential" => cred = Some(v.trim()),
-            "SignedHeaders" => signed = Some(v.trim()),
-            "Signature" => sig = Some(v.trim()),
-            _ => {}
+/// Parses `ALGO Credential=ID,SignedHeaders=a;b,Signature=HEX` exactly as the reference's
+/// algorithm writes it (2.1: "comma-separated, no spaces after commas"): one space after the
+/// algorithm, the three parts in this order, nothing else. On failure, says what is wrong.
+pub(crate) fn parse_authorization(value: &str) -> Result<V3Authorization, String> {
+    const FORM: &str =
+        "write it as ACS3-HMAC-SHA256 Credential=ID,SignedHeaders=h1;h2,Signature=HEX";
+    let (algorithm, rest) = value
+        .split_once(' ')
+        .ok_or_else(|| format!("the Authorization header has no Credential; {FORM}"))?;
+    let mut parts = rest.split(',');
+    let mut part = |name: &str| -> Result<String, String> {
+        let p = parts.next().unwrap_or("");
+        match p.strip_prefix(name).and_then(|v| v.strip_prefix('=')) {
+            Some(v) if !v.is_empty() && !v.contains(char::is_whitespace) => Ok(v.to_owned()),
+            Some(_) => Err(format!(
+                "the Authorization header's {name} is empty or holds spaces; {FORM}"
+            )),
+            None => Err(format!(
+                "the Authorization header has {p:?} where {name}= belongs; {FORM}"
+            )),
         }
+    };
+    let cred = part("Credential")?;
+    let signed = part("SignedHeaders")?;
+    let sig = part("Signature")?;
+    if let Some(extra) = parts.next() {
+        return Err(format!(
+            "the Authorization header has {extra:?} after Signature; {FORM}"
+        ));
     }
-    let cred = cred.filter(|c| !c.is_empty()).ok_or("Credential")?;
-    let signed = signed.filter(|s| !s.is_empty()).ok_or("SignedHeaders")?;
-    let sig = sig.filter(|s| !s.is_empty()).ok_or("Signature")?;
     Ok(V3Authorization {
         algorithm: algorithm.to_owned(),
-        access_key_id: cred.to_owned(),
-        signed_headers: signed
-            .split(';')
-            .map(|h| h.trim().to_ascii_lowercase())
-            .collect(),
-        signature: sig.to_owned(),
+        access_key_id: cred,
+        signed_headers: signed.split(';').map(str::to_owned).collect(),
+        signature: sig,
     })
+}
+
+/// Checks a `SignedHeaders` list as the reference defines it (2.1: "lowercase names, sorted,
+/// ';'-joined"): each name lowercase and non-empty, strictly ascending (so no repeats).
+pub(crate) fn check_signed_headers(names: &[String]) -> Result<(), String> {
+    for n in names {
+        if n.is_empty() {
+            return Err("SignedHeaders has an empty name (\";;\" or a trailing \";\")".to_owned());
+        }
+        if n.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(format!(
+                "SignedHeaders names {n:?}; header names are signed in lowercase"
+            ));
+        }
+    }
+    if let Some(w) = names.windows(2).find(|w| w[0] >= w[1]) {
+        return Err(format!(
+            "SignedHeaders is not sorted without repeats: {:?} comes before {:?}",
+            w[0], w[1]
+        ));
+    }
+    Ok(())
 }
 
 /// The V3 canonical request. `header` returns the value of a (lower-case) header name.
@@ -184,10 +232,10 @@ pub(crate) fn v3_signature(secret: &str, string_to_sign: &str) -> String {
 }
 
 /// `METHOD&%2F&percentEncode(canonical query without Signature)`.
-pub(crate) fn v1_string_to_sign(method: &str, pairs: &[(String, String)]) -> String {
+pub(crate) fn v1_string_to_sign(method: &str, pairs: &[RawPair]) -> String {
     format!(
         "{method}&%2F&{}",
-        percent_encode(&canonical_query(pairs, Some("Signature")))
+        percent_encode(canonical_query(pairs, Some("Signature")).as_bytes())
     )
 }
 
@@ -215,9 +263,9 @@ pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn pairs(list: &[(&str, &str)]) -> Vec<RawPair> {
         list.iter()
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .map(|(a, b)| (a.as_bytes().to_vec(), b.as_bytes().to_vec()))
             .collect()
     }
 
@@ -233,7 +281,7 @@ mod tests {
         // reference 2.1, "Official worked example"
         let raw =
             "ImageId=win2019_1809_x64_dtc_zh-cn_40G_alibase_20230811.vhd&RegionId=cn-shanghai";
-        let cq = canonical_query(&parse_pairs(raw), None);
+        let cq = canonical_query(&parse_pairs(raw.as_bytes()), None);
         assert_eq!(cq, raw);
         let h = [
             ("host", "ecs.cn-shanghai.aliyuncs.com"),
@@ -275,7 +323,7 @@ mod tests {
             "ValidateType=DNS&Username=Zhang%20San&Tags.1.Value=prod%20test&Tags.1.Key=env&ProductCode=digicert-free-1-free&Phone=13800000000&Email=admin@example.com&Csr=-----BEGIN%20CERTIFICATE%20REQUEST-----%0aMIIBtest%2b%2f%3d%0A-----END%20CERTIFICATE%20REQUEST-----",
         ];
         for wire in wires {
-            let cq = canonical_query(&parse_pairs(wire), None);
+            let cq = canonical_query(&parse_pairs(wire.as_bytes()), None);
             assert_eq!(
                 cq,
                 "Csr=-----BEGIN%20CERTIFICATE%20REQUEST-----%0AMIIBtest%2B%2F%3D%0A-----END%20CERTIFICATE%20REQUEST-----&Email=admin%40example.com&Phone=13800000000&ProductCode=digicert-free-1-free&Tags.1.Key=env&Tags.1.Value=prod%20test&Username=Zhang%20San&ValidateType=DNS"
@@ -331,7 +379,7 @@ mod tests {
     fn v1_official_vector_b_from_raw_query() {
         // Timestamp colons raw on the wire, and the signature itself `+`-encoded.
         let raw = "Timestamp=2016-02-23T12:46:24Z&Format=XML&AccessKeyId=testid&Action=DescribeRegions&SignatureMethod=HMAC-SHA1&SignatureNonce=3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf&SignatureVersion=1.0&Version=2014-05-26&Signature=OLeaidS1JvxuMvnyHOwuJ%2BuX5qY%3D";
-        let p = parse_pairs(raw);
+        let p = parse_pairs(raw.as_bytes());
         let sts = v1_string_to_sign("GET", &p);
         assert_eq!(
             sts,
@@ -341,9 +389,9 @@ mod tests {
         assert_eq!(sig, "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
         let sent = p
             .iter()
-            .find(|(n, _)| n == "Signature")
-            .map(|(_, v)| v.as_str());
-        assert_eq!(sent, Some(sig.as_str()));
+            .find(|(n, _)| n == b"Signature")
+            .map(|(_, v)| v.as_slice());
+        assert_eq!(sent, Some(sig.as_bytes()));
     }
 
     #[test]
@@ -381,14 +429,27 @@ mod tests {
 
     #[test]
     fn decoding_edge_cases() {
-        assert_eq!(form_decode("a+b%20c"), "a b c");
-        assert_eq!(form_decode("100%"), "100%");
-        assert_eq!(form_decode("%zz%4"), "%zz%4");
-        assert_eq!(form_decode("%E4%B8%AD"), "中");
-        assert_eq!(form_decode("%FF"), "\u{FFFD}");
-        assert_eq!(percent_encode("a b*~/中"), "a%20b%2A~%2F%E4%B8%AD");
+        let d = |s: &str| form_decode(s.as_bytes());
+        assert_eq!(d("a+b%20c"), b"a b c");
+        assert_eq!(d("100%"), b"100%");
+        assert_eq!(d("%zz%4"), b"%zz%4");
+        assert_eq!(d("%E4%B8%AD"), "中".as_bytes());
+        // bytes that are not UTF-8 stay as they are, and are signed as they are
+        assert_eq!(d("%FF%FE"), [0xFF, 0xFE]);
         assert_eq!(
-            parse_pairs("a=1&&b&c=x=y"),
+            canonical_query(&parse_pairs(b"ProductCode=%FF%FE"), None),
+            "ProductCode=%FF%FE"
+        );
+        assert_eq!(
+            pairs_to_text(&parse_pairs(b"A=1&ProductCode=%FF%FE")),
+            Err("ProductCode".to_owned())
+        );
+        assert_eq!(
+            percent_encode("a b*~/中".as_bytes()),
+            "a%20b%2A~%2F%E4%B8%AD"
+        );
+        assert_eq!(
+            parse_pairs(b"a=1&&b&c=x=y"),
             pairs(&[("a", "1"), ("b", ""), ("c", "x=y")])
         );
         assert!(ct_eq("abc", "abc") && !ct_eq("abc", "abd") && !ct_eq("abc", "ab"));
@@ -396,14 +457,59 @@ mod tests {
 
     #[test]
     fn authorization_header_parts() {
-        assert_eq!(parse_authorization("ACS3-HMAC-SHA256"), Err("Credential"));
-        assert_eq!(
-            parse_authorization("ACS3-HMAC-SHA256 Credential=a,Signature=b"),
-            Err("SignedHeaders")
-        );
-        assert_eq!(
-            parse_authorization("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host"),
-            Err("Signature")
-        );
+        let ok = parse_authorization(
+            "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host;x-acs-date,Signature=b",
+        )
+        .expect("the reference's form");
+        assert_eq!(ok.signed_headers, ["host", "x-acs-date"]);
+        for (bad, says) in [
+            ("ACS3-HMAC-SHA256", "no Credential"),
+            (
+                "ACS3-HMAC-SHA256 Credential=a,Signature=b",
+                "where SignedHeaders=",
+            ),
+            (
+                "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host",
+                "where Signature=",
+            ),
+            (
+                "ACS3-HMAC-SHA256 Credential=a, SignedHeaders=host,Signature=b",
+                "where SignedHeaders=",
+            ),
+            (
+                "ACS3-HMAC-SHA256  Credential=a,SignedHeaders=host,Signature=b",
+                "where Credential=",
+            ),
+            (
+                "ACS3-HMAC-SHA256 SignedHeaders=host,Credential=a,Signature=b",
+                "where Credential=",
+            ),
+            (
+                "ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host,Signature=b,X=y",
+                "after Signature",
+            ),
+            (
+                "ACS3-HMAC-SHA256 Credential=,SignedHeaders=host,Signature=b",
+                "Credential is empty",
+            ),
+        ] {
+            let e = parse_authorization(bad).expect_err(bad);
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn signed_headers_must_be_lowercase_sorted_and_unique() {
+        let v = |s: &str| s.split(';').map(str::to_owned).collect::<Vec<_>>();
+        assert!(check_signed_headers(&v(V3_SIGNED)).is_ok());
+        for (bad, says) in [
+            ("x-acs-date;host", "not sorted"),
+            ("host;host", "not sorted"),
+            ("Host;x-acs-date", "lowercase"),
+            ("host;;x-acs-date", "empty name"),
+        ] {
+            let e = check_signed_headers(&v(bad)).expect_err(bad);
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 }

@@ -386,11 +386,21 @@ pub struct SandboxConfig {
     pub max_orders: usize,
     /// How many requests `GET /_sandbox/requests` remembers (the most recent ones).
     pub request_log_capacity: usize,
-    /// Accepted clock difference for `x-acs-date` / `Timestamp`; 15 minutes by default.
+    /// Most bytes the request log keeps, counted as the JSON `GET /_sandbox/requests` serves
+    /// (8 MiB by default): the oldest entries leave first, and an entry larger than this alone
+    /// is kept without its body. A fetch streams the kept entries, so it holds no copy of them.
+    pub request_log_max_bytes: usize,
+    /// Accepted clock difference for the V3 `x-acs-date`; 15 minutes by default (reference
+    /// 2.1).
     pub max_clock_skew: Duration,
-    /// Most nonces remembered for replay detection; 65,536 by default (about 3 MB), so memory
-    /// stays flat under any load. When full, the oldest is forgotten and requests dated no later
-    /// than it are refused as possible replays (`SignatureNonceUsed`).
+    /// Accepted clock difference for the V1 `Timestamp`; 31 minutes by default (reference 2.2:
+    /// the V1 document says a request is "valid for 31 minutes").
+    pub max_clock_skew_v1: Duration,
+    /// Most nonces remembered for replay detection; 1,048,576 by default (about 40 MB when
+    /// full). A nonce is remembered until its request leaves the clock window. When the store
+    /// is full of such nonces, new requests are refused with `Throttling.User` and an
+    /// `x-acs-retry-after` header (the seconds until the oldest one leaves), never with a false
+    /// `SignatureNonceUsed`.
     pub max_nonces: usize,
     /// Zones hosted behind the Alidns emulation (`--zone`). A state file keeps its zones and
     /// their records; these are added to them.
@@ -416,6 +426,18 @@ pub struct SandboxConfig {
     pub verify_timeout: Duration,
     /// Most DNS records kept at once, all zones together; 10,000 by default.
     pub max_dns_records: usize,
+    /// More `host` values the API accepts besides its own address (`--public-host`), for a
+    /// sandbox behind a port forward or a reverse proxy: the client signs the host it connects
+    /// to, so the service's gateway sees its public name.
+    pub public_hosts: Vec<String>,
+    /// How long a connection may take to send a request's head, counted from when the server
+    /// waits for it: a new connection's first request, and the next one on a kept-alive
+    /// connection (so this is also the idle keep-alive time); 30 s by default (hyper's own
+    /// default). The connection is then closed.
+    pub header_timeout: Duration,
+    /// How long a request's body may take to arrive once its head was read; 30 s by default.
+    /// The answer is then `408 RequestTimeout` and the connection is closed.
+    pub body_timeout: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -435,8 +457,12 @@ impl Default for SandboxConfig {
             max_request_bytes: 64 * 1024,
             max_orders: 10_000,
             request_log_capacity: 1_000,
+            request_log_max_bytes: 8 * 1024 * 1024,
             max_clock_skew: Duration::from_secs(15 * 60),
-            max_nonces: 65_536,
+            max_clock_skew_v1: Duration::from_secs(31 * 60),
+            header_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            max_nonces: 1 << 20,
             zones: Vec::new(),
             foreign_zones: Vec::new(),
             dns_listen: None,
@@ -446,6 +472,7 @@ impl Default for SandboxConfig {
             denied_actions: Vec::new(),
             verify_timeout: Duration::from_secs(3),
             max_dns_records: 10_000,
+            public_hosts: Vec::new(),
         }
     }
 }

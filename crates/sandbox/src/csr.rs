@@ -38,6 +38,46 @@ fn bit_len(bytes: &[u8]) -> usize {
     }
 }
 
+/// Why a public CA would not certify `name`, if it would not: an internal name (CA/B Forum
+/// Baseline Requirements 4.2.2 and 7.1.4.2: no certificates for names that are not resolvable
+/// in the public DNS), or a wildcard directly below a public suffix (BR 3.2.2.6). The
+/// reference says nothing on this; every public CA behind these products follows the BRs.
+///
+/// A name is internal when it is a single label, or its top-level domain is not one the
+/// public suffix list knows from ICANN's root zone (`local`, `localhost`, `internal`, `lan`,
+/// `corp`, `test`, `example`, `invalid`, ...), or it is under `arpa` (the infrastructure
+/// domain, `home.arpa` included) or `onion` (RFC 7686: not in the DNS; the BRs allow it only
+/// under Appendix B, which these DV products do not offer). A name that *is* an ICANN public suffix
+/// (`co.uk`) cannot be certified either.
+pub(crate) fn not_certifiable(name: &str) -> Option<String> {
+    let base = name.strip_prefix("*.").unwrap_or(name);
+    let Some((_, tld)) = base.rsplit_once('.') else {
+        return Some(format!(
+            "{name} is a single label, an internal name that no public CA certifies (CA/B Forum BR 7.1.4.2)"
+        ));
+    };
+    let icann = |s: &str| {
+        psl::suffix(s.as_bytes())
+            .filter(|x| x.as_bytes().len() == s.len())
+            .is_some_and(|x| x.typ() == Some(psl::Type::Icann))
+    };
+    if tld == "arpa" || tld == "onion" || !icann(tld) {
+        return Some(format!(
+            "{name} is under .{tld}, which is not a public top-level domain (reserved for local or special use): an internal name that no public CA certifies (CA/B Forum BR 7.1.4.2)"
+        ));
+    }
+    if icann(base) {
+        return Some(if name.starts_with("*.") {
+            format!(
+                "{name} is a wildcard directly below the public suffix {base}, which no public CA certifies (CA/B Forum BR 3.2.2.6)"
+            )
+        } else {
+            format!("{name} is a public suffix, not a domain anyone can hold")
+        });
+    }
+    None
+}
+
 /// Checks a PEM CSR as the service would.
 pub(crate) fn check(pem: &str) -> Result<CheckedCsr, ApiError> {
     let malformed = |why: &str| {
@@ -48,8 +88,19 @@ pub(crate) fn check(pem: &str) -> Result<CheckedCsr, ApiError> {
             ),
         )
     };
-    let (_, pem) = x509_parser::pem::parse_x509_pem(pem.trim_start().as_bytes())
+    let text = pem.trim();
+    if !text.starts_with("-----BEGIN ") {
+        return Err(malformed(
+            "there is something other than whitespace before the PEM block",
+        ));
+    }
+    let (rest, pem) = x509_parser::pem::parse_x509_pem(text.as_bytes())
         .map_err(|_| malformed("no PEM block found"))?;
+    if !rest.iter().all(u8::is_ascii_whitespace) {
+        return Err(malformed(
+            "there is something after the PEM block (one CSR, nothing around it)",
+        ));
+    }
     if pem.label != "CERTIFICATE REQUEST" && pem.label != "NEW CERTIFICATE REQUEST" {
         return Err(malformed(&format!(
             "the PEM label is \"{}\", not \"CERTIFICATE REQUEST\"",
@@ -128,6 +179,14 @@ pub(crate) fn check(pem: &str) -> Result<CheckedCsr, ApiError> {
             format!("The CSR's CN {common_name:?} is not a domain name: {e}. Make the CSR with CN=<your domain>."),
         )
     })?;
+    if let Some(why) = not_certifiable(cn_name.as_str()) {
+        return Err(bad(
+            "InvalidCsr.CommonName",
+            format!(
+                "The CSR's CN cannot be certified: {why}. Make the CSR for a public domain name."
+            ),
+        ));
+    }
     let mut dns_names = vec![cn_name.as_str().to_owned()];
     if let Some(exts) = csr.requested_extensions() {
         for ext in exts {
@@ -143,6 +202,12 @@ pub(crate) fn check(pem: &str) -> Result<CheckedCsr, ApiError> {
                                     ),
                                 )
                             })?;
+                            if let Some(why) = not_certifiable(n.as_str()) {
+                                return Err(bad(
+                                    "InvalidCsr.SubjectAltName",
+                                    format!("The CSR's subjectAltName cannot be certified: {why}."),
+                                ));
+                            }
                             if !dns_names.iter().any(|x| x == n.as_str()) {
                                 dns_names.push(n.as_str().to_owned());
                             }
@@ -232,6 +297,79 @@ mod tests {
             ),
             "{code:?}"
         );
+    }
+
+    #[test]
+    fn internal_names_and_public_suffixes() {
+        for ok in [
+            "example.com",
+            "www.example.org",
+            "*.example.com",
+            "a.b.example.co.uk",
+            "xn--bcher-kva.example",
+            "foo.github.io",
+        ] {
+            // `.example` is reserved: the IDN case must be refused, the rest pass
+            let r = not_certifiable(ok);
+            assert_eq!(r.is_some(), ok.ends_with(".example"), "{ok}: {r:?}");
+        }
+        for bad in [
+            "localhost",
+            "example",
+            "intranet.local",
+            "foo.localhost",
+            "printer.lan",
+            "host.internal",
+            "x.corp",
+            "site.test",
+            "a.invalid",
+            "printer.home.arpa",
+            "1.0.0.127.in-addr.arpa",
+            "abc.onion",
+            "co.uk",
+            "com",
+            "*.co.uk",
+            "*.com",
+        ] {
+            assert!(not_certifiable(bad).is_some(), "{bad}");
+        }
+        let key = rcgen::KeyPair::generate().expect("key");
+        for (cn, sans, code) in [
+            ("intranet.local", &[][..], "InvalidCsr.CommonName"),
+            ("localhost", &[][..], "InvalidCsr.CommonName"),
+            (
+                "example.com",
+                &["example.com", "db.internal"][..],
+                "InvalidCsr.SubjectAltName",
+            ),
+        ] {
+            assert_eq!(
+                check(&csr(&key, Some(cn), sans))
+                    .map_err(|e| e.code)
+                    .err()
+                    .as_deref(),
+                Some(code),
+                "{cn}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_pem_block_and_nothing_around_it() {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let good = csr(&key, Some("example.com"), &[]);
+        assert!(check(&format!("\n  {good}\n\n")).is_ok());
+        for bad in [
+            format!("junk\n{good}"),
+            format!("{good}junk\n"),
+            format!("{good}{}", csr(&key, Some("other.org"), &[])),
+        ] {
+            assert_eq!(
+                check(&bad).map_err(|e| e.code).err().as_deref(),
+                Some("InvalidCsr.Malformed"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

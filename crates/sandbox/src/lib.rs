@@ -11,7 +11,9 @@
 //! |---|---|
 //! | `GET /_sandbox/ca.pem` | the root that signs issued certificates |
 //! | `GET /_sandbox/stats` | [`Stats`] as JSON: requests per action, orders created, quota, faults |
-//! | `GET /_sandbox/requests` | the most recent API requests and control actions (up to [`SandboxConfig::request_log_capacity`]): method, path with query, headers, body; the STS token is redacted |
+//! | `GET /_sandbox/ca/root.cer`, `ca/intermediate.cer` | the CA's certificates (DER), which issued certificates name as caIssuers |
+//! | `GET /_sandbox/ca/root.crl`, `ca/intermediate.crl` | the CA's CRLs (DER), which issued certificates name as CRL distribution points; the intermediate's lists what `CancelCertificateForPackageRequest` revoked |
+//! | `GET /_sandbox/requests` | the most recent API requests and control actions (up to [`SandboxConfig::request_log_capacity`] of them and [`SandboxConfig::request_log_max_bytes`] of JSON): method, path with query, headers, body; the STS token is redacted |
 //! | `POST /_sandbox/orders/{id}/approve` | issue the order's certificate now |
 //! | `POST /_sandbox/orders/{id}/fail` | fail the order's review (`verify_fail`) |
 //! | `GET /_sandbox/dns` | every record of every hosted zone: `{"zones": [`[`DnsZone`]`]}` |
@@ -66,17 +68,19 @@ mod auth;
 mod ca;
 mod canon;
 mod config;
+mod conn;
 mod csr;
 mod dns;
 mod error;
 mod instance;
 mod product;
+mod products;
 mod server;
 mod state;
 mod verify;
 mod wire;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::sync::watch;
@@ -119,8 +123,9 @@ impl Sandbox {
         }
         let credentials = config.credentials.clone();
         let dns_listen = config.dns_listen;
-        let shared = Arc::new(server::Shared::new(config)?);
-        let (addr, stop, task) = server::spawn(shared.clone()).await?;
+        let (listener, addr) = server::bind(config.listen).await?;
+        let shared = Arc::new(server::Shared::new(config, &ca::ca_base_url(addr.port()))?);
+        let (stop, task) = server::spawn(listener, shared.clone()).await?;
         let dns = match dns_listen {
             Some(at) => match dns::spawn(shared.clone(), at, stop.subscribe()).await {
                 Ok(d) => Some(d),
@@ -165,24 +170,13 @@ impl std::fmt::Debug for server::Shared {
     }
 }
 
-/// The address a client on this machine uses to reach a socket bound to `addr`: the loopback
-/// address of the same family in place of the unspecified one.
-fn reachable(mut addr: SocketAddr) -> SocketAddr {
-    match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => addr.set_ip(Ipv4Addr::LOCALHOST.into()),
-        IpAddr::V6(ip) if ip.is_unspecified() => addr.set_ip(Ipv6Addr::LOCALHOST.into()),
-        _ => {}
-    }
-    addr
-}
-
 impl SandboxHandle {
     /// The base URL a client on this machine uses, `http://127.0.0.1:PORT`:
     /// bound to every interface (`0.0.0.0`, `::`), it names the loopback
     /// address of the same family, which csrkit's client accepts over plain
     /// HTTP (the unspecified address is not one a client can connect to).
     pub fn endpoint(&self) -> String {
-        format!("http://{}", reachable(self.addr))
+        server::base_url(self.addr)
     }
 
     /// The bound address.
@@ -209,7 +203,7 @@ impl SandboxHandle {
     /// [`SandboxConfig::dns_listen`] asked for it. As for [`SandboxHandle::endpoint`], bound to
     /// `0.0.0.0` or `::` it is the loopback address of the same family.
     pub fn dns_addr(&self) -> Option<SocketAddr> {
-        self.dns_addr.map(reachable)
+        self.dns_addr.map(server::reachable)
     }
 
     /// Every record of every hosted zone, as `GET /_sandbox/dns` lists them.

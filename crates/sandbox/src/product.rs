@@ -40,6 +40,15 @@ impl Product {
         }
     }
 
+    /// The product as `Recommend` links capitalise it (`product=Cas`, `product=Alidns`;
+    /// attack-sandbox F16).
+    pub(crate) fn recommend_name(self) -> &'static str {
+        match self {
+            Product::Cas => "Cas",
+            Product::Alidns => "Alidns",
+        }
+    }
+
     pub(crate) fn host_id(self) -> &'static str {
         match self {
             Product::Cas => server::HOST_ID,

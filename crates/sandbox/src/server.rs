@@ -1,28 +1,34 @@
 //! The HTTP server: routing, the API operations, faults and the control endpoints.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::net::SocketAddr;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming as Body;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Frame, Incoming as Body, SizeHint};
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::auth::{self, NonceStore};
-use crate::canon::parse_pairs;
+use crate::auth::{self, Insert, NonceStore, Scheme};
+use crate::ca;
+use crate::canon::{RawPair, pairs_to_text, parse_pairs};
 use crate::config::{Approval, DEFAULT_PRODUCT_CODE, Fault, FaultCount, FaultKind, SandboxConfig};
+use crate::conn::{ConnState, Counted, Tracker};
 use crate::csr;
 use crate::error::{Error, Result};
 use crate::instance;
 use crate::product::{self, Product};
+use crate::products;
 use crate::state::{NewOrder, OrderState, State, ValidateType, write_atomic};
 use crate::wire::{self, ApiError};
 
@@ -32,7 +38,7 @@ pub(crate) const VERSION: &str = "2020-04-07";
 pub(crate) const HOST_ID: &str = "cas.aliyuncs.com";
 
 /// The operations the sandbox implements.
-pub(crate) const ACTIONS: [&str; 8] = [
+pub(crate) const ACTIONS: [&str; 9] = [
     "CreateCertificateWithCsrRequest",
     "GetInstanceDetail",
     "ListTagResources",
@@ -41,6 +47,7 @@ pub(crate) const ACTIONS: [&str; 8] = [
     "ListUserCertificateOrder",
     "CancelOrderRequest",
     "DeleteCertificateRequest",
+    "CancelCertificateForPackageRequest",
 ];
 
 /// Counters shown by `/_sandbox/stats`.
@@ -53,10 +60,17 @@ pub struct Stats {
     pub requests_total: u64,
     /// Orders created since the state began (deleted ones included).
     pub orders_created: u64,
-    /// API requests being worked on right now. One whose client hung up
-    /// counts until the server drops it (or finishes it), so a test can
+    /// API requests in flight right now, each counted from its first byte
+    /// to its answer: one still arriving (a slow client) counts, and one
+    /// whose client hung up counts until the server drops it, so a test can
     /// wait for 0 instead of sleeping.
     pub api_in_flight: u64,
+    /// Bytes the request log holds (the JSON `GET /_sandbox/requests`
+    /// serves, without its brackets), at most
+    /// [`SandboxConfig::request_log_max_bytes`].
+    pub request_log_bytes: u64,
+    /// Connections open right now (control-endpoint ones included).
+    pub connections: u64,
     /// Orders currently kept.
     pub orders: u64,
     /// Quota per product code.
@@ -117,6 +131,14 @@ struct Counters {
     total: u64,
 }
 
+/// The request log: each entry already serialised (the JSON object `GET /_sandbox/requests`
+/// serves), so that its size is known and a fetch streams shared bytes instead of copying.
+#[derive(Default)]
+struct RequestLog {
+    entries: VecDeque<Bytes>,
+    bytes: usize,
+}
+
 pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
     pub(crate) state: Mutex<State>,
@@ -124,28 +146,10 @@ pub(crate) struct Shared {
     nonces: Mutex<NonceStore>,
     counters: Mutex<Counters>,
     faults: Mutex<Vec<FaultSlot>>,
-    log: Mutex<VecDeque<LoggedRequest>>,
-    in_flight: std::sync::atomic::AtomicU64,
+    log: Mutex<RequestLog>,
     /// The verifying CA's checks (`--approve verify`).
     pub(crate) verifications: Mutex<crate::verify::Verifications>,
-}
-
-/// Counts an API request in [`Stats::api_in_flight`] while it lives: its
-/// drop (at the answer, or when hyper drops the request of a closed
-/// connection) takes it off.
-struct InFlight<'a>(&'a std::sync::atomic::AtomicU64);
-
-impl<'a> InFlight<'a> {
-    fn new(counter: &'a std::sync::atomic::AtomicU64) -> InFlight<'a> {
-        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        InFlight(counter)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
+    pub(crate) tracker: Arc<Tracker>,
 }
 
 /// Locks, recovering from a poisoned lock (a panic elsewhere must not take the server down).
@@ -154,8 +158,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    pub(crate) fn new(config: SandboxConfig) -> Result<Shared> {
-        let state = State::open(&config)?;
+    /// `base_url` is the base of the URLs its certificates name (AIA, CRL; `ca::ca_base_url`).
+    pub(crate) fn new(config: SandboxConfig, base_url: &str) -> Result<Shared> {
+        let state = State::open(&config, base_url)?;
         let faults = config
             .faults
             .iter()
@@ -173,8 +178,8 @@ impl Shared {
             nonces: Mutex::new(nonces),
             counters: Mutex::new(Counters::default()),
             faults: Mutex::new(faults),
-            log: Mutex::new(VecDeque::new()),
-            in_flight: std::sync::atomic::AtomicU64::new(0),
+            log: Mutex::new(RequestLog::default()),
+            tracker: Arc::new(Tracker::default()),
             verifications: Mutex::new(crate::verify::Verifications::default()),
         })
     }
@@ -221,7 +226,9 @@ impl Shared {
             requests,
             requests_total,
             orders_created,
-            api_in_flight: self.in_flight.load(std::sync::atomic::Ordering::SeqCst),
+            api_in_flight: self.tracker.in_flight(),
+            request_log_bytes: lock(&self.log).bytes as u64,
+            connections: self.tracker.open_connections() as u64,
             orders,
             quota,
             faults,
@@ -287,14 +294,62 @@ impl Shared {
             }
         }
         let cap = self.config.request_log_capacity;
-        if cap > 0 {
-            let mut log = lock(&self.log);
-            while log.len() >= cap {
-                log.pop_front();
-            }
-            log.push_back(entry);
+        let max_bytes = self.config.request_log_max_bytes;
+        if cap == 0 || max_bytes == 0 {
+            return;
         }
+        let Some(json) = log_entry_json(entry, max_bytes) else {
+            return;
+        };
+        let mut log = lock(&self.log);
+        while !log.entries.is_empty()
+            && (log.entries.len() >= cap || log.bytes + json.len() > max_bytes)
+        {
+            if let Some(old) = log.entries.pop_front() {
+                log.bytes -= old.len();
+            }
+        }
+        log.bytes += json.len();
+        log.entries.push_back(json);
     }
+
+    /// The request log as a JSON array, in chunks that share the log's bytes.
+    fn log_body(&self) -> ResBody {
+        let log = lock(&self.log);
+        let mut chunks = VecDeque::with_capacity(log.entries.len() * 2 + 1);
+        for (i, e) in log.entries.iter().enumerate() {
+            chunks.push_back(Bytes::from_static(if i == 0 { b"[" } else { b"," }));
+            chunks.push_back(e.clone());
+        }
+        if chunks.is_empty() {
+            chunks.push_back(Bytes::from_static(b"["));
+        }
+        chunks.push_back(Bytes::from_static(b"]"));
+        ResBody::chunks(chunks)
+    }
+}
+
+/// One log entry as JSON, at most `max_bytes`: an entry too large keeps its method and path
+/// (cut to 1 KiB) and says what it left out.
+fn log_entry_json(mut entry: LoggedRequest, max_bytes: usize) -> Option<Bytes> {
+    let json = serde_json::to_vec(&entry).ok()?;
+    if json.len() <= max_bytes {
+        return Some(Bytes::from(json));
+    }
+    entry.body = format!(
+        "(the logged request was {} bytes as JSON; its headers and body are not kept, over the log's cap of {max_bytes} bytes)",
+        json.len()
+    );
+    entry.headers.clear();
+    if entry.path.len() > 1024 {
+        let mut end = 1024;
+        while !entry.path.is_char_boundary(end) {
+            end -= 1;
+        }
+        entry.path.truncate(end);
+    }
+    let json = serde_json::to_vec(&entry).ok()?;
+    (json.len() <= max_bytes).then(|| Bytes::from(json))
 }
 
 /// Replaces the value of every `SecurityToken` parameter in a query or form body (STS tokens
@@ -336,7 +391,54 @@ impl std::fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-pub(crate) type Resp = Response<Full<Bytes>>;
+/// A response body: chunks of bytes with an exact length. One chunk for an ordinary answer;
+/// many shared ones for the request log, which is streamed rather than copied.
+pub(crate) struct ResBody {
+    chunks: VecDeque<Bytes>,
+    remaining: u64,
+}
+
+impl ResBody {
+    fn chunks(chunks: VecDeque<Bytes>) -> ResBody {
+        let remaining = chunks.iter().map(|c| c.len() as u64).sum();
+        ResBody { chunks, remaining }
+    }
+
+    fn full(bytes: Bytes) -> ResBody {
+        ResBody::chunks(VecDeque::from([bytes]))
+    }
+
+    /// The whole body in one buffer (for answers the sandbox rewrites, e.g. as XML).
+    fn to_vec(&self) -> Vec<u8> {
+        self.chunks.iter().flat_map(|c| c.iter().copied()).collect()
+    }
+}
+
+impl hyper::body::Body for ResBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, Infallible>>> {
+        let this = self.get_mut();
+        Poll::Ready(this.chunks.pop_front().map(|c| {
+            this.remaining -= c.len() as u64;
+            Ok(Frame::data(c))
+        }))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
+pub(crate) type Resp = Response<ResBody>;
 
 fn new_request_id() -> String {
     uuid::Uuid::new_v4()
@@ -351,7 +453,7 @@ fn respond(
     request_id: Option<&str>,
     body: Vec<u8>,
 ) -> Resp {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+    let mut r = Response::new(ResBody::full(Bytes::from(body)));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -384,11 +486,12 @@ pub(crate) fn api_error_for(product: Product, request_id: &str, e: &ApiError) ->
     error_response(e.status, request_id, &body)
 }
 
-/// The `Recommend` link of an error body.
+/// The `Recommend` link of an error body: the product capitalised, as in the Recommend URLs the
+/// reference quotes (`product=Alidns`, `product=Slb`; attack-sandbox F16).
 pub(crate) fn recommend(product: Product, code: &str, request_id: &str) -> String {
     format!(
         "https://api.aliyun.com/troubleshoot?q={code}&product={}&requestId={request_id}",
-        product.name()
+        product.recommend_name()
     )
 }
 
@@ -408,6 +511,24 @@ fn control_json(status: u16, body: &impl Serialize) -> Resp {
     respond(status, "application/json", None, bytes)
 }
 
+/// The `host` values that name the address a client connected to: `IP:PORT` (`[IP]:PORT` for
+/// IPv6) and, on loopback, `localhost:PORT`; without the port when it is 80, the default.
+fn host_names(local: SocketAddr, public: &[String]) -> Vec<String> {
+    let mut names = vec![local.to_string()];
+    names.extend(public.iter().map(|h| h.to_ascii_lowercase()));
+    if local.ip().is_loopback() {
+        names.push(format!("localhost:{}", local.port()));
+    }
+    if local.port() == 80 {
+        let bare: Vec<String> = names
+            .iter()
+            .filter_map(|n| n.strip_suffix(":80").map(str::to_owned))
+            .collect();
+        names.extend(bare);
+    }
+    names
+}
+
 /// Runs the accept loop until `shutdown` changes or its sender is dropped.
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -415,37 +536,123 @@ pub(crate) async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let max_buf = shared.config.max_request_bytes.max(8192) + 16 * 1024;
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.max_buf_size(max_buf)
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.config.header_timeout);
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = shutdown.changed() => break,
         };
-        let Ok((stream, _peer)) = accepted else {
-            // e.g. too many open files: back off a little instead of spinning
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            continue;
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionAborted
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::Interrupted
+                ) =>
+            {
+                continue;
+            }
+            Err(_) => {
+                // Out of file descriptors (or memory): make room by closing the oldest
+                // connection that is only waiting, so that slow or idle clients cannot lock
+                // everyone else out; back off when there is none.
+                let pause = if shared.tracker.evict_oldest_waiting() {
+                    1
+                } else {
+                    10
+                };
+                tokio::time::sleep(Duration::from_millis(pause)).await;
+                continue;
+            }
         };
         let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
+        let Ok(local) = stream.local_addr() else {
+            continue;
+        };
+        let hosts = Arc::new(host_names(local, &shared.config.public_hosts));
+        let conn = shared.tracker.open();
+        let io = TokioIo::new(Counted::new(stream, conn.clone()));
+        let svc = {
+            let (shared, conn) = (shared.clone(), conn.clone());
+            hyper::service::service_fn(move |req| {
+                handle(shared.clone(), conn.clone(), hosts.clone(), req)
+            })
+        };
+        let serving = http.serve_connection(io, svc);
         let mut stop = shutdown.clone();
-        tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
-            let conn = hyper::server::conn::http1::Builder::new()
-                .max_buf_size(max_buf)
-                .serve_connection(TokioIo::new(stream), svc);
-            tokio::pin!(conn);
+        let guard = conn.task_guard();
+        let task = tokio::spawn(async move {
+            let _guard = guard;
+            tokio::pin!(serving);
             tokio::select! {
-                _ = conn.as_mut() => {}
+                _ = serving.as_mut() => {}
                 _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
+                    serving.as_mut().graceful_shutdown();
+                    let _ = serving.await;
                 }
             }
         });
+        shared.tracker.set_abort(&conn, task.abort_handle());
     }
 }
 
-async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<Resp, Dropped> {
+/// How a V1 request asked to be answered (`Format`); V3 answers JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Xml,
+}
+
+/// Rewrites a JSON answer as XML when the request asked for it (`Format=XML`, or no `Format`
+/// on a V1 request): `<Error>` for an error, `<ActionResponse>` otherwise.
+fn in_format(resp: Resp, format: Format, action: Option<&str>) -> Resp {
+    let is_json = resp
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if format == Format::Json || !is_json {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&body.to_vec()) else {
+        return Response::from_parts(parts, body);
+    };
+    let root = if parts.status.is_success() {
+        format!("{}Response", action.unwrap_or("Unknown"))
+    } else {
+        "Error".to_owned()
+    };
+    parts.headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/xml;charset=utf-8"),
+    );
+    parts.headers.remove(CONTENT_LENGTH);
+    Response::from_parts(
+        parts,
+        ResBody::full(Bytes::from(wire::to_xml(&root, &value))),
+    )
+}
+
+/// The value of a parameter among byte pairs, if present and UTF-8.
+fn raw_param<'a>(p: &'a [RawPair], name: &str) -> Option<&'a str> {
+    p.iter()
+        .find(|(n, _)| n.as_slice() == name.as_bytes())
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    conn: Arc<ConnState>,
+    hosts: Arc<Vec<String>>,
+    req: Request<Body>,
+) -> std::result::Result<Resp, Dropped> {
+    // Counted from its first byte (conn.rs) until this guard drops with the answer.
+    let _request = conn.request();
     let (parts, body) = req.into_parts();
     let target = parts
         .uri
@@ -489,15 +696,34 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
     if declared.is_some_and(|n| n.saturating_add(target.len()) > limit) {
         return Ok(too_large(&shared));
     }
-    let body = match Limited::new(body, limit - target.len()).collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(e)
+    let read = Limited::new(body, limit - target.len()).collect();
+    let body = match tokio::time::timeout(shared.config.body_timeout, read).await {
+        Err(_) => {
+            // A body that does not arrive in time: say so and close (hyper cannot keep a
+            // connection whose body was not read).
+            let mut r = api_error(
+                &request_id,
+                &ApiError::new(
+                    408,
+                    "RequestTimeout",
+                    format!(
+                        "The request body did not arrive within {} s. Send the whole body at once.",
+                        shared.config.body_timeout.as_secs_f64()
+                    ),
+                ),
+            );
+            r.headers_mut()
+                .insert("connection", HeaderValue::from_static("close"));
+            return Ok(r);
+        }
+        Ok(Ok(c)) => c.to_bytes(),
+        Ok(Err(e))
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
             return Ok(too_large(&shared));
         }
-        Err(_) => return Err(Dropped),
+        Ok(Err(_)) => return Err(Dropped),
     };
     let method = parts.method.as_str().to_owned();
     let path = parts.uri.path().to_owned();
@@ -525,6 +751,9 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
     };
 
     if let Some(rest) = path.strip_prefix("/_sandbox/") {
+        // Not an API request: not counted in flight (but not to be closed to make room).
+        conn.end();
+        conn.processing();
         // Reads of the control endpoints are counted but not logged: polling them would
         // push the API requests out of the log.
         if method == "GET" {
@@ -534,158 +763,231 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
         }
         return Ok(control(&shared, &method, rest).await);
     }
-    let _in_flight = InFlight::new(&shared.in_flight);
+    conn.processing();
 
-    // The API.
-    let query = parse_pairs(parts.uri.query().unwrap_or(""));
-    let mut params = query.clone();
+    // The API. The Authorization header decides the scheme (auth::Scheme): V3 takes its
+    // operation from the signed x-acs-* headers and its parameters from the query only (the
+    // CAS parameters are "in":"query", reference 2.1); V1 takes everything from its signed
+    // parameters, in the query or a form body (reference 2.2).
+    let scheme = Scheme::of(&parts.headers);
+    let query = parse_pairs(parts.uri.query().unwrap_or("").as_bytes());
+    let mut raw_params = query.clone();
     let is_form = parts
         .headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if is_form {
-        params.extend(parse_pairs(&String::from_utf8_lossy(&body)));
+    if scheme == Scheme::V1 && is_form {
+        raw_params.extend(parse_pairs(&body));
     }
-    // V3 names its action in a header; V1 in the `Action` parameter.
-    let is_v3 =
-        parts.headers.contains_key("authorization") || parts.headers.contains_key("x-acs-action");
-    let get = |name: &str| {
-        params
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    };
     let hdr = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let (action, version) = if is_v3 {
-        (hdr("x-acs-action"), hdr("x-acs-version"))
-    } else {
-        (get("Action"), get("Version"))
+    let unsigned = scheme == Scheme::V1
+        && ["Signature", "SignatureMethod", "AccessKeyId"]
+            .iter()
+            .all(|n| !raw_params.iter().any(|(k, _)| k.as_slice() == n.as_bytes()));
+    let (action, version) = match scheme {
+        Scheme::V3 => (hdr("x-acs-action"), hdr("x-acs-version")),
+        Scheme::V1 => (
+            raw_param(&raw_params, "Action"),
+            raw_param(&raw_params, "Version"),
+        ),
     };
     // The version picks the product (CAS or Alidns, one URL); unknown versions are refused below.
     let product = version
         .and_then(Product::for_version)
         .unwrap_or(Product::Cas);
     let known = action.and_then(|a| product.action(a));
-    // From here on, errors carry the product's HostId and Recommend link.
-    let api_error = |id: &str, e: &ApiError| api_error_for(product, id, e);
     shared.record(logged, known);
-
-    if path != "/" {
-        return Ok(api_error(
-            &request_id,
-            &ApiError::new(
-                404,
-                "InvalidApi.NotFound",
-                format!(
-                    "Specified api is not found, please check your url and method: the path is {path:?}; RPC requests go to \"/\"."
+    // V1 answers in the Format it asks for. Without one, XML: the generic V1 document
+    // (reference 2.2) says "default XML", the 2020 CAS common-parameter page (1.1) "JSON
+    // default". The gateway, not CAS, renders the answer, so the gateway's document wins; and
+    // a client that forgets Format=JSON then fails here as it may against the service.
+    let format = match (scheme, raw_param(&raw_params, "Format")) {
+        (Scheme::V3, _) => Format::Json,
+        (Scheme::V1, None) => Format::Xml,
+        (Scheme::V1, Some(f)) if f.eq_ignore_ascii_case("json") => Format::Json,
+        (Scheme::V1, Some(f)) if f.eq_ignore_ascii_case("xml") => Format::Xml,
+        (Scheme::V1, Some(f)) => {
+            return Ok(in_format(
+                api_error(
+                    &request_id,
+                    &ApiError::invalid("Format", format!("{f:?}; use JSON or XML")),
                 ),
-            ),
-        ));
-    }
-    if !matches!(method.as_str(), "GET" | "POST") {
+                Format::Xml,
+                known,
+            ));
+        }
+    };
+    // From here on, errors carry the product's HostId and Recommend link.
+    let answer = |e: &ApiError| in_format(api_error_for(product, &request_id, e), format, known);
+    if unsigned {
+        // Neither scheme: no way to tell which parameters or headers to trust.
         return Ok(api_error(
             &request_id,
             &ApiError::new(
                 400,
-                "UnsupportedHTTPMethod",
-                format!("This http method not supported: {method}; use GET or POST."),
-            ),
-        ));
-    }
-    let Some(action_name) = action else {
-        return Ok(api_error(
-            &request_id,
-            &ApiError::missing(if is_v3 { "x-acs-action" } else { "Action" }),
-        ));
-    };
-    let Some(action) = known else {
-        return Ok(api_error(
-            &request_id,
-            &ApiError::new(
-                404,
-                "InvalidApi.NotFound",
-                format!(
-                    "Specified api is not found, please check your url and method: {action_name:?} is not an operation of {} {} that the sandbox implements ({}).",
-                    product.name(),
-                    product.version(),
-                    product.actions().join(", ")
-                ),
-            ),
-        ));
-    };
-    match version {
-        None => {
-            return Ok(api_error(
-                &request_id,
-                &ApiError::missing(if is_v3 { "x-acs-version" } else { "Version" }),
-            ));
-        }
-        Some(v) if Product::for_version(v).is_some() => {}
-        Some(other) => {
-            return Ok(api_error(
-                &request_id,
-                &ApiError::new(
-                    400,
-                    "InvalidVersion",
-                    format!(
-                        "Specified parameter Version is not valid: {other:?}; the sandbox serves version {}.",
-                        Product::all_versions()
-                    ),
-                ),
-            ));
-        }
-    }
-    if !is_v3 && let Some(f) = get("Format").filter(|f| !f.eq_ignore_ascii_case("JSON")) {
-        return Ok(api_error(
-            &request_id,
-            &ApiError::invalid(
-                "Format",
-                format!("{f:?}; the sandbox answers JSON only: send Format=JSON"),
+                "IncompleteSignature",
+                "The request signature does not conform to Aliyun standards: there is no Authorization header (V3) and no Signature parameter (V1).",
             ),
         ));
     }
 
+    if path != "/" {
+        return Ok(answer(&ApiError::new(
+            404,
+            "InvalidApi.NotFound",
+            format!(
+                "Specified api is not found, please check your url and method: the path is {path:?}; RPC requests go to \"/\"."
+            ),
+        )));
+    }
+    if !matches!(method.as_str(), "GET" | "POST") {
+        return Ok(answer(&ApiError::new(
+            400,
+            "UnsupportedHTTPMethod",
+            format!("This http method not supported: {method}; use GET or POST."),
+        )));
+    }
+    let Some(action_name) = action else {
+        return Ok(answer(&ApiError::missing(match scheme {
+            Scheme::V3 => "x-acs-action",
+            Scheme::V1 => "Action",
+        })));
+    };
+    let Some(action) = known else {
+        return Ok(answer(&ApiError::new(
+            404,
+            "InvalidApi.NotFound",
+            format!(
+                "Specified api is not found, please check your url and method: {action_name:?} is not an operation of {} {} that the sandbox implements ({}).",
+                product.name(),
+                product.version(),
+                product.actions().join(", ")
+            ),
+        )));
+    };
+    match version {
+        None => {
+            return Ok(answer(&ApiError::missing(match scheme {
+                Scheme::V3 => "x-acs-version",
+                Scheme::V1 => "Version",
+            })));
+        }
+        Some(v) if Product::for_version(v).is_some() => {}
+        Some(other) => {
+            return Ok(answer(&ApiError::new(
+                400,
+                "InvalidVersion",
+                format!(
+                    "Specified parameter Version is not valid: {other:?}; the sandbox serves version {}.",
+                    Product::all_versions()
+                ),
+            )));
+        }
+    }
+    if scheme == Scheme::V3 {
+        // Beside V3 headers, a query Action or Version that differs is a client mixing the
+        // schemes (attack-sandbox F14); the signed headers decide, so say so.
+        for (name, value) in [("Action", action), ("Version", product.version())] {
+            if let Some(q) = raw_param(&query, name).filter(|q| *q != value) {
+                return Ok(answer(&ApiError::new(
+                    400,
+                    "IncompleteSignature",
+                    format!(
+                        "The request signature does not conform to Aliyun standards: the query parameter {name}={q:?} contradicts the signed x-acs-{} header {value:?}; a V3 request names its operation in the headers.",
+                        name.to_ascii_lowercase()
+                    ),
+                )));
+            }
+        }
+    }
+
     // Authentication.
     let now = OffsetDateTime::now_utc();
-    let skew = i64::try_from(shared.config.max_clock_skew.as_secs()).unwrap_or(i64::MAX);
+    let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
     let incoming = auth::Incoming {
         method: &method,
         path: &path,
         query: &query,
-        params: &params,
+        params: &raw_params,
         headers: &parts.headers,
         body: &body,
+        hosts: &hosts,
+    };
+    let windows = auth::Windows {
+        v3_secs: secs(shared.config.max_clock_skew),
+        v1_secs: secs(shared.config.max_clock_skew_v1),
     };
     let verified = match auth::verify(
         &incoming,
         &shared.config.credentials,
         shared.config.sts.as_ref(),
         now,
-        skew,
+        windows,
     ) {
         Ok(v) => v,
-        Err(e) => return Ok(api_error(&request_id, &e)),
+        Err(e) => return Ok(answer(&e)),
     };
-    let fresh = lock(&shared.nonces).insert(
-        verified.nonce_key,
+    let inserted = lock(&shared.nonces).insert(
+        &verified.nonce_key,
         verified.nonce_expires,
         now.unix_timestamp(),
     );
-    if !fresh {
-        return Ok(api_error(
-            &request_id,
-            &ApiError::new(
+    match inserted {
+        Insert::Fresh => {}
+        Insert::Replay => {
+            return Ok(answer(&ApiError::new(
                 400,
                 "SignatureNonceUsed",
                 "Specified signature nonce was used already. Send every request, retries included, with a fresh nonce.",
-            ),
-        ));
+            )));
+        }
+        Insert::Full { retry_after_secs } => {
+            let mut resp = answer(&ApiError::new(
+                400,
+                "Throttling.User",
+                format!(
+                    "Request was denied due to user flow control: the sandbox remembers at most {} nonces of the clock window and all are in use. Retry in {retry_after_secs} s, when the oldest leaves the window.",
+                    shared.config.max_nonces
+                ),
+            ));
+            resp.headers_mut()
+                .insert("x-acs-retry-after", HeaderValue::from(retry_after_secs));
+            return Ok(resp);
+        }
+    }
+
+    // The parameters as text, each given once (the signature covered their bytes).
+    let params = match pairs_to_text(&raw_params) {
+        Ok(p) => p,
+        Err(name) => {
+            return Ok(answer(&ApiError::invalid(
+                &name,
+                "its name or value is not UTF-8 text",
+            )));
+        }
+    };
+    if let Some((name, _)) = params
+        .iter()
+        .enumerate()
+        .find(|(i, (n, _))| params[..*i].iter().any(|(m, _)| m == n))
+        .map(|(_, p)| p)
+    {
+        // The reference does not say which of two values the service takes; a client that
+        // sends a parameter twice has a bug either way.
+        return Ok(answer(&ApiError::invalid(
+            name,
+            "the parameter is given more than once; send it once",
+        )));
     }
 
     // RAM: an action the sandbox was told to deny (`--deny`).
     if product::is_denied(&shared.config.denied_actions, action) {
-        return Ok(product::denied(product, action, &request_id));
+        return Ok(in_format(
+            product::denied(product, action, &request_id),
+            format,
+            known,
+        ));
     }
 
     // Faults.
@@ -693,14 +995,11 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
     match shared.take_fault(action) {
         None => {}
         Some(kind @ (FaultKind::Throttle | FaultKind::ThrottleRetryAfter(_))) => {
-            let mut resp = api_error(
-                &request_id,
-                &ApiError::new(
-                    400,
-                    "Throttling.User",
-                    "Request was denied due to user flow control.",
-                ),
-            );
+            let mut resp = answer(&ApiError::new(
+                400,
+                "Throttling.User",
+                "Request was denied due to user flow control.",
+            ));
             if let FaultKind::ThrottleRetryAfter(secs) = kind {
                 resp.headers_mut()
                     .insert("x-acs-retry-after", HeaderValue::from(secs));
@@ -708,24 +1007,18 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
             return Ok(resp);
         }
         Some(FaultKind::Error500) => {
-            return Ok(api_error(
-                &request_id,
-                &ApiError::new(
-                    500,
-                    "InternalError",
-                    "The request processing has failed due to some unknown error, exception or failure.",
-                ),
-            ));
+            return Ok(answer(&ApiError::new(
+                500,
+                "InternalError",
+                "The request processing has failed due to some unknown error, exception or failure.",
+            )));
         }
         Some(FaultKind::Error503) => {
-            return Ok(api_error(
-                &request_id,
-                &ApiError::new(
-                    503,
-                    "ServiceUnavailable",
-                    "The request has failed due to a temporary failure of the server.",
-                ),
-            ));
+            return Ok(answer(&ApiError::new(
+                503,
+                "ServiceUnavailable",
+                "The request has failed due to a temporary failure of the server.",
+            )));
         }
         Some(FaultKind::DropBefore) => return Err(Dropped),
         Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
@@ -740,8 +1033,8 @@ async fn handle(shared: Arc<Shared>, req: Request<Body>) -> std::result::Result<
         return Err(Dropped);
     }
     Ok(match result {
-        Ok(r) => r,
-        Err(e) => api_error(&request_id, &e),
+        Ok(r) => in_format(r, format, Some(action)),
+        Err(e) => answer(&e),
     })
 }
 
@@ -777,14 +1070,55 @@ pub(crate) fn required<'a>(
         .ok_or_else(|| ApiError::missing(name))
 }
 
+/// A decimal number as written by a client that means it: digits only, no sign, no spaces, no
+/// leading zero (attack-sandbox F14; the reference is silent, `Long` on the wire).
+fn canonical_number(raw: &str) -> Option<u64> {
+    let digits = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());
+    if !digits || (raw.len() > 1 && raw.starts_with('0')) {
+        return None;
+    }
+    raw.parse().ok()
+}
+
 fn order_id(p: &[(String, String)]) -> std::result::Result<u64, ApiError> {
     let raw = required(p, "OrderId")?;
-    raw.trim().parse::<u64>().map_err(|_| {
+    canonical_number(raw).filter(|n| *n > 0).ok_or_else(|| {
         ApiError::invalid(
             "OrderId",
-            format!("{raw:?} is not an order id (a positive integer)"),
+            format!("{raw:?} is not an order id (a positive integer, digits only)"),
         )
     })
+}
+
+/// The contact fields: an email `local@domain.tld`, a phone of digits (with `+`, `-`, spaces
+/// or parentheses). The reference only says they are required strings; a value no person
+/// could be reached at is refused (attack-sandbox F14).
+fn contact(phone: &str, email: &str) -> std::result::Result<(), ApiError> {
+    let email_ok = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !email.contains(char::is_whitespace)
+    });
+    if !email_ok {
+        return Err(ApiError::invalid(
+            "Email",
+            format!("{email:?} is not an email address (name@example.com)"),
+        ));
+    }
+    let phone_ok = phone.bytes().any(|b| b.is_ascii_digit())
+        && phone
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-() ".contains(&b));
+    if !phone_ok {
+        return Err(ApiError::invalid(
+            "Phone",
+            format!("{phone:?} is not a phone number (digits, with + - ( ) or spaces)"),
+        ));
+    }
+    Ok(())
 }
 
 fn tags(p: &[(String, String)]) -> std::result::Result<Vec<(String, String)>, ApiError> {
@@ -796,11 +1130,10 @@ fn tags(p: &[(String, String)]) -> std::result::Result<Vec<(String, String)>, Ap
         let (idx, field) = rest
             .split_once('.')
             .ok_or_else(|| ApiError::invalid(n, "tags are sent as Tags.N.Key and Tags.N.Value"))?;
-        let idx: u32 = idx
-            .parse()
-            .ok()
+        let idx = canonical_number(idx)
             .filter(|i| (1..=20).contains(i))
-            .ok_or_else(|| ApiError::invalid(n, "the tag index must be 1 to 20"))?;
+            .and_then(|i| u32::try_from(i).ok())
+            .ok_or_else(|| ApiError::invalid(n, "the tag index must be 1 to 20, digits only"))?;
         let e = by_index.entry(idx).or_default();
         match field {
             "Key" => e.0 = Some(v.clone()),
@@ -862,18 +1195,17 @@ async fn dispatch(
                     ));
                 }
             };
-            if !email.contains('@') {
-                return Err(ApiError::invalid(
-                    "Email",
-                    format!("{email:?} is not an email address"),
-                ));
-            }
+            contact(phone, email)?;
             let product_code = param(p, "ProductCode")
                 .filter(|c| !c.is_empty())
                 .unwrap_or(DEFAULT_PRODUCT_CODE)
                 .to_owned();
+            if products::dv(&product_code).is_none() {
+                return Err(products::not_dv(&product_code));
+            }
             let tags = tags(p)?;
-            let csr = csr::check(csr_pem)?;
+            let mut csr = csr::check(csr_pem)?;
+            csr.dns_names = products::names_for(&product_code, &csr)?.names;
             let id = lock(&shared.state).create(
                 NewOrder {
                     csr,
@@ -935,6 +1267,14 @@ async fn dispatch(
             let code = param(p, "ProductCode")
                 .filter(|c| !c.is_empty())
                 .unwrap_or(DEFAULT_PRODUCT_CODE);
+            // Create refuses an unknown code; so does this (attack-sandbox F14). A documented
+            // code without a plan answers zeros.
+            if !products::is_documented(code) {
+                return Err(ApiError::invalid(
+                    "ProductCode",
+                    format!("\"{code}\" is not a product code of the SSL Certificates Service"),
+                ));
+            }
             let q = lock(&shared.state).data.quotas.get(code).copied();
             let (total, used, issued) = q.map_or((0, 0, 0), |q| (q.total, q.used, q.issued));
             json_ok(
@@ -975,6 +1315,13 @@ async fn dispatch(
             let mut s = lock(&shared.state);
             s.advance(id, approve, issue_after_ms, now)?;
             s.delete(id)?;
+            json_ok(request_id, &wire::RequestIdOnly { request_id })
+        }
+        "CancelCertificateForPackageRequest" => {
+            let id = order_id(p)?;
+            let mut s = lock(&shared.state);
+            s.advance(id, approve, issue_after_ms, now)?;
+            s.revoke(id, now)?;
             json_ok(request_id, &wire::RequestIdOnly { request_id })
         }
         other => return Err(unknown_action(other)),
@@ -1038,61 +1385,140 @@ fn list(
     for id in ids {
         s.advance(id, approve, issue_after_ms, now)?;
     }
-    let matching: Vec<&crate::state::Order> = if order_type == "CPACK" {
-        s.data
-            .orders
-            .values()
-            .rev()
-            .filter(|o| status.is_none_or(|st| o.state.list_status() == st))
-            .filter(|o| {
-                keyword.as_deref().is_none_or(|k| {
-                    o.dns_names.iter().any(|n| n.contains(k))
-                        || o.id.to_string().contains(k)
-                        || instance::instance_id(o.id).contains(k)
-                })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let total = matching.len() as u64;
+    let now_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
     let skip = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX);
-    let items = matching
-        .into_iter()
-        .skip(skip)
-        .take(usize::try_from(size).unwrap_or(usize::MAX))
-        .map(|o| wire::OrderItem {
-            order_id: o.id,
-            instance_id: instance::instance_id(o.id),
-            domain: &o.domain,
-            status: o.state.list_status(),
-            product_code: &o.product_code,
-            product_name: "sandbox DV certificate",
-            cert_type: "DV",
-            domain_type: if o.domain.starts_with("*.") {
-                "WILDCARD"
-            } else {
-                "ONE"
-            },
-            source_type: "cpack",
-            algorithm: &o.algorithm,
-            buy_date: o.created_ms,
-            domain_count: o.dns_names.iter().filter(|n| !n.starts_with("*.")).count() as u64,
-            wild_domain_count: o.dns_names.iter().filter(|n| n.starts_with("*.")).count() as u64,
-            cert_start_time: o.not_before_ms,
-            cert_end_time: o.not_after_ms,
-        })
-        .collect();
+    let take = usize::try_from(size).unwrap_or(usize::MAX);
+    let keyword_in = |texts: &[&str]| {
+        keyword
+            .as_deref()
+            .is_none_or(|k| texts.iter().any(|t| t.to_ascii_lowercase().contains(k)))
+    };
+    let (total, items): (usize, Vec<serde_json::Value>) = match order_type {
+        // The orders the Create*Request operations make (reference 1.3.6). Keyword matches a
+        // domain or the resource ids (order id, instance id).
+        "CPACK" => {
+            let matching: Vec<&crate::state::Order> = s
+                .data
+                .orders
+                .values()
+                .rev()
+                .filter(|o| status.is_none_or(|st| o.list_status(now_ms) == st))
+                .filter(|o| {
+                    let names: Vec<&str> = o.dns_names.iter().map(String::as_str).collect();
+                    let (id, instance) = (o.id.to_string(), instance::instance_id(o.id));
+                    keyword_in(&[&names[..], &[id.as_str(), instance.as_str()]].concat())
+                })
+                .collect();
+            let items = matching
+                .iter()
+                .skip(skip)
+                .take(take)
+                .map(|o| {
+                    let (domain_type, domain_count, wild_domain_count) =
+                        products::list_shape(&o.product_code, &o.dns_names);
+                    serde_json::to_value(wire::OrderItem {
+                        order_id: o.id,
+                        instance_id: instance::instance_id(o.id),
+                        domain: &o.domain,
+                        status: o.list_status(now_ms),
+                        product_code: &o.product_code,
+                        product_name: "sandbox DV certificate",
+                        cert_type: "DV",
+                        domain_type,
+                        source_type: "cpack",
+                        algorithm: &o.algorithm,
+                        buy_date: o.created_ms,
+                        domain_count,
+                        wild_domain_count,
+                        cert_start_time: o.not_before_ms,
+                        cert_end_time: o.not_after_ms,
+                    })
+                    .unwrap_or_default()
+                })
+                .collect();
+            (matching.len(), items)
+        }
+        // "CERT: certificate. Both issued certificates and uploaded certificates are
+        // returned" (the SDK's documentation; attack-sandbox F12); an empty Status means the
+        // valid ones. Nothing is uploaded to the sandbox, so UPLOAD and BUY list nothing.
+        "CERT" => {
+            let matching: Vec<wire::CertItem> = s
+                .data
+                .orders
+                .values()
+                .rev()
+                .filter(|o| o.state == OrderState::Certificate)
+                .filter(|o| {
+                    let st = o.list_status(now_ms);
+                    match status {
+                        None => matches!(st, "ISSUED" | "WILLEXPIRED"),
+                        Some(want) => st == want,
+                    }
+                })
+                .filter_map(|o| cert_item(o, now_ms))
+                .filter(|c| {
+                    let id = c.certificate_id.to_string();
+                    keyword_in(&[c.common_name.as_str(), c.sans.as_str(), id.as_str()])
+                })
+                .collect();
+            let items = matching
+                .iter()
+                .skip(skip)
+                .take(take)
+                .map(|c| serde_json::to_value(c).unwrap_or_default())
+                .collect();
+            (matching.len(), items)
+        }
+        _ => (0, Vec::new()),
+    };
     Ok(json_ok(
         request_id,
         &wire::ListResponse {
             request_id,
-            total_count: total,
+            total_count: total as u64,
             current_page: page,
             show_size: size,
             certificate_order_list: items,
         },
     ))
+}
+
+/// An issued certificate as `ListUserCertificateOrder` lists it with `OrderType=CERT`
+/// (reference 1.3.6). The reference names the fields but not the formats of `Fingerprint`,
+/// `Sha2` and `SerialNo`; the sandbox writes uppercase hex (SHA-1 and SHA-256 of the DER, and
+/// the serial number).
+fn cert_item(o: &crate::state::Order, now_ms: i64) -> Option<wire::CertItem> {
+    use sha1::Digest as _;
+    use x509_parser::prelude::{FromDer as _, X509Certificate};
+    let (_, pem) = x509_parser::pem::parse_x509_pem(o.certificate.as_deref()?.as_bytes()).ok()?;
+    let (_, cert) = X509Certificate::from_der(&pem.contents).ok()?;
+    let date = |ms: Option<i64>| {
+        ms.and_then(|ms| OffsetDateTime::from_unix_timestamp(ms / 1000).ok())
+            .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
+            .unwrap_or_default()
+    };
+    let issuer = cert
+        .issuer()
+        .iter_common_name()
+        .next()
+        .and_then(|a| a.as_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let cert_id = o.cert_id?;
+    Some(wire::CertItem {
+        certificate_id: cert_id,
+        name: format!("cert-{cert_id}"),
+        common_name: o.domain.clone(),
+        sans: o.dns_names.join(","),
+        issuer,
+        start_date: date(o.not_before_ms),
+        end_date: date(o.not_after_ms),
+        expired: o.not_after_ms.is_some_and(|end| end <= now_ms),
+        fingerprint: hex::encode_upper(sha1::Sha1::digest(&pem.contents)),
+        serial_no: hex::encode_upper(cert.raw_serial()),
+        sha2: hex::encode_upper(sha2::Sha256::digest(&pem.contents)),
+        upload: false,
+    })
 }
 
 #[derive(Serialize)]
@@ -1110,15 +1536,41 @@ async fn control(shared: &Shared, method: &str, rest: &str) -> Resp {
             shared.ca_pem().into_bytes(),
         ),
         ("GET", "stats") => control_json(200, &shared.stats()),
-        ("GET", "requests") => {
-            let log: Vec<LoggedRequest> = lock(&shared.log).iter().cloned().collect();
-            control_json(200, &log)
-        }
         ("GET", "dns") => control_json(
             200,
             &serde_json::json!({ "zones": crate::alidns::listing(&lock(&shared.state)) }),
         ),
         ("GET", "verifications") => control_json(200, &lock(&shared.verifications).listing()),
+        ("GET", "requests") => {
+            let mut r = Response::new(shared.log_body());
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r
+        }
+        // The CA's certificates and CRLs, which issued certificates name (ca.rs).
+        ("GET", ca::ROOT_CER) => {
+            let der = lock(&shared.state).ca.root_der();
+            respond(200, "application/pkix-cert", None, der)
+        }
+        ("GET", ca::INTERMEDIATE_CER) => {
+            let der = lock(&shared.state).ca.intermediate_der();
+            respond(200, "application/pkix-cert", None, der)
+        }
+        ("GET", crl @ (ca::ROOT_CRL | ca::INTERMEDIATE_CRL)) => {
+            let now = OffsetDateTime::now_utc();
+            let made = {
+                let s = lock(&shared.state);
+                if crl == ca::ROOT_CRL {
+                    s.ca.root_crl(now)
+                } else {
+                    s.intermediate_crl(now)
+                }
+            };
+            match made {
+                Ok(der) => respond(200, "application/pkix-crl", None, der),
+                Err(e) => err(500, e.to_string()),
+            }
+        }
         ("POST", r) if r.starts_with("orders/") => {
             let mut parts = r["orders/".len()..].split('/');
             let (Some(id), Some(verb), None) = (parts.next(), parts.next(), parts.next()) else {
@@ -1165,28 +1617,49 @@ async fn control(shared: &Shared, method: &str, rest: &str) -> Resp {
         _ => err(
             404,
             format!(
-                "unknown control endpoint {method} /_sandbox/{rest}; there are GET ca.pem, stats, requests, dns, verifications and POST orders/ID/approve, orders/ID/fail"
+                "unknown control endpoint {method} /_sandbox/{rest}; there are GET ca.pem, ca/root.cer, ca/intermediate.cer, ca/root.crl, ca/intermediate.crl, stats, requests, dns, verifications and POST orders/ID/approve, orders/ID/fail"
             ),
         ),
     }
 }
 
-/// Binds and spawns the server; returns the bound address, the shutdown sender and the task.
-pub(crate) async fn spawn(
-    shared: Arc<Shared>,
-) -> Result<(SocketAddr, watch::Sender<bool>, tokio::task::JoinHandle<()>)> {
-    let addr = shared.config.listen;
+/// Binds `addr`; returns the listener and the bound address.
+pub(crate) async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr)> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| Error::Bind { addr, source })?;
     let local = listener
         .local_addr()
         .map_err(|source| Error::Bind { addr, source })?;
+    Ok((listener, local))
+}
+
+/// The address a client on this machine uses to reach a socket bound to `addr`: the loopback
+/// address of the same family in place of the unspecified one (`0.0.0.0`, `::`).
+pub(crate) fn reachable(mut addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into()),
+        IpAddr::V6(ip) if ip.is_unspecified() => addr.set_ip(std::net::Ipv6Addr::LOCALHOST.into()),
+        _ => {}
+    }
+    addr
+}
+
+/// The base URL a client on this machine uses for a sandbox bound to `addr`.
+pub(crate) fn base_url(addr: SocketAddr) -> String {
+    format!("http://{}", reachable(addr))
+}
+
+/// Serves on `listener` in the background; returns the shutdown sender and the task.
+pub(crate) async fn spawn(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+) -> Result<(watch::Sender<bool>, tokio::task::JoinHandle<()>)> {
     // The first write of a fresh state file happens before serving.
     shared.persist().await?;
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(serve(listener, shared, rx));
-    Ok((local, tx, task))
+    Ok((tx, task))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::ca::{Ca, CaMaterial, LEAF_DAYS};
 use crate::config::{Approval, SandboxConfig};
 use crate::csr::CheckedCsr;
 use crate::error::{Error, Result};
+use crate::products;
 use crate::wire::ApiError;
 
 /// `DescribeCertificateState.Type` of an order.
@@ -81,6 +82,34 @@ pub(crate) struct Order {
     pub(crate) cert_id: Option<u64>,
     pub(crate) not_before_ms: Option<i64>,
     pub(crate) not_after_ms: Option<i64>,
+    /// Set when `CancelCertificateForPackageRequest` revoked the issued certificate.
+    #[serde(default)]
+    pub(crate) revoked: Option<Revocation>,
+}
+
+/// A revoked certificate, as its CA's CRL lists it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Revocation {
+    /// The leaf's serial number, hex.
+    pub(crate) serial_hex: String,
+    pub(crate) at_ms: i64,
+}
+
+impl Order {
+    /// `ListUserCertificateOrder.Status` at `now`: the state's status, or `REVOKED`, `EXPIRED`
+    /// or `WILLEXPIRED` (within 30 days of the end) for an issued certificate.
+    pub(crate) fn list_status(&self, now_ms: i64) -> &'static str {
+        if self.revoked.is_some() {
+            return "REVOKED";
+        }
+        match (self.state, self.not_after_ms) {
+            (OrderState::Certificate, Some(end)) if end <= now_ms => "EXPIRED",
+            (OrderState::Certificate, Some(end)) if end - now_ms <= 30 * 86_400_000 => {
+                "WILLEXPIRED"
+            }
+            _ => self.state.list_status(),
+        }
+    }
 }
 
 /// Quota of one product code.
@@ -119,18 +148,6 @@ struct Loaded {
     ca: CaMaterial,
 }
 
-/// The documented DV product codes (reference 1.4): without a configured quota they answer
-/// `NotFoundPackage`, anything else `InvalidParameter`.
-const DV_CODES: [&str; 7] = [
-    "digicert-free-1-free",
-    "symantec-free-1-free",
-    "symantec-dv-1-starter",
-    "geotrust-dv-1-starter",
-    "geotrust-dv-w-starter",
-    "globalsign-dv-1-personal",
-    "globalsign-dv-w-advanced",
-];
-
 fn random_token() -> String {
     format!(
         "{}{}",
@@ -166,14 +183,22 @@ pub(crate) fn unix_ms(t: OffsetDateTime) -> i64 {
 
 impl State {
     /// Loads the state file if there is one, else starts fresh; the configured quotas set the
-    /// totals (the used counts survive).
-    pub(crate) fn open(config: &SandboxConfig) -> Result<State> {
+    /// totals (the used counts survive). `base_url` is where the sandbox serves its CA's
+    /// certificates and CRLs, which issued certificates name.
+    pub(crate) fn open(config: &SandboxConfig, base_url: &str) -> Result<State> {
         let loaded = match &config.state_file {
             Some(path) => read_state(path)?,
             None => None,
         };
+        let mut generation = 1;
         let (mut data, ca) = match loaded {
-            Some((data, material)) => (data, Ca::load(material)?),
+            Some((data, material)) => {
+                let (ca, changed) = Ca::load(material, base_url)?;
+                if changed {
+                    generation += 1;
+                }
+                (data, ca)
+            }
             None => {
                 let seed = uuid::Uuid::new_v4().as_u64_pair().0;
                 (
@@ -186,7 +211,7 @@ impl State {
                         orders: BTreeMap::new(),
                         dns: crate::alidns::DnsData::default(),
                     },
-                    Ca::generate()?,
+                    Ca::generate(base_url)?,
                 )
             }
         };
@@ -204,7 +229,7 @@ impl State {
         Ok(State {
             data,
             ca,
-            generation: 1,
+            generation,
         })
     }
 
@@ -230,24 +255,17 @@ impl State {
     ) -> Result<u64, ApiError> {
         let code_owned = req.product_code.clone();
         let code = code_owned.as_str();
+        if products::dv(code).is_none() {
+            return Err(products::not_dv(code));
+        }
         let Some(quota) = self.data.quotas.get(code).copied() else {
-            return Err(if DV_CODES.contains(&code) {
-                ApiError::new(
-                    404,
-                    "NotFoundPackage",
-                    format!(
-                        "No certificate resource plan of product code \"{code}\" has been purchased. Buy one, or start the sandbox with --quota {code}=N."
-                    ),
-                )
-            } else {
-                ApiError::invalid(
-                    "ProductCode",
-                    format!(
-                        "\"{code}\" is not a DV product code; use one of {}",
-                        DV_CODES.join(", ")
-                    ),
-                )
-            });
+            return Err(ApiError::new(
+                404,
+                "NotFoundPackage",
+                format!(
+                    "No certificate resource plan of product code \"{code}\" has been purchased. Buy one, or start the sandbox with --quota {code}=N."
+                ),
+            ));
         };
         if quota.used >= quota.total {
             return Err(ApiError::new(
@@ -300,6 +318,7 @@ impl State {
             cert_id: None,
             not_before_ms: None,
             not_after_ms: None,
+            revoked: None,
         };
         self.data.orders.insert(id, order);
         if let Some(q) = self.data.quotas.get_mut(code) {
@@ -426,6 +445,58 @@ impl State {
         Ok(())
     }
 
+    /// `CancelCertificateForPackageRequest`: revokes an issued certificate (reference 1.3.8);
+    /// the unit of quota comes back only within 30 days of issuance. The order stays, listed
+    /// as `REVOKED`; the reference's complete list of `DescribeCertificateState.Type` values
+    /// has none for it, so it keeps `certificate`.
+    pub(crate) fn revoke(&mut self, id: u64, now: OffsetDateTime) -> Result<(), ApiError> {
+        let order = self.order(id)?;
+        if order.state != OrderState::Certificate || order.revoked.is_some() {
+            return Err(state_error(
+                order,
+                "be revoked",
+                "certificate (issued, not yet revoked)",
+            ));
+        }
+        let serial_hex = order
+            .certificate
+            .as_deref()
+            .and_then(leaf_serial_hex)
+            .ok_or_else(|| ApiError::internal("the issued certificate cannot be read"))?;
+        let refund = order
+            .not_before_ms
+            .is_some_and(|nb| unix_ms(now) - nb <= 30 * 86_400_000);
+        let code = order.product_code.clone();
+        if let Some(o) = self.data.orders.get_mut(&id) {
+            o.revoked = Some(Revocation {
+                serial_hex,
+                at_ms: unix_ms(now),
+            });
+        }
+        if refund && let Some(q) = self.data.quotas.get_mut(&code) {
+            q.used = q.used.saturating_sub(1);
+        }
+        self.touch();
+        Ok(())
+    }
+
+    /// The intermediate's CRL now (DER).
+    pub(crate) fn intermediate_crl(&self, now: OffsetDateTime) -> Result<Vec<u8>> {
+        let revoked: Vec<(Vec<u8>, OffsetDateTime)> = self
+            .data
+            .orders
+            .values()
+            .filter_map(|o| o.revoked.as_ref())
+            .filter_map(|r| {
+                let serial = hex::decode(&r.serial_hex).ok()?;
+                let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(r.at_ms) * 1_000_000)
+                    .ok()?;
+                Some((serial, at))
+            })
+            .collect();
+        self.ca.intermediate_crl(&revoked, now)
+    }
+
     pub(crate) fn order(&self, id: u64) -> Result<&Order, ApiError> {
         self.data.orders.get(&id).ok_or_else(|| {
             ApiError::new(
@@ -447,6 +518,14 @@ fn state_error(order: &Order, what: &str, allowed: &str) -> ApiError {
             order.state.wire()
         ),
     )
+}
+
+/// The serial number (hex) of the first certificate of a PEM chain.
+fn leaf_serial_hex(chain: &str) -> Option<String> {
+    use x509_parser::prelude::{FromDer as _, X509Certificate};
+    let (_, pem) = x509_parser::pem::parse_x509_pem(chain.as_bytes()).ok()?;
+    let (_, cert) = X509Certificate::from_der(&pem.contents).ok()?;
+    Some(hex::encode(cert.raw_serial()))
 }
 
 fn read_state(path: &Path) -> Result<Option<(Data, CaMaterial)>> {
@@ -539,7 +618,7 @@ mod tests {
 
     #[test]
     fn automatic_approval_goes_through_process_at_half_time() -> Result<()> {
-        let mut s = State::open(&SandboxConfig::default())?;
+        let mut s = State::open(&SandboxConfig::default(), "http://127.0.0.1:9")?;
         let t0 = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
         let id = s.create(new_order(), t0, 10).expect("created");
         assert!(id > 1 << 53);
@@ -572,7 +651,7 @@ mod tests {
 
     #[test]
     fn snapshot_round_trips() -> Result<()> {
-        let mut s = State::open(&SandboxConfig::default())?;
+        let mut s = State::open(&SandboxConfig::default(), "http://127.0.0.1:9")?;
         let id = s
             .create(new_order(), OffsetDateTime::now_utc(), 10)
             .expect("created");
@@ -580,7 +659,8 @@ mod tests {
         let loaded: Loaded = serde_json::from_slice(&bytes).expect("parses");
         assert_eq!(loaded.format, FORMAT);
         assert!(loaded.data.orders.contains_key(&id));
-        let ca = Ca::load(loaded.ca)?;
+        let (ca, changed) = Ca::load(loaded.ca, "http://127.0.0.1:9")?;
+        assert!(!changed, "the same address: the intermediate is kept");
         assert_eq!(ca.material.root_pem, s.ca.material.root_pem);
         // the CA keys are not in Debug output
         let d = format!("{:?}", s.ca.material);

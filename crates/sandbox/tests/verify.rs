@@ -380,29 +380,29 @@ async fn file_follows_one_redirect_and_no_more() -> TestResult {
     let s = Sandbox::start(cfg).await?;
     let c = Client::for_sandbox(&s);
 
-    let one = order(&c, "one.example", "FILE").await?;
+    let one = order(&c, "one.example.com", "FILE").await?;
     let content = describe(&c, one).await?["Content"]
         .as_str()
         .ok_or("Content")?
         .to_owned();
     site.page(
-        "one.example",
+        "one.example.com",
         FILE,
         301,
-        Some(&format!("http://www.one.example{FILE}")),
+        Some(&format!("http://www.one.example.com{FILE}")),
         "",
     );
-    site.page("www.one.example", FILE, 200, None, &content);
+    site.page("www.one.example.com", FILE, 200, None, &content);
     assert_eq!(describe(&c, one).await?["Type"], "certificate");
 
-    let two = order(&c, "two.example", "FILE").await?;
+    let two = order(&c, "two.example.com", "FILE").await?;
     let content = describe(&c, two).await?["Content"]
         .as_str()
         .ok_or("Content")?
         .to_owned();
-    site.page("two.example", FILE, 302, Some("/first"), "");
-    site.page("two.example", "/first", 302, Some("/second"), "");
-    site.page("two.example", "/second", 200, None, &content);
+    site.page("two.example.com", FILE, 302, Some("/first"), "");
+    site.page("two.example.com", "/first", 302, Some("/second"), "");
+    site.page("two.example.com", "/second", 200, None, &content);
     assert_eq!(describe(&c, two).await?["Type"], "domain_verify");
     let detail = last_check(&s, two).await?["detail"]
         .as_str()
@@ -411,12 +411,12 @@ async fn file_follows_one_redirect_and_no_more() -> TestResult {
     assert!(detail.contains("second redirect"), "{detail}");
 
     // a redirect to https is not followed
-    let tls = order(&c, "tls.example", "FILE").await?;
+    let tls = order(&c, "tls.example.com", "FILE").await?;
     site.page(
-        "tls.example",
+        "tls.example.com",
         FILE,
         301,
-        Some(&format!("https://tls.example{FILE}")),
+        Some(&format!("https://tls.example.com{FILE}")),
         "",
     );
     assert_eq!(describe(&c, tls).await?["Type"], "domain_verify");

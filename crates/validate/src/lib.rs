@@ -83,3 +83,5 @@ pub use model::{Counts, Finding, Location, Report, RequestReport, Severity};
 pub use policy::{KeyType, Policy, Profile};
 pub use rule::{Rule, Source};
 pub use rules::{explain, rules};
+#[doc(hidden)]
+pub use weak::bench_known_shared_prime;

@@ -30,6 +30,8 @@ struct SharedPrimes {
     raw: &'static [u8],
     /// The product's 64-bit words, least significant first.
     limbs: OnceLock<Vec<u64>>,
+    /// The product in 28-bit limbs, least significant first.
+    limbs28: OnceLock<Vec<u64>>,
 }
 
 static SHARED: [SharedPrimes; 5] = [
@@ -46,6 +48,7 @@ impl SharedPrimes {
             bits,
             raw,
             limbs: OnceLock::new(),
+            limbs28: OnceLock::new(),
         }
     }
 
@@ -59,6 +62,10 @@ impl SharedPrimes {
                 .collect(),
             _ => vec![1],
         })
+    }
+
+    fn limbs28(&self) -> &[u64] {
+        self.limbs28.get_or_init(|| to_limbs28(self.limbs()))
     }
 
     fn product(&self) -> BigUint {
@@ -92,18 +99,18 @@ pub(crate) struct SharedPrime {
 /// probability far below 2^-400.
 ///
 /// The cost is one reduction of the product (632 kbit for 2048-bit keys)
-/// modulo n; it is done by word-wise Montgomery reduction, which needs no
-/// division: for odd n, gcd(n, P·2^-64k mod n) = gcd(n, P).
+/// modulo n, done by [`montgomery_fold`] with no division: for odd n,
+/// gcd(n, P·2^-28r mod n) = gcd(n, P).
 pub(crate) fn known_shared_prime(n: &[u8]) -> Option<SharedPrime> {
     let n = BigUint::from_bytes_be(n);
     let set = SHARED.iter().find(|s| s.bits == n.bits())?;
     let r = if n.bit(0) {
         let words: Vec<u64> = n.iter_u64_digits().collect();
-        from_words(&montgomery_fold(set.limbs(), &words)) % &n
+        from_limbs28(&montgomery_fold(set.limbs28(), &to_limbs28(&words))) % &n
     } else {
         set.product() % &n
     };
-    let g = n.gcd(&r);
+    let g = gcd(&n, &r);
     if g == BigUint::from(1u32) || g.bits() == 0 {
         return None;
     }
@@ -114,53 +121,254 @@ pub(crate) fn known_shared_prime(n: &[u8]) -> Option<SharedPrime> {
     })
 }
 
-/// A number congruent to `p`·2^(-64·r) modulo the odd `n` for some r (so
-/// with the same gcd with n), at most `n.len() + 3` words long: Montgomery
-/// reduction of `p` from its low end, two words per pass so the two carry
-/// chains run side by side.
-fn montgomery_fold(p: &[u64], n: &[u64]) -> Vec<u64> {
-    let k = n.len();
-    let mut t: Vec<u64> = p.to_vec();
-    t.extend([0, 0, 0]);
-    if k < 2 || t.len() < k + 3 {
-        return t;
+/// 28-bit limbs: a product of two fits in 56 bits, so a 64-bit lane adds
+/// up to 2^7 of them without a carry (the 147 limbs of a 4096-bit modulus
+/// included), and 32×32→64-bit vector multiplies do the work.
+const LIMB: u32 = 28;
+const LIMB_MASK: u64 = (1 << LIMB) - 1;
+/// Rows eliminated per step of [`montgomery_fold`].
+const ROWS: usize = 8;
+
+/// A number's 28-bit limbs from its 64-bit words (both least significant
+/// first).
+fn to_limbs28(words: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(words.len() * 64 / 28 + 1);
+    let (mut acc, mut have) = (0u128, 0u32);
+    for &w in words {
+        acc |= u128::from(w) << have;
+        have += 64;
+        while have >= LIMB {
+            out.push((acc as u64) & LIMB_MASK);
+            acc >>= LIMB;
+            have -= LIMB;
+        }
     }
-    // -n^-1 mod 2^64 by Newton's iteration (each step doubles the bits)
+    out.push(acc as u64);
+    while out.len() > 1 && out.last() == Some(&0) {
+        out.pop();
+    }
+    out
+}
+
+/// A number from 28-bit limbs (least significant first; a limb may hold
+/// more than 28 bits).
+fn from_limbs28(limbs: &[u64]) -> BigUint {
+    let mut words = Vec::with_capacity(limbs.len() * 28 / 64 + 3);
+    let (mut acc, mut have) = (0u128, 0u32);
+    for &l in limbs {
+        acc += u128::from(l) << have;
+        have += LIMB;
+        while have >= 64 {
+            words.push(acc as u64);
+            acc >>= 64;
+            have -= 64;
+        }
+    }
+    while acc != 0 {
+        words.push(acc as u64);
+        acc >>= 64;
+    }
+    from_words(&words)
+}
+
+/// A number congruent to `p`·2^(-28·r) modulo the odd `n` for some r (so
+/// with the same gcd with n), both in 28-bit limbs; the result is about
+/// `n.len() + 16` limbs long, its limbs not carried. Montgomery reduction
+/// of `p` from its low end, eight rows per step.
+///
+/// Each step takes the quotient of eight rows from the low end of the
+/// window as four 56-bit digits (a short serial chain), then adds their
+/// multiples of n to the rest of the window in one pass: 64-bit lanes
+/// summing products of 28-bit limbs, carries left for later, a loop the
+/// compiler vectorises. [`pulp`] runs it compiled for the best instruction
+/// set the CPU has (AVX2 where there is one; SSE2 anywhere on x86-64).
+fn montgomery_fold(p: &[u64], n: &[u64]) -> Vec<u64> {
+    pulp::Arch::new().dispatch(Fold { p, n })
+}
+
+struct Fold<'a> {
+    p: &'a [u64],
+    n: &'a [u64],
+}
+
+impl pulp::WithSimd for Fold<'_> {
+    type Output = Vec<u64>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Vec<u64> {
+        fold_rows(self.p, self.n)
+    }
+}
+
+/// The window is the modulus's limbs rounded up to one of a few fixed
+/// lengths, so that the compiler sees whole vectors (the sizes of the
+/// shared-prime sets, 512 to 4096 bits, and anything between).
+#[inline(always)]
+fn fold_rows(p: &[u64], n: &[u64]) -> Vec<u64> {
+    match n.len() {
+        0..=24 => fold_fixed::<24>(p, n),
+        25..=32 => fold_fixed::<32>(p, n),
+        33..=40 => fold_fixed::<40>(p, n),
+        41..=76 => fold_fixed::<76>(p, n),
+        77..=80 => fold_fixed::<80>(p, n),
+        81..=152 => fold_fixed::<152>(p, n),
+        _ => p.to_vec(),
+    }
+}
+
+#[inline(always)]
+fn fold_fixed<const KV: usize>(p: &[u64], n: &[u64]) -> Vec<u64> {
+    const DIGIT: u32 = 2 * LIMB;
+    const DIGIT_MASK: u64 = (1 << DIGIT) - 1;
+    const LO32: u64 = 0xffff_ffff;
+    let k = n.len();
+    if k < ROWS || k > KV || p.len() < k + 2 * ROWS {
+        return p.to_vec();
+    }
+    // n in 56-bit digits for the quotient chain; -n^-1 mod 2^56
+    let digit = |a: usize| n[2 * a] | (n[2 * a + 1] << LIMB);
+    let nd: [u64; 4] = [digit(0), digit(1), digit(2), digit(3)];
     let mut inv: u64 = 1;
     for _ in 0..6 {
-        inv = inv.wrapping_mul(2u64.wrapping_sub(n[0].wrapping_mul(inv)));
+        inv = inv.wrapping_mul(2u64.wrapping_sub(nd[0].wrapping_mul(inv)));
     }
-    let ninv = inv.wrapping_neg();
-    let len = t.len();
-    let rows = (len - (k + 3)) & !1;
-    let wide = |a: u64, b: u64| u128::from(a) * u128::from(b);
-    for i in (0..rows).step_by(2) {
-        // m0 clears word i; m1 clears word i+1 as it will be after m0·n
-        let m0 = t[i].wrapping_mul(ninv);
-        let c0 = ((wide(m0, n[0]) + u128::from(t[i])) >> 64) as u64;
-        let t1 = (wide(m0, n[1]) + u128::from(t[i + 1]) + u128::from(c0)) as u64;
-        let m1 = t1.wrapping_mul(ninv);
-        let (mut ca, mut cb, mut prev) = (0u64, 0u64, 0u64);
-        for (j, word) in t[i..=i + k].iter_mut().enumerate() {
-            let a = n.get(j).copied().unwrap_or(0);
-            let v = wide(m0, a) + u128::from(*word) + u128::from(ca);
-            ca = (v >> 64) as u64;
-            let w = wide(m1, prev) + u128::from(v as u64) + u128::from(cb);
-            *word = w as u64;
-            cb = (w >> 64) as u64;
-            prev = a;
-        }
-        let mut carry = u128::from(ca) + u128::from(cb);
-        for word in &mut t[i + k + 1..] {
-            if carry == 0 {
-                break;
+    let ninv = inv.wrapping_neg() & DIGIT_MASK;
+    // shifted[g][j] = n[j + 8 - g]: row g's multiple of n where it lands
+    // past the eight rows. For odd g the product at j = 0 belongs to a pair
+    // of digits (a, b) with a + b = 3, which the chain counts: left out here.
+    let mut shifted = [[0u64; KV]; ROWS];
+    for (g, row) in shifted.iter_mut().enumerate() {
+        for (j, x) in row.iter_mut().enumerate() {
+            let at = j + ROWS - g;
+            if at < k && !(j == 0 && g % 2 == 1) {
+                *x = n[at];
             }
-            let s = u128::from(*word) + carry;
-            *word = s as u64;
-            carry = s >> 64;
         }
+    }
+    let len = p.len();
+    let rows = (len - k - ROWS) / ROWS * ROWS;
+    let mut t = p.to_vec();
+    t.resize(len + KV + ROWS, 0);
+    for i in (0..rows).step_by(ROWS) {
+        // the eight quotient limbs, two at a time
+        let mut q = [0u64; 4];
+        let mut carry = 0u128;
+        for s in 0..4 {
+            let mut v = u128::from(t[i + 2 * s]) + (u128::from(t[i + 2 * s + 1]) << LIMB) + carry;
+            for a in 0..s {
+                v += u128::from(q[a]) * u128::from(nd[s - a]);
+            }
+            q[s] = (v as u64).wrapping_mul(ninv) & DIGIT_MASK;
+            v += u128::from(q[s]) * u128::from(nd[0]);
+            carry = v >> DIGIT;
+        }
+        let m: [u64; ROWS] = std::array::from_fn(|g| {
+            if g % 2 == 0 {
+                q[g / 2] & LIMB_MASK
+            } else {
+                q[g / 2] >> LIMB
+            }
+        });
+        let Ok(window) = <&mut [u64; KV]>::try_from(&mut t[i + ROWS..i + ROWS + KV]) else {
+            unreachable!("the window is KV long")
+        };
+        for j in 0..KV {
+            let mut acc = window[j];
+            for g in 0..ROWS {
+                acc += (m[g] & LO32) * (shifted[g][j] & LO32);
+            }
+            window[j] = acc;
+        }
+        window[0] += carry as u64;
     }
     t.split_off(rows)
+}
+
+/// V312's check alone, for its benchmark beside badkeys
+/// (`benches/shared_prime.rs`): the bit length of the common factor, if any.
+#[doc(hidden)]
+pub fn bench_known_shared_prime(n: &[u8]) -> Option<u64> {
+    known_shared_prime(n).map(|s| s.factor_bits)
+}
+
+/// gcd(a, b) by Lehmer's algorithm (Knuth, TAOCP 4.5.2, Algorithm L): the
+/// quotients are found on the leading 62 bits in single precision, and a
+/// run of them is applied to the full numbers as one 2×2 matrix, so the
+/// 2048-bit gcd takes some seventy passes over the words instead of the
+/// binary algorithm's thousands. Falls back to a division step when the
+/// leading bits cannot decide, and to num-integer's gcd below 128 bits.
+fn gcd(a: &BigUint, b: &BigUint) -> BigUint {
+    let (mut x, mut y): (Vec<u64>, Vec<u64>) = if a >= b {
+        (a.to_u64_digits(), b.to_u64_digits())
+    } else {
+        (b.to_u64_digits(), a.to_u64_digits())
+    };
+    loop {
+        let x_bits = bit_len(&x);
+        if y.is_empty() {
+            return from_words(&x);
+        }
+        if x_bits <= 128 {
+            return from_words(&x).gcd(&from_words(&y));
+        }
+        let shift = x_bits - 62;
+        let (mut xh, mut yh) = (top_bits(&x, shift), top_bits(&y, shift));
+        let (mut ca, mut cb, mut cc, mut cd) = (1i64, 0i64, 0i64, 1i64);
+        while yh + cc != 0 && yh + cd != 0 {
+            let q = (xh + ca) / (yh + cc);
+            if q != (xh + cb) / (yh + cd) {
+                break;
+            }
+            (ca, cc) = (cc, ca.wrapping_sub(q.wrapping_mul(cc)));
+            (cb, cd) = (cd, cb.wrapping_sub(q.wrapping_mul(cd)));
+            (xh, yh) = (yh, xh - q * yh);
+        }
+        if cb == 0 {
+            let (xb, yb) = (from_words(&x), from_words(&y));
+            let r = &xb % &yb;
+            x = y;
+            y = r.to_u64_digits();
+        } else {
+            let nx = combine(&x, &y, ca, cb);
+            let ny = combine(&x, &y, cc, cd);
+            x = nx;
+            y = ny;
+        }
+    }
+}
+
+/// The bit length of a number given by its words (least significant
+/// first, no leading zero word).
+fn bit_len(x: &[u64]) -> u64 {
+    x.last()
+        .map_or(0, |&w| 64 * x.len() as u64 - u64::from(w.leading_zeros()))
+}
+
+/// Bits `shift..shift + 62` of `x` (fewer at the top), as an i64.
+fn top_bits(x: &[u64], shift: u64) -> i64 {
+    let (word, bit) = ((shift / 64) as usize, (shift % 64) as u32);
+    let lo = x.get(word).copied().unwrap_or(0);
+    let hi = x.get(word + 1).copied().unwrap_or(0);
+    let v = (u128::from(hi) << 64 | u128::from(lo)) >> bit;
+    (v as u64 & ((1 << 62) - 1)) as i64
+}
+
+/// `a·x + b·y` for cofactors that make it non-negative (Lehmer's matrix
+/// rows), trimmed.
+fn combine(x: &[u64], y: &[u64], a: i64, b: i64) -> Vec<u64> {
+    let mut out = Vec::with_capacity(x.len());
+    let mut acc: i128 = 0;
+    for (i, &xw) in x.iter().enumerate() {
+        let xi = i128::from(xw);
+        let yi = i128::from(y.get(i).copied().unwrap_or(0));
+        acc += i128::from(a) * xi + i128::from(b) * yi;
+        out.push(acc as u64);
+        acc >>= 64;
+    }
+    while out.last() == Some(&0) {
+        out.pop();
+    }
+    out
 }
 
 /// Whether `x` is a perfect square (`x` ≥ 0).
@@ -521,6 +729,18 @@ mod tests {
             let _ = bit_bias(&n, small);
         }
 
+        /// Lehmer's gcd agrees with num-integer's, common factors included.
+        #[test]
+        fn lehmer_gcd(
+            a in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
+            b in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
+            common in proptest::collection::vec(proptest::num::u64::ANY, 0..20),
+        ) {
+            let c = from_words(&common) | BigUint::from(1u32);
+            let (a, b) = (from_words(&a) * &c, from_words(&b) * &c);
+            proptest::prop_assert_eq!(gcd(&a, &b), a.gcd(&b));
+        }
+
         /// The division-free fold keeps the gcd: against num-bigint's `%`.
         #[test]
         fn fold_keeps_the_gcd(
@@ -536,7 +756,8 @@ mod tests {
             let pb = to_big(&p) * &c;
             let nw: Vec<u64> = nb.iter_u64_digits().collect();
             let pw: Vec<u64> = pb.iter_u64_digits().collect();
-            let folded = to_big(&montgomery_fold(&pw, &nw));
+            proptest::prop_assert_eq!(from_limbs28(&to_limbs28(&pw)), pb.clone());
+            let folded = from_limbs28(&montgomery_fold(&to_limbs28(&pw), &to_limbs28(&nw)));
             proptest::prop_assert_eq!(nb.gcd(&(folded % &nb)), nb.gcd(&(pb % &nb)));
         }
     }

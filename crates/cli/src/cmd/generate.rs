@@ -17,7 +17,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use csrkit_csr::{CsrRequest, FileToWrite, KeyType, PrivateKey, Subject, WriteMode};
+use csrkit_csr::{
+    CsrRequest, DirOptions, FileToWrite, KeyType, OutputDir, PrivateKey, Subject, WriteMode,
+};
 use serde_json::json;
 use zeroize::Zeroizing;
 
@@ -25,7 +27,7 @@ use crate::exit;
 use crate::output::outln;
 use crate::output::{Format, print_json};
 
-use csrkit_apply::{CSR_FILE, KEY_FILE};
+pub(crate) use csrkit_apply::{CSR_FILE, KEY_FILE};
 /// The environment variable that may hold a key passphrase.
 const PASSPHRASE_ENV: &str = "CSRKIT_KEY_PASSPHRASE";
 
@@ -81,9 +83,16 @@ pub(crate) struct Args {
     #[arg(long, value_name = "DIR", help_heading = "Output")]
     out_dir: Option<PathBuf>,
 
-    /// Replace existing files in the output directory.
+    /// Replace existing files in the output directory (and write into a
+    /// directory every user may write to).
     #[arg(long, help_heading = "Output")]
     force: bool,
+
+    /// Make a CSR without a subject CN: the names are in subjectAltName only
+    /// (BR 7.1.2.7.2). For a CA that reads the subjectAltName; Alibaba Cloud
+    /// CAS takes the domain from the CN and needs one (lint rule V901).
+    #[arg(long, help_heading = "Subject (optional)")]
+    no_cn: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human, help_heading = "Output")]
@@ -122,6 +131,7 @@ pub(crate) struct Generated {
 
 /// Runs `csrkit generate`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    clean_up_on_signals()?;
     let out = generate(&args)?;
     report(&out, args.format)?;
     Ok(ExitCode::from(exit::OK))
@@ -129,7 +139,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn generate(args: &Args) -> anyhow::Result<Generated> {
     // Every name checked before anything else happens.
-    let request = CsrRequest::new(&args.domains)?.with_subject(Subject {
+    let request = if args.no_cn {
+        CsrRequest::without_cn(&args.domains)?
+    } else {
+        CsrRequest::new(&args.domains)?
+    };
+    let request = request.with_subject(Subject {
         organization: args.org.clone(),
         organizational_unit: args.org_unit.clone(),
         country: args.country.clone(),
@@ -140,7 +155,6 @@ fn generate(args: &Args) -> anyhow::Result<Generated> {
         .out_dir
         .clone()
         .unwrap_or_else(|| default_dir(&request));
-    let _lock = csrkit_apply::lock_for_generate(&dir)?;
     let mode = if args.force {
         WriteMode::Overwrite
     } else {
@@ -202,21 +216,35 @@ pub(crate) fn write_key_and_csr(
     };
     let key_generated = matches!(source, KeySource::Generate { .. });
 
-    // Refuse to clobber before spending time on a key.
-    if mode == WriteMode::CreateNew {
-        let mut targets = vec![&csr_path];
-        if key_generated {
-            targets.insert(0, &key_path);
-        }
-        for path in targets {
-            if path.exists() {
-                anyhow::bail!(
-                    "{} already exists; refusing to overwrite it (use --force to \
-                     replace it, or --out-dir for another directory)",
-                    path.display()
-                );
+    // The directory (made 0700 if new, checked, swept of what a killed run
+    // left) and a refusal to clobber, before spending time on a key. A
+    // dangling symbolic link counts as existing.
+    let options = DirOptions::create().allow_shared(mode == WriteMode::Overwrite);
+    let mut out = OutputDir::open(dir, &options)?;
+    // One writer per directory, taken once the directory passed its checks
+    // (a refused one gets no lock file; a new one made for a write that
+    // fails goes, lock file and all). A directory another command holds is
+    // left alone, even if this one made it a moment ago.
+    let _lock = match csrkit_apply::lock_for_generate(dir) {
+        Ok(lock) => lock,
+        Err(e) => {
+            if matches!(&e, csrkit_apply::Error::Lock(l)
+                if matches!(**l, csrkit_apply::LockError::Busy { .. }))
+            {
+                out.keep();
             }
+            return Err(e.into());
         }
+    };
+    for note in out.notes() {
+        eprintln!("note: {note}");
+    }
+    let mut names = vec![Path::new(CSR_FILE)];
+    if key_generated {
+        names.insert(0, Path::new(KEY_FILE));
+    }
+    if mode == WriteMode::CreateNew {
+        out.refuse_existing(&names)?;
     }
 
     // The passphrase, if one is needed, before the slow part; then the key.
@@ -241,7 +269,6 @@ pub(crate) fn write_key_and_csr(
     let csr = request.sign(&key)?;
 
     // Key and CSR land together, or neither does.
-    create_dir(dir)?;
     let key_pem = match (&passphrase, key_generated) {
         (Some(p), true) => Some(key.to_encrypted_pkcs8_pem(p.as_bytes())?),
         (None, true) => Some(key.to_pkcs8_pem()),
@@ -249,10 +276,13 @@ pub(crate) fn write_key_and_csr(
     };
     let mut files = Vec::new();
     if let Some(pem) = &key_pem {
-        files.push(FileToWrite::secret(&key_path, pem.as_bytes()));
+        files.push(FileToWrite::secret(Path::new(KEY_FILE), pem.as_bytes()));
     }
-    files.push(FileToWrite::public(&csr_path, csr.pem().as_bytes()));
-    csrkit_csr::write_files(&files, mode)?;
+    files.push(FileToWrite::public(
+        Path::new(CSR_FILE),
+        csr.pem().as_bytes(),
+    ));
+    out.write(&files, mode)?;
     Ok(Generated {
         key_path,
         csr_path,
@@ -335,17 +365,42 @@ fn passphrase(file: Option<&Path>, confirm: bool) -> anyhow::Result<Zeroizing<St
     Ok(pass)
 }
 
-/// Creates the certificate directory (0700 when new: it will hold a key).
-pub(crate) fn create_dir(dir: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if dir.as_os_str().is_empty() || dir.is_dir() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("cannot create the directory {}", dir.display()))
+/// SIGINT, SIGTERM and SIGHUP end `generate` cleanly: the files not yet in
+/// place (and a directory made for them) are removed, a key and CSR being
+/// renamed into place finish as a pair first, and the exit code is 128 +
+/// the signal (130, 143, 129). A background thread waits for them.
+fn clean_up_on_signals() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    let (mut int, mut term, mut hup) = {
+        let _guard = rt.enter();
+        (
+            signal(SignalKind::interrupt())?,
+            signal(SignalKind::terminate())?,
+            signal(SignalKind::hangup())?,
+        )
+    };
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let (number, name) = rt.block_on(async {
+                tokio::select! {
+                    _ = int.recv() => (2u8, "SIGINT"),
+                    _ = term.recv() => (15, "SIGTERM"),
+                    _ = hup.recv() => (1, "SIGHUP"),
+                }
+            });
+            let removed = csrkit_csr::abandon_writes();
+            if removed > 0 {
+                eprintln!("interrupted by {name}: the unfinished files were removed");
+            } else {
+                eprintln!("interrupted by {name}");
+            }
+            std::process::exit(128 + i32::from(number));
+        })?;
+    Ok(())
 }
 
 fn report(out: &Generated, format: Format) -> anyhow::Result<()> {
@@ -362,9 +417,13 @@ fn report(out: &Generated, format: Format) -> anyhow::Result<()> {
             "spki_sha256": out.key.spki_sha256(),
         })),
         Format::Human => {
-            let what = if out.key_generated { "new" } else { "existing" };
+            let what = if out.key_generated {
+                "a new"
+            } else {
+                "an existing"
+            };
             outln!(
-                "CSR for {} with a {what} {} key",
+                "CSR for {} with {what} {} key",
                 domains.join(", "),
                 out.key.algorithm()
             );

@@ -19,6 +19,9 @@ use crate::exit;
 const ABOUT: &str = "\
 Serves the API at / and control endpoints that the real service does not have:
   GET  /_sandbox/ca.pem                 the root that signs issued certificates
+  GET  /_sandbox/ca/{root,intermediate}.{cer,crl}
+                                        the CA's certificates and CRLs (DER), which
+                                        issued certificates name (AIA, CRL DP)
   GET  /_sandbox/stats                  requests per action, orders created, quota
   GET  /_sandbox/requests               every request received
   POST /_sandbox/orders/{id}/approve    issue the certificate now
@@ -94,6 +97,11 @@ pub(crate) struct Args {
     /// the permission (`*` for every action); repeat for more.
     #[arg(long, value_name = "ACTION", value_parser = parse_deny)]
     deny: Vec<String>,
+    /// Also accept requests whose signed host is HOST[:PORT], as a service
+    /// behind a port forward or reverse proxy accepts its public name;
+    /// repeat for more.
+    #[arg(long, value_name = "HOST[:PORT]")]
+    public_host: Vec<String>,
 }
 
 fn parse_deny(s: &str) -> Result<String, String> {
@@ -136,6 +144,7 @@ impl Args {
         config.http_via = self.http_via;
         config.record_type = self.record_type;
         config.denied_actions = self.deny;
+        config.public_hosts = self.public_host;
         Ok(config)
     }
 }

@@ -248,10 +248,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if kind.is_dir() {
             walk(&path, out)?;
         } else if (kind.is_file() || kind.is_symlink()) && path.is_file() {
-            let wanted = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "csr" | "pem" | "der"));
+            // A `.csrkit-*.tmp` is what a killed `generate` leaves: it may
+            // hold a private key about to be committed (V106).
+            let wanted =
+                path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                    matches!(e.to_ascii_lowercase().as_str(), "csr" | "pem" | "der")
+                }) || csrkit_csr::is_temp_file_name(&entry.file_name());
             if wanted {
                 out.push(path);
             }

@@ -13,6 +13,17 @@ use super::{
     CREATE, PRODUCT, api, apply, count, journal, json, order_id_of, quota_used, run_expect, stats,
 };
 
+/// A sandbox process (`args`) behind a loopback [`Proxy`] that accepts the
+/// proxy's address as its host.
+fn behind_proxy(args: &[&str]) -> (SandboxProcess, Proxy) {
+    let proxy = Proxy::bind();
+    let mut all = args.to_vec();
+    all.extend(["--public-host", proxy.host()]);
+    let sb = SandboxProcess::start(&all);
+    proxy.forward_to(&sb.url);
+    (sb, proxy)
+}
+
 /// `csrkit apply ARGS…` through `endpoint`, in `cwd`, with the contact.
 fn apply_at(sb: &SandboxProcess, endpoint: &str, cwd: &Path) -> Command {
     let mut cmd = apply(sb, cwd);
@@ -117,8 +128,7 @@ fn assert_cert_matches_key(dir: &Path) {
 /// one unit, and the other three exit 4 at once naming the holder.
 #[test]
 fn four_concurrent_applies_place_one_order_and_the_others_name_the_holder() {
-    let sb = SandboxProcess::start(&["--approve", "manual"]);
-    let proxy = Proxy::start(&sb.url);
+    let (sb, proxy) = behind_proxy(&["--approve", "manual"]);
     // The holder is held at its quota check, so it cannot finish before
     // the others have tried the lock.
     proxy.set("DescribePackageState", Mode::Hold);
@@ -176,8 +186,7 @@ fn four_concurrent_applies_place_one_order_and_the_others_name_the_holder() {
 /// a live holder instead of exiting 4.
 #[test]
 fn a_killed_holder_blocks_nobody_and_lock_timeout_waits() {
-    let sb = SandboxProcess::start(&["--approve", "manual"]);
-    let proxy = Proxy::start(&sb.url);
+    let (sb, proxy) = behind_proxy(&["--approve", "manual"]);
     proxy.set("DescribePackageState", Mode::Hold);
     let tmp = tempfile::tempdir().unwrap();
     let mut first = spawn(apply_at(&sb, &proxy.url, tmp.path()).args(["-d", "lock.example.com"]));
@@ -812,8 +821,7 @@ fn attack_08_dry_run_sends_nothing_and_writes_nothing() {
 /// tag and no second one is placed.
 #[test]
 fn attack_09_a_replayed_create_settles_into_one_order() {
-    let sb = SandboxProcess::start(&["--approve", "manual"]);
-    let proxy = Proxy::start(&sb.url);
+    let (sb, proxy) = behind_proxy(&["--approve", "manual"]);
     proxy.set(CREATE, Mode::Duplicate);
     let tmp = tempfile::tempdir().unwrap();
     let (_, err) = run_expect(
@@ -948,8 +956,7 @@ fn attack_10_smaller_items() {
 /// During the Create itself: `kill_9_during_create_then_rerun_ends_with_one_order`.
 #[test]
 fn kill_9_at_each_step_then_rerun_ends_with_one_order() {
-    let sb = SandboxProcess::start(&["--approve", "manual"]);
-    let proxy = Proxy::start(&sb.url);
+    let (sb, proxy) = behind_proxy(&["--approve", "manual"]);
     let tmp = tempfile::tempdir().unwrap();
     for (step, action, mode, outcome) in [
         ("after-create", CREATE, Mode::HoldAnswer, Some("pending")),

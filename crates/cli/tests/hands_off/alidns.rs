@@ -215,8 +215,13 @@ fn cancel_dir_withdraws_the_order_and_removes_the_record() {
 /// the answer.
 #[test]
 fn kill_9_after_publishing_then_rerun_places_one_order_and_leaves_no_record() {
-    let sb = verifying_sandbox(&["example.com"], &["--issue-after", "3600"]);
-    let proxy = Proxy::start(&sb.url);
+    // The sandbox accepts requests signed for the middlebox's address.
+    let proxy = Proxy::bind();
+    let sb = verifying_sandbox(
+        &["example.com"],
+        &["--issue-after", "3600", "--public-host", proxy.host()],
+    );
+    proxy.forward_to(&sb.url);
     let tmp = tempfile::tempdir().unwrap();
     for (domain, held) in [("held.example.com", true), ("journaled.example.com", false)] {
         let dir = tmp.path().join(domain);

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// What the proxy does with a request of an action.
@@ -49,23 +49,48 @@ pub struct Proxy {
     /// Its base URL.
     pub url: String,
     shared: Arc<(Mutex<State>, Condvar)>,
+    upstream: Arc<OnceLock<String>>,
 }
 
 impl Proxy {
-    /// Starts a proxy in front of `upstream` (`http://127.0.0.1:PORT`).
-    pub fn start(upstream: &str) -> Proxy {
+    /// Binds a proxy on a loopback port; it forwards once [`Proxy::forward_to`]
+    /// names the service. The sandbox behind it must accept the proxy's
+    /// address as its host (`csrkit sandbox --public-host`), as a service
+    /// behind a port forward accepts its public name: the client signs the
+    /// `host` it connects to.
+    pub fn bind() -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let up = upstream.trim_start_matches("http://").to_owned();
         let shared: Arc<(Mutex<State>, Condvar)> = Arc::default();
-        let s = shared.clone();
+        let upstream: Arc<OnceLock<String>> = Arc::default();
+        let (s, up) = (shared.clone(), upstream.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let (s, up) = (s.clone(), up.clone());
-                std::thread::spawn(move || serve(stream, &up, &s));
+                std::thread::spawn(move || {
+                    if let Some(up) = up.get() {
+                        serve(stream, up, &s);
+                    }
+                });
             }
         });
-        Proxy { url, shared }
+        Proxy {
+            url,
+            shared,
+            upstream,
+        }
+    }
+
+    /// `host:port` of the proxy, for the sandbox's `--public-host`.
+    pub fn host(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    /// Forwards to `upstream` (`http://127.0.0.1:PORT`) from now on.
+    pub fn forward_to(&self, upstream: &str) {
+        let _ = self
+            .upstream
+            .set(upstream.trim_start_matches("http://").to_owned());
     }
 
     /// Sets what happens to requests of `action` from now on.

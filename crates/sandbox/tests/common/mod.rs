@@ -119,16 +119,7 @@ pub fn enc_plus(s: &str) -> String {
 }
 
 pub fn now_iso() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    )
+    iso_at(0)
 }
 
 pub fn nonce() -> String {
@@ -259,6 +250,23 @@ impl Client {
         })
     }
 
+    /// V1 parameters sorted, encoded and signed (reference 2.2): `query&Signature=…`.
+    fn v1_signed_query(&self, method: &str, mut all: Vec<(String, String)>) -> String {
+        all.sort();
+        let cq = all
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let sts = format!("{method}&%2F&{}", enc(&cq));
+        let mut key = self.secret.as_bytes().to_vec();
+        key.push(b'&');
+        let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).expect("hmac key");
+        mac.update(sts.as_bytes());
+        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+        format!("{cq}&Signature={}", enc(&sig))
+    }
+
     /// The bytes of a V1-signed request: GET with everything in the query, or POST with a form
     /// body.
     pub fn v1_bytes(&self, method: &str, action: &str, params: &[(&str, &str)]) -> Vec<u8> {
@@ -282,19 +290,7 @@ impl Client {
         if let Some(t) = &self.token {
             all.push(("SecurityToken".into(), t.clone()));
         }
-        all.sort();
-        let cq = all
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let sts = format!("{method}&%2F&{}", enc(&cq));
-        let mut key = self.secret.as_bytes().to_vec();
-        key.push(b'&');
-        let mut mac = <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(&key).expect("hmac key");
-        mac.update(sts.as_bytes());
-        let sig = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-        let full = format!("{cq}&Signature={}", enc(&sig));
+        let full = self.v1_signed_query(method, all);
         let host = self.addr;
         if method == "GET" {
             format!("GET /?{full} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n\r\n")
@@ -382,4 +378,226 @@ pub async fn add_record(
         .as_str()
         .map(str::to_owned)
         .ok_or_else(|| format!("RecordId is not a string: {}", r.text()).into())
+}
+
+/// How to build (and then spoil) a V3 request: the reference's algorithm (2.1) with every knob
+/// the attack scripts turn (attack-sandbox `sbx.py` `v3_request`).
+#[derive(Clone, Default)]
+pub struct V3 {
+    /// `host` (default: the sandbox's address).
+    pub host: Option<String>,
+    pub date: Option<String>,
+    pub nonce: Option<String>,
+    pub version: Option<String>,
+    /// More headers, sent and signed.
+    pub headers: Vec<(String, String)>,
+    /// Required headers left out (neither sent nor signed).
+    pub drop: Vec<&'static str>,
+    /// `x-acs-content-sha256` as sent (default: the body's hash).
+    pub content_sha: Option<String>,
+    /// The hash signed as HashedRequestPayload (default: the header's value).
+    pub payload_hash: Option<String>,
+    /// The SignedHeaders list, in this order (default: every header sent, sorted).
+    pub signed: Option<Vec<String>>,
+    pub body: Vec<u8>,
+    /// Headers added after signing.
+    pub unsigned: Vec<(String, String)>,
+    pub signature_uppercase: bool,
+    /// The whole Authorization header, for malformed ones.
+    pub authorization: Option<String>,
+    /// The query as sent (default: the canonical query).
+    pub wire_query: Option<String>,
+    /// The canonical query signed (default: built from the params).
+    pub canonical_query: Option<String>,
+}
+
+impl Client {
+    /// A V3 request built and spoiled as `o` says.
+    pub fn v3_with(&self, action: &str, params: &[(&str, &str)], o: &V3) -> Vec<u8> {
+        let mut sorted: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        sorted.sort();
+        let cq = o.canonical_query.clone().unwrap_or_else(|| {
+            sorted
+                .iter()
+                .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                .collect::<Vec<_>>()
+                .join("&")
+        });
+        let body_hash = hex::encode(Sha256::digest(&o.body));
+        let sha = o.content_sha.clone().unwrap_or(body_hash);
+        let mut headers: Vec<(String, String)> = vec![
+            (
+                "host".into(),
+                o.host.clone().unwrap_or_else(|| self.addr.to_string()),
+            ),
+            ("x-acs-action".into(), action.into()),
+            (
+                "x-acs-version".into(),
+                o.version.clone().unwrap_or_else(|| "2020-04-07".into()),
+            ),
+            ("x-acs-date".into(), o.date.clone().unwrap_or_else(now_iso)),
+            (
+                "x-acs-signature-nonce".into(),
+                o.nonce.clone().unwrap_or_else(nonce),
+            ),
+            ("x-acs-content-sha256".into(), sha.clone()),
+        ];
+        headers.retain(|(k, _)| !o.drop.contains(&k.as_str()));
+        headers.extend(o.headers.iter().cloned());
+        headers.sort();
+        let signed: Vec<String> = o
+            .signed
+            .clone()
+            .unwrap_or_else(|| headers.iter().map(|(k, _)| k.clone()).collect());
+        let value = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let ch: String = signed
+            .iter()
+            .map(|h| format!("{h}:{}\n", value(h)))
+            .collect();
+        let payload = o.payload_hash.clone().unwrap_or(sha);
+        let creq = format!("POST\n/\n{cq}\n{ch}\n{}\n{payload}", signed.join(";"));
+        let sts = format!(
+            "ACS3-HMAC-SHA256\n{}",
+            hex::encode(Sha256::digest(creq.as_bytes()))
+        );
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(self.secret.as_bytes()).expect("hmac key");
+        mac.update(sts.as_bytes());
+        let mut sig = hex::encode(mac.finalize().into_bytes());
+        if o.signature_uppercase {
+            sig = sig.to_ascii_uppercase();
+        }
+        let auth = o.authorization.clone().unwrap_or_else(|| {
+            format!(
+                "ACS3-HMAC-SHA256 Credential={},SignedHeaders={},Signature={sig}",
+                self.id,
+                signed.join(";")
+            )
+        });
+        let wire = o.wire_query.clone().unwrap_or(cq);
+        let target = if wire.is_empty() {
+            "/".to_owned()
+        } else {
+            format!("/?{wire}")
+        };
+        let mut out = format!("POST {target} HTTP/1.1\r\n").into_bytes();
+        for (k, v) in headers.iter().chain(&o.unsigned) {
+            out.extend_from_slice(format!("{k}: {v}\r\n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "authorization: {auth}\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+                o.body.len()
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(&o.body);
+        out
+    }
+
+    /// A V1 GET built as `o` says (attack-sandbox `sbx.py` `v1_request`).
+    pub fn v1_with(&self, action: &str, params: &[(&str, &str)], o: &V1) -> Vec<u8> {
+        let date = o.date.clone().unwrap_or_else(now_iso);
+        let n = o.nonce.clone().unwrap_or_else(nonce);
+        let mut all: Vec<(String, String)> = vec![
+            ("AccessKeyId".into(), self.id.clone()),
+            ("Action".into(), action.into()),
+            ("SignatureMethod".into(), "HMAC-SHA1".into()),
+            ("SignatureNonce".into(), n),
+            ("SignatureVersion".into(), "1.0".into()),
+            ("Timestamp".into(), date),
+            (
+                "Version".into(),
+                o.version.clone().unwrap_or_else(|| "2020-04-07".into()),
+            ),
+        ];
+        match &o.format {
+            None => all.push(("Format".into(), "JSON".into())),
+            Some(Some(f)) => all.push(("Format".into(), f.clone())),
+            Some(None) => {}
+        }
+        all.extend(
+            params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        all.retain(|(k, _)| !o.omit.contains(&k.as_str()));
+        let full = self.v1_signed_query("GET", all);
+        let host = o.host.clone().unwrap_or_else(|| self.addr.to_string());
+        let mut out = format!("GET /?{full} HTTP/1.1\r\nhost: {host}\r\n");
+        for (k, v) in &o.headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        out.push_str("connection: close\r\n\r\n");
+        out.into_bytes()
+    }
+}
+
+/// How to build a V1 request.
+#[derive(Clone, Default)]
+pub struct V1 {
+    pub date: Option<String>,
+    pub nonce: Option<String>,
+    pub version: Option<String>,
+    /// `None`: `Format=JSON`; `Some(None)`: no Format; `Some(Some(f))`: `Format=f`.
+    pub format: Option<Option<String>>,
+    pub host: Option<String>,
+    /// Unsigned headers (V1 signs none).
+    pub headers: Vec<(String, String)>,
+    /// Parameters left out (e.g. `Action`).
+    pub omit: Vec<&'static str>,
+}
+
+/// The current UTC time moved by `secs`, as `yyyy-MM-ddTHH:mm:ssZ`.
+pub fn iso_at(secs: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(secs);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Polls the sandbox's stats until `cond` holds (or 60 s pass: a hang becomes a failure).
+pub async fn wait_for_stats(
+    s: &csrkit_sandbox::SandboxHandle,
+    what: &str,
+    cond: impl Fn(&csrkit_sandbox::Stats) -> bool,
+) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let st = s.stats();
+        if cond(&st) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never saw {what}: {st:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// The parameters of a Create for `csr` on `product` (DNS validation, the test contact).
+pub fn create_params<'a>(csr: &'a str, product: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut p = vec![
+        ("Csr", csr),
+        ("ValidateType", "DNS"),
+        ("ProductCode", product),
+    ];
+    p.extend_from_slice(&CONTACT);
+    p
 }
