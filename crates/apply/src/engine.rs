@@ -379,31 +379,24 @@ impl Run<'_> {
         material::check_key(dir, j, req.key_passphrase.as_ref())?;
         self.reporter
             .report(Event::StepFinished { step: Step::Verify });
-        let generation = if layout::installed(dir, j) {
-            let n = j.current.unwrap_or_default();
-            j.generations.iter().find(|g| g.number == n).cloned()
-        } else {
-            None
-        };
-        let generation = match generation {
-            Some(g) => g,
-            None => {
-                self.reporter.report(Event::StepStarted {
-                    step: Step::Install,
-                });
-                let g = layout::install(
-                    dir,
-                    j,
-                    &issued,
-                    &order_id.to_string(),
-                    state.cert_id.clone(),
-                )?;
-                self.reporter.report(Event::StepFinished {
-                    step: Step::Install,
-                });
-                g
-            }
-        };
+        if layout::installed(dir, j)
+            && let Some(g) = j.generations.iter().find(|g| Some(g.number) == j.current)
+        {
+            return Ok(g.clone());
+        }
+        self.reporter.report(Event::StepStarted {
+            step: Step::Install,
+        });
+        let generation = layout::install(
+            dir,
+            j,
+            &issued,
+            &order_id.to_string(),
+            state.cert_id.clone(),
+        )?;
+        self.reporter.report(Event::StepFinished {
+            step: Step::Install,
+        });
         self.reporter.report(Event::Installed {
             generation: generation.number,
             fullchain: dir.join(layout::FULLCHAIN_FILE),

@@ -216,8 +216,9 @@ fn adopt(dir: &Path, gdir: &Path, from: &Path, name: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// The certificate files of a generation, each written atomically (the
-/// generation is not served yet), then [`write_extras`].
+/// The certificate files of a generation, `generation.json` and, with the
+/// key, `combined.pem`, each written atomically and flushed together (the
+/// generation is not served yet).
 fn write_certificate(gdir: &Path, issued: &Issued, g: &Generation, has_key: bool) -> Result<()> {
     let full = format!("{}{}", issued.cert_pem, issued.chain_pem);
     let (cert, chain, fullchain) = (
@@ -225,47 +226,77 @@ fn write_certificate(gdir: &Path, issued: &Issued, g: &Generation, has_key: bool
         gdir.join(CHAIN_FILE),
         gdir.join(FULLCHAIN_FILE),
     );
-    csrkit_csr::write_files(
-        &[
-            FileToWrite::public(&cert, issued.cert_pem.as_bytes()),
-            FileToWrite::public(&chain, issued.chain_pem.as_bytes()),
-            FileToWrite::public(&fullchain, full.as_bytes()),
-        ],
-        WriteMode::Overwrite,
-    )?;
-    write_extras(gdir, g, has_key)
+    let mut files = vec![
+        FileToWrite::public(&cert, issued.cert_pem.as_bytes()),
+        FileToWrite::public(&chain, issued.chain_pem.as_bytes()),
+        FileToWrite::public(&fullchain, full.as_bytes()),
+    ];
+    let extras = Extras::of(gdir, g, has_key.then_some(full.as_bytes()))?;
+    extras.push_onto(&mut files);
+    csrkit_csr::write_files(&files, WriteMode::Overwrite)?;
+    Ok(())
 }
 
-/// `generation.json` and, with the key, `combined.pem` (the key, then the
-/// full chain; 0600), from the files already in the generation.
-fn write_extras(gdir: &Path, g: &Generation, has_key: bool) -> Result<()> {
-    let meta = serde_json::to_vec_pretty(&json!({
-        "number": g.number,
-        "order_id": g.order_id,
-        "cert_id": g.cert_id,
-        "not_before": g.not_before,
-        "not_after": g.not_after,
-        "key_spki_sha256": g.key_spki_sha256,
-    }))
-    .unwrap_or_default();
-    let generation = gdir.join(GENERATION_FILE);
-    let combined_path = gdir.join(COMBINED_FILE);
-    let mut combined = zeroize::Zeroizing::new(Vec::new());
-    if has_key {
-        let read = |name: &str| {
-            let p = gdir.join(name);
-            std::fs::read(&p).map_err(Error::io("read", p))
+/// `generation.json` and `combined.pem` (the key, then the full chain).
+struct Extras {
+    meta: Vec<u8>,
+    combined: Option<zeroize::Zeroizing<Vec<u8>>>,
+    paths: [PathBuf; 2],
+}
+
+impl Extras {
+    /// With `full` (the full chain), the combined file is made from the
+    /// generation's key.
+    fn of(gdir: &Path, g: &Generation, full: Option<&[u8]>) -> Result<Extras> {
+        let meta = serde_json::to_vec_pretty(&json!({
+            "number": g.number,
+            "order_id": g.order_id,
+            "cert_id": g.cert_id,
+            "not_before": g.not_before,
+            "not_after": g.not_after,
+            "key_spki_sha256": g.key_spki_sha256,
+        }))
+        .unwrap_or_default();
+        let combined = match full {
+            Some(full) => {
+                let k = gdir.join(KEY_FILE);
+                let mut b =
+                    zeroize::Zeroizing::new(std::fs::read(&k).map_err(Error::io("read", &k))?);
+                if !b.ends_with(b"\n") {
+                    b.push(b'\n');
+                }
+                b.extend_from_slice(full);
+                Some(b)
+            }
+            None => None,
         };
-        combined.extend_from_slice(&read(KEY_FILE)?);
-        if !combined.ends_with(b"\n") {
-            combined.push(b'\n');
+        Ok(Extras {
+            meta,
+            combined,
+            paths: [gdir.join(GENERATION_FILE), gdir.join(COMBINED_FILE)],
+        })
+    }
+
+    fn push_onto<'a>(&'a self, files: &mut Vec<FileToWrite<'a>>) {
+        files.push(FileToWrite::public(&self.paths[0], &self.meta));
+        if let Some(c) = &self.combined {
+            files.push(FileToWrite::secret(&self.paths[1], c));
         }
-        combined.extend_from_slice(&read(FULLCHAIN_FILE)?);
     }
-    let mut files = vec![FileToWrite::public(&generation, &meta)];
-    if has_key {
-        files.push(FileToWrite::secret(&combined_path, &combined));
-    }
+}
+
+/// `generation.json` and, with the key, `combined.pem`, from the files
+/// already in the generation (a migrated one).
+fn write_extras(gdir: &Path, g: &Generation, has_key: bool) -> Result<()> {
+    let full = if has_key {
+        let f = gdir.join(FULLCHAIN_FILE);
+        Some(std::fs::read(&f).map_err(Error::io("read", &f))?)
+    } else {
+        None
+    };
+    let extras = Extras::of(gdir, g, full.as_deref())?;
+    let mut files = Vec::new();
+    extras.push_onto(&mut files);
     csrkit_csr::write_files(&files, WriteMode::Overwrite)?;
     Ok(())
 }
