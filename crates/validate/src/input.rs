@@ -116,6 +116,47 @@ fn decode_body(body: &[u8]) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("the PEM body is not valid base64 ({e})"))
 }
 
+/// What a DER object holding private key material is, if it is one: a
+/// bare private key (PKCS #1, PKCS #8, SEC1) or a PKCS #12 file (which
+/// carries one).
+pub(crate) fn key_container(der: &[u8]) -> Option<&'static str> {
+    if der_looks_like_private_key(der) {
+        return Some("a private key");
+    }
+    // PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo { id-data or
+    // id-signedData, ... }, ... }
+    let body = sequence_body(der)?;
+    let rest = match body {
+        [0x02, 0x01, 3, rest @ ..] => rest,
+        _ => return None,
+    };
+    let (content_info, _) = split_tlv(rest)?;
+    let inner = crate::csr::tlv_contents(content_info)?;
+    let pkcs7 = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07];
+    (inner.len() > pkcs7.len() && inner.starts_with(&pkcs7) && matches!(inner[10], 1 | 2))
+        .then_some("a PKCS #12 file (it carries a private key)")
+}
+
+/// The DER inside text that is bare base64 (no PEM armour), if the whole
+/// text decodes.
+pub(crate) fn bare_base64(bytes: &[u8]) -> Option<Vec<u8>> {
+    // Lines starting with '#' are comments (as in csrkit's fixtures).
+    let text: Vec<u8> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.starts_with(b"#"))
+        .flatten()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if text.len() < 16 {
+        return None;
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(&text)
+        .ok()
+        .filter(|d| d.first() == Some(&0x30))
+}
+
 /// Whether DER bytes have the shape of a private key: a SEQUENCE that
 /// starts with a small INTEGER version (0 or 1) followed by what PKCS#1,
 /// PKCS#8 or SEC1 put next.

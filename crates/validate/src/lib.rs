@@ -47,6 +47,10 @@
 //! and against lists of compromised keys the caller supplies
 //! ([`Blocklist`], V318).
 //!
+//! # The principle
+//!
+#![doc = include_str!("principles.md")]
+//!
 //! # Wiring a command line
 //!
 //! Build the [`Policy`] from `--profile`, the policy file
@@ -63,6 +67,7 @@
 
 mod blocklist;
 mod csr;
+mod der;
 mod engine;
 mod error;
 mod input;
@@ -70,9 +75,11 @@ mod inspect;
 mod keys;
 mod model;
 mod policy;
+mod product;
 pub mod render;
 mod rule;
 mod rules;
+mod special_ip;
 mod weak;
 
 pub use blocklist::Blocklist;
@@ -81,5 +88,10 @@ pub use error::Error;
 pub use inspect::{Inspection, KeyFacts, SanFacts, inspect};
 pub use model::{Counts, Finding, Location, Report, RequestReport, Severity};
 pub use policy::{KeyType, Policy, Profile};
+pub use product::{PRODUCTS, Product, product};
 pub use rule::{Rule, Source};
 pub use rules::{explain, rules};
+
+/// What makes a finding an error: the page `csrkit explain principles`
+/// prints (and the top of `csrkit explain all`).
+pub const PRINCIPLES: &str = include_str!("principles.md");

@@ -19,6 +19,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "Alibaba CAS CreateCertificateWithCsrRequest (Csr: \"the CN field of the CSR is the domain bound to the certificate\")",
     source: Source::Aliyun,
     since: "0.1.0",
+    rationale: "",
     profile: Some(Profile::AlibabaDv),
     applies: always,
     check,

@@ -19,6 +19,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "Alibaba CAS CreateCertificateWithCsrRequest (Csr: \"RSA or ECC\"); csrkit.toml allowed_key_types",
     source: Source::Aliyun,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,

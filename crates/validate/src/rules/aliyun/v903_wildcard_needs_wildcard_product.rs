@@ -19,8 +19,10 @@ pub(crate) static RULE: Rule = Rule {
     citation: "Alibaba CAS product codes (DV single vs wildcard)",
     source: Source::Aliyun,
     since: "0.1.0",
+    rationale: "",
     profile: Some(Profile::AlibabaDv),
-    applies: |csr, _| csr.cns().next().is_some(),
+    // With a product code, V907 decides.
+    applies: |csr, policy| csr.cns().next().is_some() && policy.product_code().is_none(),
     check,
 };
 

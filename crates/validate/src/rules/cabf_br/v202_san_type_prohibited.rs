@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 7.1.2.7.12",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,

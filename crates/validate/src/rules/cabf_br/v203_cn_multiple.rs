@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 7.1.4.3",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| csr.cns().nth(1).is_some(),
     check,

@@ -19,6 +19,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 7.1.2.7.2 and 7.1.4.3 (NOT RECOMMENDED)",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: Some(Profile::BrDv),
     applies: |csr, _| csr.cns().next().is_some(),
     check,

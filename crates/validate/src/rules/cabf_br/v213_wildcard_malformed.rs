@@ -19,6 +19,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 1.6.1 (Wildcard Domain Name)",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,

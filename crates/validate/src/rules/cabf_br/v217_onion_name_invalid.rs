@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR Appendix B",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,
@@ -39,11 +40,8 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         let label = base.rsplit('.').next().unwrap_or(base);
         if let Err(why) = onion_v3(label) {
             out.push(
-                Hit::new(format!(
-                    "\"{}\" is not a Tor v3 onion address: {why}",
-                    name.escape_debug()
-                ))
-                .at(*offset, field.as_str()),
+                Hit::new(format!("\"{}\" is not a Tor v3 onion address: {why}", name))
+                    .at(*offset, field.as_str()),
             );
         }
     }

@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 4.2.2 (Ballot SC86)",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,
@@ -34,12 +35,11 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         let lower = name.trim_end_matches('.').to_ascii_lowercase();
         if lower == "arpa" || lower.ends_with(".arpa") {
             out.push(
-                Hit::new(format!(
-                    "\"{}\" is in the .arpa infrastructure zone",
-                    name.escape_debug()
-                ))
-                .at(*offset, field.as_str())
-                .note("certificates are not issued for reverse-DNS names; name the host itself"),
+                Hit::new(format!("\"{}\" is in the .arpa infrastructure zone", name))
+                    .at(*offset, field.as_str())
+                    .note(
+                        "certificates are not issued for reverse-DNS names; name the host itself",
+                    ),
             );
         }
     }

@@ -19,6 +19,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "RFC 4343 §2; RFC 5280 §7.2",
     source: Source::Community,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,

@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "community practice (certbot#3826)",
     source: Source::Community,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| !csr.subject.is_empty(),
     check,

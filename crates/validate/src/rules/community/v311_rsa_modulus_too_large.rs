@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "CA practice (Let's Encrypt: key too large > 4096); Alibaba CreateCsr offers 2048/3072/4096",
     source: Source::Community,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| matches!(csr.key, Key::Rsa { .. }),
     check,

@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "csrkit.toml allowed_domains",
     source: Source::Policy,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |_, policy| !policy.allowed_domains().is_empty(),
     check,
@@ -42,12 +43,9 @@ fn check(csr: &Csr<'_>, policy: &Policy, out: &mut Vec<Hit>) {
         });
         if !ok {
             out.push(
-                Hit::new(format!(
-                    "\"{}\" is not among the allowed domains",
-                    name.escape_debug()
-                ))
-                .at(*offset, field.as_str())
-                .note(format!("allowed: {}", policy.allowed_domains().join(", "))),
+                Hit::new(format!("\"{}\" is not among the allowed domains", name))
+                    .at(*offset, field.as_str())
+                    .note(format!("allowed: {}", policy.allowed_domains().join(", "))),
             );
         }
     }

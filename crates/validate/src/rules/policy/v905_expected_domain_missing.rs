@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "csrkit --expect-domain",
     source: Source::Policy,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |_, policy| !policy.expected_domains().is_empty(),
     check,

@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "RFC 2986 §4.1",
     source: Source::Rfc2986,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,

@@ -19,6 +19,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 7.1.2.7.12; RFC 1034 §3.5; RFC 1123 §2.1; RFC 5280 §4.2.1.6",
     source: Source::Rfc5280,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,

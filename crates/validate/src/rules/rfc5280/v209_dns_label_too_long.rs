@@ -19,6 +19,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "RFC 1035 §2.3.4; BR 7.1.2.7.12",
     source: Source::Rfc5280,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,

@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "RFC 5280 §4.2.1.6",
     source: Source::Rfc5280,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| !csr.sans.is_empty(),
     check,
@@ -54,11 +55,8 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         };
         if let Some(why) = why {
             out.push(
-                Hit::new(format!(
-                    "dNSName \"{}\" is malformed: {why}",
-                    text.escape_debug()
-                ))
-                .at(san.offset, san.field()),
+                Hit::new(format!("dNSName \"{}\" is malformed: {why}", text))
+                    .at(san.offset, san.field()),
             );
         }
     }

@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "RFC 5280 §4.2.1.6; BR 7.1.2.7.12",
     source: Source::Rfc5280,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| csr.san().is_some(),
     check,
