@@ -874,6 +874,15 @@ fn main() -> Res<()> {
     )?;
     o.write(
         "V110",
+        "fail-algorithm-three-fields",
+        "a signature AlgorithmIdentifier with a third field (found by the differential test: openssl refuses it, x509-parser ignored it)",
+        &replace_alg(
+            &pem("CERTIFICATE REQUEST", &build(&b, k)?),
+            &seq(&[oid("1.2.840.113549.1.1.11"), null(), null()]),
+        )?,
+    )?;
+    o.write(
+        "V110",
         "fail-attack-cn-bad-utf8",
         "attack L4: a UTF8String CN holding the byte 0xff",
         &attack("cn-bad-utf8.csr")?,

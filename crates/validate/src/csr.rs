@@ -110,13 +110,10 @@ pub(crate) enum PssError {
 /// The hash an AlgorithmIdentifier's DER contents name (OID, then
 /// optional NULL parameters).
 fn hash_of_alg_id(contents: &[u8]) -> Result<Hash, PssError> {
-    let (oid, rest) = crate::input::split_tlv(contents)
+    // Its parameters (NULL or absent per RFC 4055) are not looked at, as
+    // OpenSSL does not.
+    let (oid, _) = crate::input::split_tlv(contents)
         .ok_or_else(|| PssError::Invalid("a hash AlgorithmIdentifier does not decode".into()))?;
-    if !(rest.is_empty() || rest == [0x05, 0x00]) {
-        return Err(PssError::Invalid(
-            "a hash AlgorithmIdentifier has parameters other than NULL".into(),
-        ));
-    }
     const SHA2: [u8; 10] = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02];
     match oid {
         [0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a] => Ok(Hash::Sha1),
@@ -744,8 +741,12 @@ impl<'a> Csr<'a> {
     /// Where the request's bytes (without trailing data) break DER, up to
     /// eight places; computed once.
     pub(crate) fn der_problems(&self) -> &[crate::der::Problem] {
-        self.strict
-            .get_or_init(|| crate::der::problems(&self.der[..self.der.len() - self.trailing], 8))
+        self.strict.get_or_init(|| {
+            let der = &self.der[..self.der.len() - self.trailing];
+            let mut p = crate::der::shape_problems(der);
+            p.extend(crate::der::problems(der, 8));
+            p
+        })
     }
 
     /// The attributes as written: extensionRequest values and raw

@@ -224,6 +224,94 @@ fn children(b: &[u8]) -> Vec<(&[u8], u8, &[u8])> {
     out
 }
 
+/// Where the request's SEQUENCEs hold more or fewer fields than PKCS #10
+/// and X.509 define (a lenient parser ignores extra fields; OpenSSL and a
+/// CA's parser refuse them).
+pub(crate) fn shape_problems(der: &[u8]) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let at = |part: &[u8]| crate::csr::offset_in(der, part).unwrap_or(0);
+    let mut check = |whole: &[u8], range: (usize, usize), what: &str| {
+        let contents = tlv(whole).map_or(&whole[..0], |(_, hdr, total)| &whole[hdr..total]);
+        let fields = children(contents);
+        let covered: usize = fields.iter().map(|f| f.0.len()).sum();
+        if covered != contents.len() {
+            out.push(Problem {
+                offset: at(whole),
+                what: format!("{what} holds bytes that are not a complete field"),
+            });
+        } else if fields.len() < range.0 || fields.len() > range.1 {
+            out.push(Problem {
+                offset: at(whole),
+                what: format!(
+                    "{what} holds {} fields; its syntax has {}",
+                    fields.len(),
+                    if range.0 == range.1 {
+                        range.0.to_string()
+                    } else {
+                        format!("{} or {}", range.0, range.1)
+                    }
+                ),
+            });
+        }
+    };
+    let mut problems_tag = Vec::new();
+    let mut tags = |fields: &[(&[u8], u8, &[u8])], want: &[u8], what: &str| {
+        for (i, (&(w, tag, _), &t)) in fields.iter().zip(want).enumerate() {
+            if tag != t {
+                problems_tag.push(Problem {
+                    offset: at(w),
+                    what: format!(
+                        "field {} of {what} has the tag {tag:#04x} where its syntax has {t:#04x}",
+                        i + 1
+                    ),
+                });
+            }
+        }
+    };
+    let Some(&(whole, _, request)) = children(der).first() else {
+        return out;
+    };
+    let top = children(request);
+    check(whole, (3, 3), "the CertificationRequest");
+    tags(&top, &[0x30, 0x30, 0x03], "the CertificationRequest");
+    if let Some(&(_, _, alg)) = top.get(1) {
+        tags(&children(alg), &[0x06], "the signature AlgorithmIdentifier");
+    }
+    if let Some(&(_, _, cri)) = top.first() {
+        let fields = children(cri);
+        tags(
+            &fields,
+            &[0x02, 0x30, 0x30, 0xa0],
+            "the CertificationRequestInfo",
+        );
+        if let Some(&(_, _, spki)) = fields.get(2) {
+            let parts = children(spki);
+            tags(&parts, &[0x30, 0x03], "the SubjectPublicKeyInfo");
+            if let Some(&(_, _, alg)) = parts.first() {
+                tags(
+                    &children(alg),
+                    &[0x06],
+                    "the public key AlgorithmIdentifier",
+                );
+            }
+        }
+    }
+    if let Some(&(w, _, _)) = top.get(1) {
+        check(w, (1, 2), "the signature AlgorithmIdentifier");
+    }
+    if let Some(&(w, _, cri)) = top.first() {
+        check(w, (3, 4), "the CertificationRequestInfo");
+        if let Some(&(w, _, spki)) = children(cri).get(2) {
+            check(w, (2, 2), "the SubjectPublicKeyInfo");
+            if let Some(&(aw, _, _)) = children(spki).first() {
+                check(aw, (1, 2), "the public key AlgorithmIdentifier");
+            }
+        }
+    }
+    out.extend(problems_tag);
+    out
+}
+
 const EXTENSION_REQUEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0e];
 
 /// Reads the attributes of a request (`der` the whole CertificationRequest).

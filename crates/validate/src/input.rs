@@ -58,6 +58,11 @@ pub(crate) fn pem_items(bytes: &[u8]) -> Vec<Item<'static>> {
     let mut items = Vec::new();
     let mut pos = 0;
     while let Some(start) = find(bytes, BEGIN, pos) {
+        // As OpenSSL: the BEGIN and END lines start a line.
+        if start > 0 && bytes[start - 1] != b'\n' {
+            pos = start + BEGIN.len();
+            continue;
+        }
         let label_start = start + BEGIN.len();
         let Some(label_end) = find(bytes, b"-----", label_start) else {
             break;
@@ -67,7 +72,13 @@ pub(crate) fn pem_items(bytes: &[u8]) -> Vec<Item<'static>> {
         let body_start = label_end + 5;
         let end_marker = [b"-----END ".as_slice(), label_bytes, b"-----"].concat();
         let kind = kind_of(&label);
-        match find(bytes, &end_marker, body_start) {
+        let mut end_at = find(bytes, &end_marker, body_start);
+        while let Some(e) = end_at
+            && bytes[e - 1] != b'\n'
+        {
+            end_at = find(bytes, &end_marker, e + 1);
+        }
+        match end_at {
             Some(body_end) => {
                 // A private key's body is never decoded: its bytes must not be
                 // copied into memory that is freed without being wiped.
@@ -101,6 +112,16 @@ pub(crate) fn pem_items(bytes: &[u8]) -> Vec<Item<'static>> {
     items
 }
 
+/// Base64 as OpenSSL's PEM reader takes it: padded to whole blocks, and
+/// non-zero bits in the last symbol ignored (the DER, and so the
+/// signature, is the same either way).
+const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
+);
+
 /// Decodes a PEM body: base64 with line breaks, skipping RFC 1421 headers
 /// (`Proc-Type:`, `DEK-Info:`).
 fn decode_body(body: &[u8]) -> Result<Vec<u8>, String> {
@@ -111,9 +132,16 @@ fn decode_body(body: &[u8]) -> Result<Vec<u8>, String> {
         }
         b64.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(&b64)
-        .map_err(|e| format!("the PEM body is not valid base64 ({e})"))
+    LENIENT.decode(&b64).map_err(|e| {
+        let why = match e {
+            base64::DecodeError::InvalidByte(at, b) => {
+                format!("the byte {b:#04x} at {at} is not a base64 character")
+            }
+            base64::DecodeError::InvalidLength(_) => "its length is not that of base64".into(),
+            _ => "it is not valid base64".into(),
+        };
+        format!("the PEM body is not valid base64: {why}")
+    })
 }
 
 /// What a DER object holding private key material is, if it is one: a
@@ -151,7 +179,7 @@ pub(crate) fn bare_base64(bytes: &[u8]) -> Option<Vec<u8>> {
     if text.len() < 16 {
         return None;
     }
-    base64::engine::general_purpose::STANDARD
+    LENIENT
         .decode(&text)
         .ok()
         .filter(|d| d.first() == Some(&0x30))
