@@ -2,10 +2,7 @@
 //!
 //! Citation: Alibaba CAS CreateCertificateWithCsrRequest (Csr: "the CN field of the CSR is the domain bound to the certificate").
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::policy::Profile;

@@ -2,10 +2,7 @@
 //!
 //! Citation: BR 1.6.1 (P-Label, Reserved LDH Label) and 7.1.2.7.12; RFC 5890 §2.3.1; RFC 5891 §4.2.3.1.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
