@@ -1315,6 +1315,17 @@ fn main() -> Res<()> {
         "attack M2: 2620:4f:8000::1",
         &attack("ip.csr")?,
     )?;
+    o.csr(
+        k,
+        "V219",
+        "pass-ip-cn-matching-san",
+        "CN 8.8.8.8 equal to its iPAddress SAN (BR 7.1.2.7.2 allows it)",
+        &Spec {
+            subject: vec![cn("8.8.8.8")],
+            sans: Some(vec![ip(&[8, 8, 8, 8])]),
+            ..b.clone()
+        },
+    )?;
     name_rule(
         &mut o,
         "V219",

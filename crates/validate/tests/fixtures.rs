@@ -63,3 +63,37 @@ fn openssl_pss_default_salt_verifies() {
     assert_eq!(facts[0].signature_valid, Some(true));
     assert!(facts[0].signature_algorithm.contains("PSS"));
 }
+
+/// Issue 13 M3: an IP CN equal to its iPAddress SAN passes the Baseline
+/// Requirements (br-dv, BR 7.1.2.7.2) with BR-neutral wording, and is an
+/// error under alibaba-dv (the service certifies domains).
+#[test]
+fn ip_addresses_per_profile() {
+    let bytes =
+        std::fs::read(crate::common::fixture_dir().join("v219/pass-ip-cn-matching-san.pem"))
+            .expect("fixture");
+    let br = csrkit_validate::validate(
+        &bytes,
+        &csrkit_validate::Policy::new(csrkit_validate::Profile::BrDv),
+    );
+    let errors: Vec<_> = br
+        .all_findings()
+        .filter(|f| f.severity == csrkit_validate::Severity::Error)
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let ali = csrkit_validate::validate(&bytes, &csrkit_validate::Policy::default());
+    assert!(ali.has("V906") && !ali.has("V219"), "{ali:#?}");
+    let reserved =
+        std::fs::read(crate::common::fixture_dir().join("v219/fail-as112.pem")).expect("fixture");
+    let r = csrkit_validate::validate(
+        &reserved,
+        &csrkit_validate::Policy::new(csrkit_validate::Profile::BrDv),
+    );
+    let msg = &r
+        .all_findings()
+        .find(|f| f.code == "V219")
+        .expect("V219")
+        .message;
+    assert!(!msg.contains("service"), "BR-neutral: {msg}");
+    assert!(msg.contains("AS112"), "{msg}");
+}
