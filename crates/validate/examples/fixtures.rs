@@ -556,6 +556,15 @@ fn main() -> Res<()> {
         "-----BEGIN CERTIFICATE REQUEST-----\nMIIBszCCAVkCAQAwFjEUMBIGA1UEAwwLZXhhbXBsZS5jb20w\n",
     )?;
     o.csr(k, "V100", "pass-rsa", "a well-formed request", &b)?;
+    let blank = pem("CERTIFICATE REQUEST", &build(&b, k)?);
+    let mut lines: Vec<&str> = blank.lines().collect();
+    lines.insert(3, "");
+    o.write(
+        "V100",
+        "fail-blank-line-in-body",
+        "a blank line between base64 lines (found by the differential fuzzer: OpenSSL reads the lines before it as headers)",
+        &(lines.join("\n") + "\n"),
+    )?;
     o.csr(k, "V101", "pass-rsa", "signed by its own RSA key", &b)?;
     o.csr(
         k,

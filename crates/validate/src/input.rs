@@ -126,9 +126,22 @@ const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::
 /// (`Proc-Type:`, `DEK-Info:`).
 fn decode_body(body: &[u8]) -> Result<Vec<u8>, String> {
     let mut b64 = Vec::with_capacity(body.len());
-    for line in body.split(|&b| b == b'\n') {
+    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+    for (i, line) in lines.iter().enumerate() {
         if line.contains(&b':') {
             continue;
+        }
+        let blank = line.iter().all(u8::is_ascii_whitespace);
+        // As OpenSSL reads PEM: a blank line ends the headers, so one
+        // between base64 lines (or before END) makes what precedes it
+        // headers and the request unreadable. (The last piece is what
+        // follows the final newline, before the END line.)
+        if blank && !b64.is_empty() && i + 1 < lines.len() {
+            return Err(
+                "the PEM body has a blank line after its base64 begins; OpenSSL \
+                        reads the lines before it as headers and cannot load the request"
+                    .into(),
+            );
         }
         b64.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
     }

@@ -6,8 +6,8 @@
 //! - mutants (at least 5,000): byte flips, byte changes, deletions,
 //!   insertions, truncations, length changes (off by one, or the long
 //!   form), tag changes, as DER or inside PEM armour, plus PEM-level edits
-//!   (a base64 character changed or dropped, the END line gone, another
-//!   label);
+//!   (a base64 character changed or dropped, a blank line, the END line
+//!   gone, another label);
 //! - forgeries: signature algorithm swaps (RSA, RSASSA-PSS, ECDSA, EdDSA,
 //!   DSA, MD5, unknown), signature edits (empty, random, truncated,
 //!   zeroed, one bit, unused bits), key swaps between fixtures (one's
@@ -349,7 +349,7 @@ fn mutate_pem(rng: &mut Rng, der: &[u8]) -> (String, Vec<u8>) {
     let mut text = pem("CERTIFICATE REQUEST", der);
     let body_start = 36;
     let body_end = text.len().saturating_sub(34).max(body_start + 1);
-    let what = match rng.below(5) {
+    let what = match rng.below(6) {
         0 => {
             let i = body_start + rng.below(body_end - body_start);
             const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -371,6 +371,21 @@ fn mutate_pem(rng: &mut Rng, der: &[u8]) -> (String, Vec<u8>) {
         3 => {
             text = pem("NEW CERTIFICATE REQUEST", der);
             "new-label".into()
+        }
+        4 => {
+            // a blank line after one of the body's lines
+            let newlines: Vec<usize> = text
+                .iter()
+                .enumerate()
+                .filter(|(i, b)| **b == b'\n' && *i >= body_start && *i < body_end)
+                .map(|(i, _)| i)
+                .collect();
+            let at = newlines
+                .get(rng.below(newlines.len()))
+                .copied()
+                .unwrap_or(body_start);
+            text.insert(at, b'\n');
+            format!("blank-line@{at}")
         }
         _ => {
             let mut t = b"notes before the request\n".to_vec();
