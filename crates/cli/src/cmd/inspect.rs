@@ -9,8 +9,9 @@
 //! Input is read as `validate` reads it: at most 1 MiB, from a file, a
 //! device or stdin (`/dev/zero` ends at once with exit 2). Text from the
 //! request is escaped in the human form (`csrkit_names::display_safe`). A
-//! private key in the same file is reported (V106) on stderr and, in JSON,
-//! in `warnings[]`.
+//! private key in the same file (V106), or a block that is not a readable
+//! request (V100, V105), is reported on stderr and, in JSON, in
+//! `warnings[]`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,12 +42,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
     let all = csrkit_validate::inspect(&bytes)
         .map_err(|e| anyhow::anyhow!("{label}: {}", csrkit_names::display_safe(&e.to_string())))?;
-    // A private key beside the request: say so (validate reports it as V106).
+    // A private key beside the request, or a block that is not a readable
+    // request: say so (validate reports them as V106, V100, V105) rather
+    // than show the readable requests alone.
     let warnings: Vec<String> =
         csrkit_validate::validate(&bytes, &csrkit_validate::Policy::default())
             .findings
             .iter()
-            .filter(|f| f.code == "V106")
+            .filter(|f| matches!(f.code, "V100" | "V105" | "V106"))
             .map(|f| format!("{}[{}]: {}", f.severity, f.code, f.message))
             .collect();
     for w in &warnings {
