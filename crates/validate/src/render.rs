@@ -2,7 +2,7 @@
 //! GitHub workflow annotations.
 //!
 //! [`Renderer`] writes a document file by file to any `io::Write`, so a run
-//! over a million files holds one report at a time; [`human`], [`json`],
+//! over a million files holds one report at a time; [`human`], [`json()`],
 //! [`sarif`] and [`github`] render a whole list of `(path, report)` pairs to
 //! a string with it. The output is the same either way.
 //!
