@@ -40,7 +40,12 @@ snap:
 
 # Fuzz parse + every lint rule for 10 minutes (libFuzzer; nightly features on stable).
 fuzz:
-    cd crates/validate/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run validate -- -max_total_time=600
+    cd crates/validate/fuzz && ./seed.sh && RUSTC_BOOTSTRAP=1 cargo fuzz run validate corpus/validate -- -max_total_time=600
+
+# Fuzz csrkit's verdict against OpenSSL's for 10 minutes (needs libssl-dev, installed here if missing).
+fuzz-differential:
+    dpkg -s libssl-dev pkg-config >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq libssl-dev pkg-config)
+    cd crates/validate/fuzz && ./seed.sh && RUSTC_BOOTSTRAP=1 cargo fuzz run differential corpus/differential -- -max_total_time=600 -rss_limit_mb=4096
 
 # Run exactly what CI runs.
 ci:
