@@ -29,6 +29,7 @@ command -v man >/dev/null || missing+=(man-db)
 command -v groff >/dev/null || missing+=(groff-base)
 command -v dpkg-shlibdeps >/dev/null || missing+=(dpkg-dev)
 command -v deb-systemd-helper >/dev/null || missing+=(init-system-helpers)
+[ -r /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
 if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}"
 fi
@@ -128,8 +129,12 @@ for name in csrkit csrkit-apply csrkit-man; do
     MANPATH="$tree/usr/share/man" man -w "$name" | grep -qx "$tree/usr/share/man/man1/$name.1.gz" \
         || fail "man -w $name does not find the installed page"
 done
-spec="$(bash --norc --noprofile -c "source '$tree/usr/share/bash-completion/completions/csrkit' && complete -p csrkit")"
-[[ "$spec" == *"-F _csrkit"*" csrkit" ]] || fail "the installed bash completion does not bind csrkit: $spec"
+# bash-completion finds the installed script by the command's name the first
+# time csrkit is completed, as in an operator's shell (XDG_DATA_DIRS points
+# its search at the tree).
+spec="$(XDG_DATA_DIRS="$tree/usr/share" bash --norc --noprofile -c \
+    ". /usr/share/bash-completion/bash_completion; _completion_loader csrkit; complete -p csrkit")"
+[[ "$spec" == *"-F _csrkit"*" csrkit" ]] || fail "bash-completion does not load the installed script: $spec"
 
 step "/var/lib/csrkit and the renewal timer"
 [ -d "$tree/var/lib/csrkit" ] || fail "/var/lib/csrkit was not created"
