@@ -26,6 +26,10 @@ bench:
 demo:
     cargo run --release -p csrkit -- apply --sandbox --domain example.com
 
+# Build the Debian package (target/debian/csrkit_*.deb) and check it installed in a scratch root.
+deb:
+    bash scripts/ci/deb.sh
+
 # Run the sandbox as a server on 127.0.0.1:8765.
 sandbox:
     cargo run --release -p csrkit -- sandbox --listen 127.0.0.1:8765

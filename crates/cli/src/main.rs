@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod apply;
 mod cmd;
@@ -12,6 +12,12 @@ mod output;
 mod settings;
 
 const AFTER_HELP: &str = "\
+EXAMPLES:
+  csrkit apply --sandbox --domain example.com     # the whole flow, locally
+  csrkit apply --domain example.com --wait        # order, validate, download
+  csrkit validate certs/ --format sarif > csrkit.sarif
+  csrkit help apply                               # or man csrkit-apply
+
 EXIT CODES:
   0  success (validate: no finding at or above --fail-on)
   1  validate found problems; apply stopped on lint errors
@@ -53,6 +59,10 @@ enum Cmd {
     Cancel(cmd::cancel::Args),
     /// Run a local emulator of the certificate API.
     Sandbox(cmd::sandbox::Args),
+    /// Print a shell completion script (bash, zsh, fish, …).
+    Completions(cmd::completions::Args),
+    /// Print the manual page, or write one per command with --out-dir.
+    Man(cmd::man::Args),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +86,8 @@ fn main() -> ExitCode {
         Cmd::Orders(args) => cmd::orders::run(args),
         Cmd::Cancel(args) => cmd::cancel::run(args),
         Cmd::Sandbox(args) => cmd::sandbox::run(args),
+        Cmd::Completions(args) => cmd::completions::run(args, Cli::command()),
+        Cmd::Man(args) => cmd::man::run(args, Cli::command()),
     };
     match result {
         Ok(code) => code,
@@ -87,6 +99,5 @@ fn main() -> ExitCode {
 #[cfg(test)]
 #[test]
 fn verify_cli() {
-    use clap::CommandFactory;
     Cli::command().debug_assert();
 }
