@@ -6,9 +6,9 @@ default:
 build:
     cargo build --release --workspace
 
-# Run the whole test suite (the README's test command).
+# Run the whole test suite (the README's test command; installs bind9, zsh, fish, man-db when missing).
 test:
-    cargo test --workspace
+    bash scripts/test
 
 # Lint exactly as CI does.
 lint:
@@ -26,6 +26,10 @@ bench:
 demo:
     cargo run --release -p csrkit -- apply --sandbox --domain example.com
 
+# Build the Debian package (target/debian/csrkit_*.deb) and check it installed in a scratch root.
+deb:
+    bash scripts/ci/deb.sh
+
 # Run the sandbox as a server on 127.0.0.1:8765.
 sandbox:
     cargo run --release -p csrkit -- sandbox --listen 127.0.0.1:8765
@@ -40,7 +44,12 @@ snap:
 
 # Fuzz parse + every lint rule for 10 minutes (libFuzzer; nightly features on stable).
 fuzz:
-    cd crates/validate/fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run validate -- -max_total_time=600
+    cd crates/validate/fuzz && ./seed.sh && RUSTC_BOOTSTRAP=1 cargo fuzz run validate corpus/validate -- -max_total_time=600
+
+# Fuzz csrkit's verdict against OpenSSL's for 10 minutes (needs libssl-dev, installed here if missing).
+fuzz-differential:
+    dpkg -s libssl-dev pkg-config >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq libssl-dev pkg-config)
+    cd crates/validate/fuzz && ./seed.sh && RUSTC_BOOTSTRAP=1 cargo fuzz run differential corpus/differential -- -max_total_time=600 -rss_limit_mb=4096
 
 # Run exactly what CI runs.
 ci:

@@ -25,8 +25,11 @@ set +e
 "$bin" validate "$root/crates/validate/tests/fixtures" --format sarif >"$work/fixtures.sarif"
 [ $? -le 1 ] || { echo "csrkit validate failed on the fixtures"; exit 1; }
 "$bin" validate "$work/clean/request.csr" --format sarif >"$work/clean.sarif" || exit 1
+# an unreadable path: still one log, with a tool execution notification
+"$bin" validate "$work/clean/request.csr" "$work/missing.csr" --format sarif >"$work/missing.sarif"
+[ $? -eq 2 ] || { echo "a missing path must exit 2"; exit 1; }
 set -e
-"$venv/bin/python" - "$schema" "$work/fixtures.sarif" "$work/clean.sarif" <<'PY'
+"$venv/bin/python" - "$schema" "$work/fixtures.sarif" "$work/clean.sarif" "$work/missing.sarif" <<'PY'
 import json, sys
 import jsonschema
 schema = json.load(open(sys.argv[1]))

@@ -111,6 +111,9 @@ pub fn check_tags(tags: &[Tag]) -> Result<()> {
 }
 
 /// Decides what to do, checking everything that can be checked locally.
+/// The lint knows the product the order will spend (rule V907: what that
+/// product refuses, such as a wildcard on a single-domain product, stops
+/// the order before any request).
 pub(crate) fn make(
     req: &Request,
     journal: Option<Journal>,
@@ -118,9 +121,22 @@ pub(crate) fn make(
     reporter: &mut dyn Reporter,
 ) -> Result<Plan> {
     check_tags(&req.tags)?;
+    let product = match &journal {
+        Some(j) if !req.new_order => j.product_code.clone(),
+        Some(j) => req
+            .product_code
+            .clone()
+            .unwrap_or_else(|| j.product_code.clone()),
+        None => req
+            .product_code
+            .clone()
+            .unwrap_or_else(|| DEFAULT_PRODUCT_CODE.to_owned()),
+    };
+    let mut req = req.clone();
+    req.policy.set_product_code(&product);
     match journal {
-        None => fresh(req, label, reporter),
-        Some(j) => recorded(req, j, label, reporter),
+        None => fresh(&req, label, reporter),
+        Some(j) => recorded(&req, j, label, reporter),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod apply;
 mod cmd;
@@ -16,6 +16,12 @@ mod settings;
 mod signals;
 
 const AFTER_HELP: &str = "\
+EXAMPLES:
+  csrkit apply --sandbox --domain example.com     # the whole flow, locally
+  csrkit apply --domain example.com --wait        # order, validate, download
+  csrkit validate certs/ --format sarif > csrkit.sarif
+  csrkit help apply                               # or man csrkit-apply
+
 EXIT CODES:
   0  success (validate: no finding at or above --fail-on)
   1  validate found problems; apply stopped on lint errors
@@ -57,6 +63,10 @@ enum Cmd {
     Cancel(cmd::cancel::Args),
     /// Run a local emulator of the certificate API.
     Sandbox(cmd::sandbox::Args),
+    /// Print a shell completion script (bash, zsh, fish, …).
+    Completions(cmd::completions::Args),
+    /// Print the manual page, or write one per command with --out-dir.
+    Man(cmd::man::Args),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +90,8 @@ fn main() -> ExitCode {
         Cmd::Orders(args) => cmd::orders::run(args),
         Cmd::Cancel(args) => cmd::cancel::run(args),
         Cmd::Sandbox(args) => cmd::sandbox::run(args),
+        Cmd::Completions(args) => cmd::completions::run(args, Cli::command()),
+        Cmd::Man(args) => cmd::man::run(args, Cli::command()),
     };
     match result {
         Ok(code) => code,
@@ -91,6 +103,5 @@ fn main() -> ExitCode {
 #[cfg(test)]
 #[test]
 fn verify_cli() {
-    use clap::CommandFactory;
     Cli::command().debug_assert();
 }

@@ -39,6 +39,8 @@ pub(crate) struct SandboxSetup {
     pub(crate) resolver: Option<SocketAddr>,
     /// Fetch FILE validations through this address.
     pub(crate) http_via: Option<SocketAddr>,
+    /// Product codes to give a quota (besides the sandbox's default one).
+    pub(crate) product_codes: Vec<String>,
 }
 
 /// A connected service, and the in-process sandbox serving it (kept alive
@@ -90,6 +92,13 @@ pub(crate) async fn connect_sandbox(
     config.dns_listen = Some(SocketAddr::from(([127, 0, 0, 1], 0)));
     config.resolver = setup.resolver;
     config.http_via = setup.http_via;
+    for code in &setup.product_codes {
+        if !config.quotas.iter().any(|q| q.product_code == *code)
+            && let Ok(q) = format!("{code}={}", csrkit_sandbox::DEFAULT_QUOTA).parse()
+        {
+            config.quotas.push(q);
+        }
+    }
     let handle = csrkit_sandbox::Sandbox::start(config).await?;
     // The root that signs the sandbox's certificates, so that `openssl
     // verify -CAfile` can check them after this process is gone.

@@ -37,6 +37,8 @@ assert!(matches!(err.kind(), ProblemKind::Underscore));
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 
+mod idna2008_table;
+
 /// The longest name in text form, without a trailing dot (RFC 1035 §3.1:
 /// 255 octets on the wire).
 pub const MAX_NAME_LEN: usize = 253;
@@ -272,8 +274,8 @@ impl fmt::Display for ProblemKind {
                 f.write_str("a wildcard needs a domain under it, as in '*.example.com'")
             }
             ProblemKind::IpAddress => f.write_str(
-                "this is an IP address, not a host name; DV certificates from \
-                 this service name hosts",
+                "this is an IP address, not a host name: a DNS name cannot hold \
+                 one (BR 7.1.2.7.12)",
             ),
             ProblemKind::NumericTld => f.write_str(
                 "the top-level label is all digits, which no TLD is \
@@ -432,9 +434,81 @@ fn label_problems(label: &str) -> Vec<ProblemKind> {
     out
 }
 
+/// Whether a code point lies in one of a table's `[start, end)` ranges.
+fn in_table(table: &[(u32, u32)], c: char) -> bool {
+    let cp = u32::from(c);
+    table
+        .binary_search_by(|&(a, b)| {
+            if cp < a {
+                std::cmp::Ordering::Greater
+            } else if cp >= b {
+                std::cmp::Ordering::Less
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
+}
+
+/// Why a U-label is not valid under IDNA2008 (RFC 5891 §5.4, RFC 5892),
+/// if it is not: a code point that is not PVALID (DISALLOWED or
+/// UNASSIGNED), or a CONTEXTO code point whose rule (RFC 5892 appendix A)
+/// fails. CONTEXTJ (ZWNJ, ZWJ) is left to UTS #46's CheckJoiners, which
+/// the `idna` crate applies.
+///
+/// The decision (issue 13, L2): the `idna` crate implements UTS #46, which
+/// lets through symbols such as U+2615 ☕ that IDNA2008 disallows, and
+/// registries and CAs apply IDNA2008. So csrkit checks every U-label
+/// against the derived property table of RFC 5892, embedded in
+/// `idna2008_table.rs` (generated from the Python `idna` package's copy of
+/// IANA's tables by `data/idna2008.py`), in both `generate` and
+/// `validate`.
+pub fn idna2008_problem(label: &str) -> Option<String> {
+    use idna2008_table as t;
+    let chars: Vec<char> = label.chars().collect();
+    let in_script = |c: char, script: &[(u32, u32)]| in_table(script, c);
+    for (i, &c) in chars.iter().enumerate() {
+        if in_table(t::PVALID, c) || in_table(t::CONTEXTJ, c) {
+            continue;
+        }
+        let ok = if in_table(t::CONTEXTO, c) {
+            match c {
+                '\u{00b7}' => i > 0 && chars[i - 1] == 'l' && chars.get(i + 1) == Some(&'l'),
+                '\u{0375}' => chars.get(i + 1).is_some_and(|&n| in_script(n, t::GREEK)),
+                '\u{05f3}' | '\u{05f4}' => i > 0 && in_script(chars[i - 1], t::HEBREW),
+                '\u{30fb}' => chars.iter().any(|&x| {
+                    x != '\u{30fb}'
+                        && (in_script(x, t::HIRAGANA)
+                            || in_script(x, t::KATAKANA)
+                            || in_script(x, t::HAN))
+                }),
+                '\u{0660}'..='\u{0669}' => {
+                    !chars.iter().any(|x| ('\u{06f0}'..='\u{06f9}').contains(x))
+                }
+                '\u{06f0}'..='\u{06f9}' => {
+                    !chars.iter().any(|x| ('\u{0660}'..='\u{0669}').contains(x))
+                }
+                _ => false,
+            }
+        } else {
+            return Some(format!(
+                "U+{:04X} {c:?} is DISALLOWED by IDNA2008 (RFC 5892)",
+                u32::from(c)
+            ));
+        };
+        if !ok {
+            return Some(format!(
+                "U+{:04X} {c:?} is CONTEXTO and its context rule fails (RFC 5892 appendix A)",
+                u32::from(c)
+            ));
+        }
+    }
+    None
+}
+
 /// Whether an `xn--` label is the A-label of a valid U-label: it decodes,
-/// the result is valid under UTS #46, and converting back gives the same
-/// label.
+/// the result is valid under UTS #46 and under IDNA2008, and converting
+/// back gives the same label.
 fn check_a_label(label: &str) -> Result<(), String> {
     let lower = label.to_ascii_lowercase();
     let (unicode, result) = idna::domain_to_unicode(&lower);
@@ -443,6 +517,11 @@ fn check_a_label(label: &str) -> Result<(), String> {
     }
     if unicode.is_ascii() {
         return Err(format!("it decodes to the plain ASCII label {unicode:?}"));
+    }
+    if let Some(why) = idna2008_problem(&unicode) {
+        return Err(format!(
+            "its U-label {unicode:?} is not valid IDNA2008: {why}"
+        ));
     }
     match idna::domain_to_ascii_strict(&unicode) {
         Ok(back) if back == lower => Ok(()),
@@ -485,13 +564,21 @@ fn to_ascii(input: &str) -> Result<String, NameError> {
                 });
             }
             Err(_) => {
+                // The non-strict conversion has no length limit: a label
+                // whose A-label is too long gets that reason.
+                let kind = match idna::domain_to_ascii(label) {
+                    Ok(a) if !a.contains('.') && a.len() > MAX_LABEL_LEN => {
+                        ProblemKind::LabelTooLong { len: a.len() }
+                    }
+                    _ => ProblemKind::InvalidUnicode {
+                        reason: unicode_reason(label),
+                    },
+                };
                 return Err(NameError {
                     input: input.to_owned(),
                     problem: Problem {
                         label: Some(label.to_owned()),
-                        kind: ProblemKind::InvalidUnicode {
-                            reason: unicode_reason(label),
-                        },
+                        kind,
                     },
                 });
             }
@@ -528,6 +615,58 @@ pub fn to_unicode(ascii: &str) -> String {
         .join(".")
 }
 
+/// Text from an untrusted source (a CSR's subject or names, a file name)
+/// made safe to print to a terminal, a CI log or a GitHub workflow
+/// command: C0 and C1 control characters (ESC, BEL, CR, LF, NUL, DEL,
+/// U+0080–U+009F), the bidirectional controls (U+202A–U+202E,
+/// U+2066–U+2069, U+200E, U+200F, U+061C) and the line and paragraph
+/// separators (U+2028, U+2029) are written as Rust escapes (`\n`, `\t`,
+/// `\u{1b}`, `\u{202e}`); everything else is left as it is. This is the one
+/// escaping function of every human and GitHub output of csrkit; JSON and
+/// SARIF keep the exact text (serde escapes control characters there).
+///
+/// ```
+/// use csrkit_names::display_safe;
+///
+/// assert_eq!(display_safe("example.com"), "example.com");
+/// assert_eq!(display_safe("a\n::error::x"), "a\\n::error::x");
+/// assert_eq!(display_safe("ex\u{1b}]0;t\u{7}"), "ex\\u{1b}]0;t\\u{7}");
+/// assert_eq!(display_safe("abc\u{202e}fed"), "abc\\u{202e}fed");
+/// ```
+pub fn display_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{200e}'
+                    | '\u{200f}'
+                    | '\u{061c}'
+                    | '\u{2028}'
+                    | '\u{2029}'
+            )
+    }
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if unsafe_char(c) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Whether the text is an IPv4 or IPv6 address (also bracketed IPv6, and
 /// IPv4 with a trailing dot).
 pub fn is_ip_address(text: &str) -> bool {
@@ -537,6 +676,35 @@ pub fn is_ip_address(text: &str) -> bool {
         .and_then(|t| t.strip_suffix(']'))
         .unwrap_or(t);
     t.parse::<IpAddr>().is_ok() || t.parse::<Ipv4Addr>().is_ok()
+}
+
+/// The officially assigned ISO 3166-1 alpha-2 country codes (249, from the
+/// ISO 3166 Maintenance Agency's list; user-assigned codes such as `XX`
+/// and exceptional reservations such as `UK` are not among them).
+const ISO_3166_ALPHA2: [&str; 249] = [
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
+/// Whether `code` is an officially assigned ISO 3166-1 alpha-2 country
+/// code, in upper case as X.520 countryName and the Baseline Requirements
+/// write it (`CN`, `DE`; not `cn`, `CHN` or `XX`).
+pub fn is_country_code(code: &str) -> bool {
+    ISO_3166_ALPHA2.binary_search(&code).is_ok()
 }
 
 #[cfg(test)]
@@ -605,6 +773,41 @@ mod tests {
             assert_eq!(err.label(), *label, "{input}");
             assert_eq!(err.kind(), want, "{input}");
             assert!(err.to_string().contains(&format!("{input:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn idna2008() {
+        // UTS #46 lets these through; IDNA2008 does not (issue 13, L2).
+        for bad in ["☕.com", "💩.la", "ـ.com", "·.com", "・.jp"] {
+            let e = DnsName::parse(bad).expect_err(bad);
+            assert!(e.to_string().contains("IDNA2008"), "{bad}: {e}");
+        }
+        for ok in [
+            "bücher.example",
+            "l·l.cat",
+            "例え.テスト",
+            "ああ・あ.jp",
+            "münchen.de",
+        ] {
+            assert!(DnsName::parse(ok).is_ok(), "{ok}");
+        }
+        // An A-label over 63 octets says so, not "characters IDNA does not allow".
+        let long = DnsName::parse("汵駛鎩庱絚魍読鸗顙噣鮄侯訏漲钀毾暋許錾.com").expect_err("64");
+        assert!(
+            matches!(long.kind(), ProblemKind::LabelTooLong { .. }),
+            "{long}"
+        );
+    }
+
+    #[test]
+    fn country_codes() {
+        assert!(ISO_3166_ALPHA2.windows(2).all(|w| w[0] < w[1]), "sorted");
+        for ok in ["CN", "DE", "US", "GB", "AX", "ZW"] {
+            assert!(is_country_code(ok), "{ok}");
+        }
+        for bad in ["cn", "CHN", "XX", "UK", "C", ""] {
+            assert!(!is_country_code(bad), "{bad}");
         }
     }
 

@@ -125,6 +125,10 @@ struct Spec {
     sig_params_absent: bool,
     corrupt_signature: bool,
     trailing: Vec<u8>,
+    /// Replace the signature AlgorithmIdentifier and signature (forgeries).
+    forged: Option<(Vec<u8>, Vec<u8>)>,
+    /// Replace the encoded subject Name.
+    raw_subject: Option<Vec<u8>>,
 }
 
 fn dns(name: &str) -> Vec<u8> {
@@ -152,6 +156,8 @@ fn base() -> Spec {
         sig_params_absent: false,
         corrupt_signature: false,
         trailing: Vec::new(),
+        forged: None,
+        raw_subject: None,
     }
 }
 
@@ -198,6 +204,7 @@ fn build(spec: &Spec, keys: &Keys) -> Res<Vec<u8>> {
         attrs.push(seq(&[oid("1.2.840.113549.1.9.14"), set(&[seq(&exts)])]));
     }
     attrs.extend(spec.attrs.iter().cloned());
+    let subject = spec.raw_subject.clone().unwrap_or(subject);
     let cri = seq(&[
         uint(&[spec.version]),
         subject,
@@ -218,6 +225,7 @@ fn build(spec: &Spec, keys: &Keys) -> Res<Vec<u8>> {
     } else {
         seq(&[oid("1.2.840.10045.4.3.2")])
     };
+    let (alg, sig) = spec.forged.clone().unwrap_or((alg, sig));
     let mut der = seq(&[cri, alg, bits(&sig)]);
     der.extend_from_slice(&spec.trailing);
     Ok(der)
@@ -424,6 +432,53 @@ fn openssl_csr(key: &Path, extra: &[&str]) -> Res<String> {
     openssl(&args)
 }
 
+/// A request of the attack folder (tests/fixtures/external/attack/, see its
+/// README), unchanged.
+fn attack(name: &str) -> Res<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/external/attack")
+        .join(name);
+    Ok(std::fs::read_to_string(path)?)
+}
+
+/// Splits one DER TLV off the front: (whole, rest).
+fn split(der: &[u8]) -> Res<(&[u8], &[u8])> {
+    let first = *der.get(1).ok_or("short")?;
+    let (hdr, len) = if first < 0x80 {
+        (2, usize::from(first))
+    } else {
+        let n = usize::from(first & 0x7f);
+        let len = der
+            .get(2..2 + n)
+            .ok_or("short")?
+            .iter()
+            .fold(0usize, |v, &b| (v << 8) | usize::from(b));
+        (2 + n, len)
+    };
+    if der.len() < hdr + len {
+        return Err("short".into());
+    }
+    Ok(der.split_at(hdr + len))
+}
+
+/// The request with its signature AlgorithmIdentifier replaced (as
+/// forge.py does: no private key involved).
+fn replace_alg(csr_pem: &str, alg: &[u8]) -> Res<String> {
+    let der = der_of(csr_pem)?;
+    let hdr = if der[1] < 0x80 {
+        2
+    } else {
+        2 + usize::from(der[1] & 0x7f)
+    };
+    let (cri, rest) = split(&der[hdr..])?;
+    let (_, rest) = split(rest)?;
+    let (sig, _) = split(rest)?;
+    Ok(pem(
+        "CERTIFICATE REQUEST",
+        &seq(&[cri.to_vec(), alg.to_vec(), sig.to_vec()]),
+    ))
+}
+
 fn main() -> Res<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let key_dir = root.join("keys");
@@ -501,6 +556,15 @@ fn main() -> Res<()> {
         "-----BEGIN CERTIFICATE REQUEST-----\nMIIBszCCAVkCAQAwFjEUMBIGA1UEAwwLZXhhbXBsZS5jb20w\n",
     )?;
     o.csr(k, "V100", "pass-rsa", "a well-formed request", &b)?;
+    let blank = pem("CERTIFICATE REQUEST", &build(&b, k)?);
+    let mut lines: Vec<&str> = blank.lines().collect();
+    lines.insert(3, "");
+    o.write(
+        "V100",
+        "fail-blank-line-in-body",
+        "a blank line between base64 lines (found by the differential fuzzer: OpenSSL reads the lines before it as headers)",
+        &(lines.join("\n") + "\n"),
+    )?;
     o.csr(k, "V101", "pass-rsa", "signed by its own RSA key", &b)?;
     o.csr(
         k,
@@ -559,6 +623,78 @@ fn main() -> Res<()> {
         "fail-p521-corrupt-signature",
         "the last byte of the P-521 signature changed",
         &corrupt_last_byte(&p521_csr)?,
+    )?;
+    for (file, what, name) in [
+        (
+            "pass-attack-pss-salt32",
+            "RSASSA-PSS declaring the salt length 32 it used",
+            "pss.csr",
+        ),
+        (
+            "pass-attack-p256-sha512",
+            "P-256 with ecdsa-with-SHA512",
+            "p256-sha512.csr",
+        ),
+        (
+            "pass-attack-rsa9216",
+            "RSA 9216 bits (verified on big integers)",
+            "rsa9216.csr",
+        ),
+        (
+            "fail-attack-pss-salt20",
+            "attack M1: signed with salt 32, declaring 20",
+            "pss-salt20.csr",
+        ),
+        (
+            "fail-attack-p256-sha512-flipped",
+            "attack H1: P-256, SHA-512, a bit flipped",
+            "p256-sha512-flipped.csr",
+        ),
+        (
+            "fail-attack-rsa9216-flipped",
+            "attack H1: RSA 9216, a bit flipped",
+            "rsa9216-flipped.csr",
+        ),
+    ] {
+        o.write("V101", file, what, &attack(name)?)?;
+    }
+    let pss_mgf1 = openssl_csr(
+        &rsa_path,
+        &[
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_mgf1_md:sha1",
+            "-sigopt",
+            "rsa_pss_saltlen:20",
+            "-sha256",
+        ],
+    )?;
+    o.write(
+        "V101",
+        "pass-rsa-pss-mgf1-sha1",
+        "RSASSA-PSS with SHA-256, MGF1-SHA-1 and salt 20, as declared",
+        &pss_mgf1,
+    )?;
+    // The same request declaring MGF1-SHA-256 instead: the signature was
+    // made with MGF1-SHA-1, so it must not verify.
+    let sha256_id = seq(&[oid("2.16.840.1.101.3.4.2.1"), null()]);
+    let pss_declared = seq(&[
+        oid("1.2.840.113549.1.1.10"),
+        seq(&[
+            tlv(0xa0, &sha256_id),
+            tlv(
+                0xa1,
+                &seq(&[oid("1.2.840.113549.1.1.8"), sha256_id.clone()]),
+            ),
+            tlv(0xa2, &uint(&[20])),
+        ]),
+    ]);
+    o.write(
+        "V101",
+        "fail-rsa-pss-mgf1-declared-wrong",
+        "RSASSA-PSS made with MGF1-SHA-1, declaring MGF1-SHA-256",
+        &replace_alg(&pss_mgf1, &pss_declared)?,
     )?;
     o.csr(k, "V102", "pass-v1", "version 0", &b)?;
     o.csr(
@@ -642,6 +778,24 @@ fn main() -> Res<()> {
         "a request followed by a private key",
         &with_key,
     )?;
+    let key_pem = std::fs::read_to_string(&rsa_path)?;
+    o.write(
+        "V106",
+        "fail-key-under-csr-label",
+        "a private key armoured as CERTIFICATE REQUEST",
+        &key_pem.replace("PRIVATE KEY", "CERTIFICATE REQUEST"),
+    )?;
+    let bare: String = key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    o.write(
+        "V106",
+        "fail-bare-base64",
+        "a PKCS #8 key as bare base64, no armour",
+        &bare,
+    )?;
     o.csr(k, "V107", "pass-exact", "no bytes after the request", &b)?;
     o.csr(
         k,
@@ -654,15 +808,121 @@ fn main() -> Res<()> {
         },
     )?;
 
+    // ---- 108-110: what cannot be verified, forged, or is not DER
+    let mut big = clean_odd(&mut s, 16400).to_bytes_be();
+    big[0] |= 0x80;
+    o.csr(k, "V108", "pass-rsa", "a verifiable RSA signature", &b)?;
+    o.csr(
+        k,
+        "V108",
+        "fail-rsa-16400",
+        "a 16400-bit RSA key: over every verifier's limit",
+        &Spec {
+            key: KeyChoice::Raw(rsa_spki(&BigUint::from_bytes_be(&big), &f4())),
+            ..b.clone()
+        },
+    )?;
+    o.csr(
+        k,
+        "V108",
+        "fail-unknown-algorithm",
+        "a signature algorithm nobody knows (1.3.6.1.4.1.55555.9)",
+        &Spec {
+            forged: Some((seq(&[oid("1.3.6.1.4.1.55555.9")]), vec![1; 256])),
+            ..b.clone()
+        },
+    )?;
+    o.csr(
+        k,
+        "V109",
+        "pass-rsa-with-rsa",
+        "an RSA key signing with RSA",
+        &b,
+    )?;
+    o.write(
+        "V109",
+        "fail-attack-forged-rsa",
+        "attack H1: an RSA key with ecdsa-with-SHA256 and random bytes (forge.py ecdsa-junk)",
+        &attack("forged-rsa.csr")?,
+    )?;
+    o.csr(
+        k,
+        "V109",
+        "fail-rsa-empty-ecdsa",
+        "an RSA key with ecdsa-with-SHA256 and an empty signature",
+        &Spec {
+            forged: Some((seq(&[oid("1.2.840.10045.4.3.2")]), Vec::new())),
+            ..b.clone()
+        },
+    )?;
+    o.csr(k, "V110", "pass-der", "DER throughout", &b)?;
+    let cn_attr = |tag: u8, v: &[u8]| seq(&[set(&[seq(&[oid(CN), tlv(tag, v)])])]);
+    let mut long_len = cn_attr(UTF8, b"example.com");
+    // the outer Name SEQUENCE's length in the long form: 30 81 LL
+    long_len.splice(1..2, [0x81, long_len[1]]);
+    o.csr(
+        k,
+        "V110",
+        "fail-long-form-length",
+        "the subject's length in the long form (BER, not DER)",
+        &Spec {
+            raw_subject: Some(long_len),
+            ..b.clone()
+        },
+    )?;
+    o.csr(
+        k,
+        "V110",
+        "fail-printable-star",
+        "a PrintableString CN holding '*' (outside its character set)",
+        &Spec {
+            raw_subject: Some(cn_attr(PRINTABLE, b"*.example.com")),
+            sans: Some(vec![dns("*.example.com")]),
+            ..b.clone()
+        },
+    )?;
+    o.write(
+        "V110",
+        "fail-algorithm-three-fields",
+        "a signature AlgorithmIdentifier with a third field (found by the differential test: openssl refuses it, x509-parser ignored it)",
+        &replace_alg(
+            &pem("CERTIFICATE REQUEST", &build(&b, k)?),
+            &seq(&[oid("1.2.840.113549.1.1.11"), null(), null()]),
+        )?,
+    )?;
+    o.write(
+        "V110",
+        "fail-attack-cn-bad-utf8",
+        "attack L4: a UTF8String CN holding the byte 0xff",
+        &attack("cn-bad-utf8.csr")?,
+    )?;
+    o.write(
+        "V110",
+        "fail-attack-critical-false",
+        "attack L5: critical FALSE spelt out",
+        &attack("ext_critical_false_explicit.csr")?,
+    )?;
+
     // ---- 2xx
     o.csr(k, "V201", "pass-san", "two dNSNames", &b)?;
     o.csr(
         k,
         "V201",
-        "fail-no-san",
-        "no subjectAltName extension",
+        "fail-no-names",
+        "no subjectAltName extension and no CN",
         &Spec {
             sans: None,
+            subject: vec![],
+            ..b.clone()
+        },
+    )?;
+    o.csr(
+        k,
+        "V201",
+        "fail-email-only",
+        "a subjectAltName holding only an rfc822Name",
+        &Spec {
+            sans: Some(vec![email("admin@example.com")]),
             ..b.clone()
         },
     )?;
@@ -726,6 +986,22 @@ fn main() -> Res<()> {
         &Spec {
             subject: vec![cn("bücher.example.com")],
             sans: Some(vec![dns("xn--bcher-kva.example.com")]),
+            ..b.clone()
+        },
+    )?;
+    o.write(
+        "V204",
+        "fail-attack-cn-bad-utf8",
+        "attack L4: a CN that is not UTF-8 cannot equal a SAN",
+        &attack("cn-bad-utf8.csr")?,
+    )?;
+    o.csr(
+        k,
+        "V204",
+        "pass-no-san",
+        "no subjectAltName at all: V227's, not V204's",
+        &Spec {
+            sans: None,
             ..b.clone()
         },
     )?;
@@ -904,6 +1180,20 @@ fn main() -> Res<()> {
     )?;
     name_rule(
         &mut o,
+        "V214",
+        "fail-psl-wildcard-rule",
+        "*.kawasaki.jp: the PSL makes every name under kawasaki.jp a suffix",
+        "*.kawasaki.jp",
+    )?;
+    name_rule(
+        &mut o,
+        "V215",
+        "fail-idna2008-disallowed",
+        "xn--53h (U+2615, valid in UTS #46, DISALLOWED in IDNA2008)",
+        "xn--53h.example.com",
+    )?;
+    name_rule(
+        &mut o,
         "V215",
         "pass-a-label",
         "a valid A-label (bücher)",
@@ -989,6 +1279,59 @@ fn main() -> Res<()> {
         "iPAddress 10.0.0.1",
         &Spec {
             sans: Some(vec![dns("example.com"), ip(&[10, 0, 0, 1])]),
+            ..b.clone()
+        },
+    )?;
+    for (file, what, octets_) in [
+        (
+            "fail-6to4-relay",
+            "192.88.99.1 (6to4 relay anycast)",
+            vec![192u8, 88, 99, 1],
+        ),
+        ("fail-as112", "192.175.48.1 (AS112)", vec![192, 175, 48, 1]),
+        ("fail-6to4", "2002:a00:1::1 (6to4)", {
+            let mut v = vec![0x20, 0x02, 0x0a, 0x00, 0, 1];
+            v.resize(15, 0);
+            v.push(1);
+            v
+        }),
+        ("fail-ipv4-mapped", "::ffff:8.8.8.8 (IPv4-mapped)", {
+            let mut v = vec![0u8; 10];
+            v.extend([0xff, 0xff, 8, 8, 8, 8]);
+            v
+        }),
+        ("fail-3fff", "3fff::1 (documentation, RFC 9637)", {
+            let mut v = vec![0x3f, 0xff];
+            v.resize(15, 0);
+            v.push(1);
+            v
+        }),
+    ] {
+        o.csr(
+            k,
+            "V219",
+            file,
+            what,
+            &Spec {
+                sans: Some(vec![dns("example.com"), ip(&octets_)]),
+                ..b.clone()
+            },
+        )?;
+    }
+    o.write(
+        "V219",
+        "fail-attack-as112-v6",
+        "attack M2: 2620:4f:8000::1",
+        &attack("ip.csr")?,
+    )?;
+    o.csr(
+        k,
+        "V219",
+        "pass-ip-cn-matching-san",
+        "CN 8.8.8.8 equal to its iPAddress SAN (BR 7.1.2.7.2 allows it)",
+        &Spec {
+            subject: vec![cn("8.8.8.8")],
+            sans: Some(vec![ip(&[8, 8, 8, 8])]),
             ..b.clone()
         },
     )?;
@@ -1141,6 +1484,55 @@ fn main() -> Res<()> {
         },
     )?;
 
+    o.csr(k, "V227", "pass-san", "a subjectAltName", &b)?;
+    o.csr(
+        k,
+        "V227",
+        "fail-cn-only",
+        "a CN and no subjectAltName extension",
+        &Spec {
+            sans: None,
+            ..b.clone()
+        },
+    )?;
+    let with_c = |c: &str| Spec {
+        subject: vec![vec![("2.5.4.6", PRINTABLE, c.into())], cn("example.com")],
+        ..b.clone()
+    };
+    o.csr(k, "V228", "pass-cn", "C=CN", &with_c("CN"))?;
+    o.csr(
+        k,
+        "V228",
+        "fail-xx",
+        "C=XX (user-assigned, not a country)",
+        &with_c("XX"),
+    )?;
+    o.csr(k, "V228", "fail-lower", "C=cn", &with_c("cn"))?;
+    o.write(
+        "V228",
+        "fail-attack-chn",
+        "attack L4: C=CHN",
+        &attack("c_3letters.csr")?,
+    )?;
+    o.csr(
+        k,
+        "V229",
+        "pass-registrable",
+        "example.co.uk",
+        &Spec {
+            subject: vec![cn("example.co.uk")],
+            sans: Some(vec![dns("example.co.uk")]),
+            ..b.clone()
+        },
+    )?;
+    o.write(
+        "V229",
+        "fail-attack-co-uk",
+        "attack L3: co.uk itself",
+        &attack("couk.csr")?,
+    )?;
+    name_rule(&mut o, "V229", "fail-com", "the TLD com as a name", "com")?;
+
     // ---- 3xx
     o.csr(k, "V301", "pass-rsa2048", "RSA 2048", &b)?;
     o.write("V301", "fail-rsa1024", "RSA 1024", &small)?;
@@ -1289,6 +1681,12 @@ fn main() -> Res<()> {
         },
     )?;
     o.write("V309", "pass-p521", "a valid P-521 point", &p521_csr)?;
+    o.write(
+        "V309",
+        "fail-attack-pointflip",
+        "attack H1: one bit of the P-256 point flipped",
+        &attack("p256-offcurve.csr")?,
+    )?;
     let mut off_p521 = vec![4u8];
     off_p521.extend(s.bytes(132));
     off_p521[1] &= 0x01;
@@ -1619,6 +2017,65 @@ fn main() -> Res<()> {
         },
     )?;
 
+    o.write(
+        "V405",
+        "fail-attack-name-constraints",
+        "attack L5: nameConstraints requested",
+        &attack("nameconstraints.csr")?,
+    )?;
+    o.write(
+        "V406",
+        "fail-attack-san-trailing-bytes",
+        "attack L5: bytes after the GeneralNames in extnValue",
+        &attack("san_trailing_bytes.csr")?,
+    )?;
+    o.csr(
+        k,
+        "V407",
+        "pass-one-value",
+        "one extensionRequest with one value",
+        &b,
+    )?;
+    o.write(
+        "V407",
+        "fail-attack-two-values",
+        "attack L5: an extensionRequest with two values",
+        &attack("extreq_two_values.csr")?,
+    )?;
+    let eku = |oids: &[&str]| {
+        ext(
+            "2.5.29.37",
+            false,
+            &seq(&oids.iter().map(|o| oid(o)).collect::<Vec<_>>()),
+        )
+    };
+    o.csr(
+        k,
+        "V408",
+        "pass-server-client",
+        "extKeyUsage serverAuth, clientAuth",
+        &Spec {
+            exts: vec![eku(&["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"])],
+            ..b.clone()
+        },
+    )?;
+    o.csr(
+        k,
+        "V408",
+        "fail-any-eku",
+        "extKeyUsage anyExtendedKeyUsage",
+        &Spec {
+            exts: vec![eku(&["2.5.29.37.0"])],
+            ..b.clone()
+        },
+    )?;
+    o.write(
+        "V408",
+        "fail-attack-code-signing",
+        "attack L5: extKeyUsage codeSigning",
+        &attack("eku_codesign.csr")?,
+    )?;
+
     // ---- 9xx
     o.csr(k, "V901", "pass-cn", "a CN", &b)?;
     o.csr(
@@ -1679,6 +2136,45 @@ fn main() -> Res<()> {
             sans: Some(vec![dns("example.com")]),
             ..b.clone()
         },
+    )?;
+
+    o.csr(k, "V906", "pass-names-only", "DNS names only", &b)?;
+    o.write(
+        "V906",
+        "fail-attack-public-ip",
+        "attack M3: iPAddress 8.8.8.8 under alibaba-dv",
+        &attack("ip-public.csr")?,
+    )?;
+    // V907's fixtures are checked with --product-code digicert-free-1-free
+    // (tests/common.rs).
+    let one = Spec {
+        sans: Some(vec![dns("example.com")]),
+        ..b.clone()
+    };
+    o.csr(
+        k,
+        "V907",
+        "pass-one-name",
+        "one name on a single-domain product",
+        &one,
+    )?;
+    o.csr(
+        k,
+        "V907",
+        "fail-wildcard",
+        "a wildcard on a single-domain product",
+        &Spec {
+            subject: vec![cn("*.example.com")],
+            sans: Some(vec![dns("*.example.com")]),
+            ..b.clone()
+        },
+    )?;
+    o.csr(
+        k,
+        "V907",
+        "fail-www-pair",
+        "example.com and www.example.com: two names",
+        &b,
     )?;
 
     println!("wrote {} fixtures under {}", o.count, root.display());

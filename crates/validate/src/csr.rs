@@ -63,7 +63,7 @@ impl SigAlg {
         }
     }
 
-    fn from_oid(oid: &str, params: Option<&[u8]>) -> SigAlg {
+    fn from_oid(oid: &str, params: Option<(Tag, &[u8])>) -> SigAlg {
         use Hash::*;
         match oid {
             "1.2.840.113549.1.1.2" => SigAlg::RsaPkcs1(Md2),
@@ -74,7 +74,7 @@ impl SigAlg {
             "1.2.840.113549.1.1.11" => SigAlg::RsaPkcs1(Sha256),
             "1.2.840.113549.1.1.12" => SigAlg::RsaPkcs1(Sha384),
             "1.2.840.113549.1.1.13" => SigAlg::RsaPkcs1(Sha512),
-            "1.2.840.113549.1.1.10" => SigAlg::RsaPss(params.and_then(pss_hash)),
+            "1.2.840.113549.1.1.10" => SigAlg::RsaPss(parse_pss(params).ok().map(|p| p.hash)),
             "1.2.840.10045.4.1" => SigAlg::Ecdsa(Sha1),
             "1.2.840.10045.4.3.1" => SigAlg::Ecdsa(Sha224),
             "1.2.840.10045.4.3.2" => SigAlg::Ecdsa(Sha256),
@@ -90,25 +90,161 @@ impl SigAlg {
     }
 }
 
-/// The hash of RSASSA-PSS parameters: `[0] AlgorithmIdentifier` (default
-/// SHA-1).
-fn pss_hash(params: &[u8]) -> Option<Hash> {
-    // params is the SEQUENCE contents of RSASSA-PSS-params.
-    let first = params.first()?;
-    if *first != 0xa0 {
-        return Some(Hash::Sha1);
+/// The declared RSASSA-PSS parameters (RFC 4055 §3.1, RFC 8017 A.2.3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PssParams {
+    pub(crate) hash: Hash,
+    pub(crate) mgf_hash: Hash,
+    pub(crate) salt_len: usize,
+}
+
+/// Why RSASSA-PSS parameters cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PssError {
+    /// They break the syntax: the signature cannot verify.
+    Invalid(String),
+    /// They name a hash csrkit does not implement.
+    Unsupported(String),
+}
+
+/// The hash an AlgorithmIdentifier's DER contents name (OID, then
+/// optional NULL parameters).
+fn hash_of_alg_id(contents: &[u8]) -> Result<Hash, PssError> {
+    // Its parameters (NULL or absent per RFC 4055) are not looked at, as
+    // OpenSSL does not.
+    let (oid, _) = crate::input::split_tlv(contents)
+        .ok_or_else(|| PssError::Invalid("a hash AlgorithmIdentifier does not decode".into()))?;
+    const SHA2: [u8; 10] = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02];
+    match oid {
+        [0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a] => Ok(Hash::Sha1),
+        [head @ .., last] if head == SHA2 => match last {
+            1 => Ok(Hash::Sha256),
+            2 => Ok(Hash::Sha384),
+            3 => Ok(Hash::Sha512),
+            4 => Ok(Hash::Sha224),
+            _ => Err(PssError::Unsupported(format!(
+                "the hash 2.16.840.1.101.3.4.2.{last} is not implemented"
+            ))),
+        },
+        _ => Err(PssError::Unsupported(format!(
+            "the hash OID {} is not one csrkit implements",
+            hex::encode(oid)
+        ))),
     }
-    let find = |oid: &[u8]| params.windows(oid.len()).any(|w| w == oid);
-    // 2.16.840.1.101.3.4.2.{1,2,3}
-    let base = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02];
-    for (last, h) in [(1u8, Hash::Sha256), (2, Hash::Sha384), (3, Hash::Sha512)] {
-        let mut oid = base.to_vec();
-        oid.push(last);
-        if find(&oid) {
-            return Some(h);
+}
+
+/// The contents of a TLV with the given tag.
+fn expect<'a>(tlv: &'a [u8], tag: u8, what: &str) -> Result<&'a [u8], PssError> {
+    if tlv.first() != Some(&tag) {
+        return Err(PssError::Invalid(format!("{what} has the wrong tag")));
+    }
+    tlv_contents(tlv).ok_or_else(|| PssError::Invalid(format!("{what} does not decode")))
+}
+
+/// A small non-negative INTEGER's value.
+fn small_uint(contents: &[u8], what: &str) -> Result<usize, PssError> {
+    if contents.is_empty() || contents[0] & 0x80 != 0 || contents.len() > 4 {
+        return Err(PssError::Invalid(format!(
+            "{what} is not a small non-negative INTEGER"
+        )));
+    }
+    Ok(contents
+        .iter()
+        .fold(0usize, |v, &b| (v << 8) | usize::from(b)))
+}
+
+/// Parses RSASSA-PSS-params strictly: `[0]` hash (default SHA-1), `[1]`
+/// MGF1 with its hash (default MGF1-SHA-1), `[2]` salt length (default
+/// 20), `[3]` trailer field (default and only value 1). Parameters MUST be
+/// present in a signature AlgorithmIdentifier (RFC 4055 §3.1).
+pub(crate) fn parse_pss(params: Option<(Tag, &[u8])>) -> Result<PssParams, PssError> {
+    let Some((tag, mut rest)) = params else {
+        return Err(PssError::Invalid(
+            "they are absent; RFC 4055 §3.1 requires them in a signature".into(),
+        ));
+    };
+    if tag != Tag::Sequence {
+        return Err(PssError::Invalid("they are not a SEQUENCE".into()));
+    }
+    let mut p = PssParams {
+        hash: Hash::Sha1,
+        mgf_hash: Hash::Sha1,
+        salt_len: 20,
+    };
+    let mut last = None;
+    while !rest.is_empty() {
+        let (tlv, after) = crate::input::split_tlv(rest)
+            .ok_or_else(|| PssError::Invalid("a field does not decode".into()))?;
+        rest = after;
+        let t = tlv[0];
+        if last.is_some_and(|l| t <= l) {
+            return Err(PssError::Invalid(
+                "the fields are out of order or repeated".into(),
+            ));
+        }
+        last = Some(t);
+        let inner =
+            tlv_contents(tlv).ok_or_else(|| PssError::Invalid("a field does not decode".into()))?;
+        let (one, extra) = crate::input::split_tlv(inner)
+            .ok_or_else(|| PssError::Invalid("a field does not decode".into()))?;
+        if !extra.is_empty() {
+            return Err(PssError::Invalid(
+                "a field holds more than one value".into(),
+            ));
+        }
+        match t {
+            0xa0 => p.hash = hash_of_alg_id(expect(one, 0x30, "hashAlgorithm")?)?,
+            0xa1 => {
+                let mgf = expect(one, 0x30, "maskGenAlgorithm")?;
+                let (oid, hash) = crate::input::split_tlv(mgf)
+                    .ok_or_else(|| PssError::Invalid("maskGenAlgorithm does not decode".into()))?;
+                if oid
+                    != [
+                        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08,
+                    ]
+                {
+                    return Err(PssError::Unsupported(
+                        "the mask generation function is not MGF1".into(),
+                    ));
+                }
+                let (alg, extra) = crate::input::split_tlv(hash)
+                    .ok_or_else(|| PssError::Invalid("the MGF1 hash does not decode".into()))?;
+                if !extra.is_empty() {
+                    return Err(PssError::Invalid(
+                        "maskGenAlgorithm has extra fields".into(),
+                    ));
+                }
+                p.mgf_hash = hash_of_alg_id(expect(alg, 0x30, "the MGF1 hash")?)?;
+            }
+            0xa2 => p.salt_len = small_uint(expect(one, 0x02, "saltLength")?, "saltLength")?,
+            0xa3 => {
+                let v = small_uint(expect(one, 0x02, "trailerField")?, "trailerField")?;
+                if v != 1 {
+                    return Err(PssError::Invalid(format!(
+                        "trailerField is {v}; the only value is 1 (trailerFieldBC)"
+                    )));
+                }
+            }
+            other => {
+                return Err(PssError::Invalid(format!(
+                    "an unknown field [{}]",
+                    other & 0x1f
+                )));
+            }
         }
     }
-    Some(Hash::Sha1)
+    Ok(p)
+}
+
+/// The request's declared RSASSA-PSS parameters.
+pub(crate) fn pss_params(csr: &Csr<'_>) -> Result<PssParams, PssError> {
+    parse_pss(
+        csr.req
+            .signature_algorithm
+            .parameters
+            .as_ref()
+            .map(|p| (p.tag(), p.data)),
+    )
 }
 
 /// The subject public key.
@@ -234,7 +370,7 @@ impl San<'_> {
     /// The value as text for messages.
     pub(crate) fn display(&self) -> String {
         match (self.kind, self.text) {
-            (_, Some(t)) => t.escape_debug().to_string(),
+            (_, Some(t)) => t.to_owned(),
             (SanKind::Ip, None) => ip_text(self.bytes),
             _ => hex::encode(self.bytes),
         }
@@ -381,11 +517,16 @@ pub(crate) struct Csr<'a> {
     /// The subjectAltName extension, if requested (index into `exts`).
     pub(crate) san_ext: Option<usize>,
     pub(crate) exts: Vec<Ext>,
+    /// The extended key usages requested: (offset of the extension, OID).
+    pub(crate) ekus: Vec<(Option<usize>, String)>,
     pub(crate) attrs: Vec<CriAttr>,
     /// Bytes after the request's outer SEQUENCE.
     pub(crate) trailing: usize,
     names: std::cell::OnceCell<Vec<Name>>,
     residues: std::cell::OnceCell<Vec<u32>>,
+    signature: std::cell::OnceCell<crate::keys::SigCheck>,
+    strict: std::cell::OnceCell<Vec<crate::der::Problem>>,
+    raw_attrs: std::cell::OnceCell<crate::der::RawAttrs>,
 }
 
 /// `part` re-borrowed from `base` with `base`'s lifetime (empty when it
@@ -412,14 +553,21 @@ pub(crate) fn offset_in(base: &[u8], part: &[u8]) -> Option<usize> {
 impl<'a> Csr<'a> {
     /// Parses one request; the error says why it is not one.
     pub(crate) fn parse(der: &'a [u8]) -> Result<Csr<'a>, String> {
-        let (rem, req) = X509CertificationRequest::from_der(der)
-            .map_err(|e| format!("it does not parse as a PKCS#10 CertificationRequest ({e})"))?;
+        let (rem, req) = X509CertificationRequest::from_der(der).map_err(|e| {
+            format!(
+                "it does not parse as a PKCS #10 CertificationRequest: {}",
+                describe_error(&e)
+            )
+        })?;
         let info = &req.certification_request_info;
         let version = info.version.0;
         let sig_params = req.signature_algorithm.parameters.as_ref().map(|p| p.tag());
         let sig_alg = SigAlg::from_oid(
             &req.signature_algorithm.algorithm.to_id_string(),
-            req.signature_algorithm.parameters.as_ref().map(|p| p.data),
+            req.signature_algorithm
+                .parameters
+                .as_ref()
+                .map(|p| (p.tag(), p.data)),
         );
         let key = read_key(der, &info.subject_pki);
 
@@ -442,6 +590,7 @@ impl<'a> Csr<'a> {
         let mut attrs = Vec::new();
         let mut sans = Vec::new();
         let mut san_ext = None;
+        let mut ekus = Vec::new();
         for attr in info.iter_attributes() {
             attrs.push(CriAttr {
                 oid: attr.oid.to_id_string(),
@@ -468,6 +617,26 @@ impl<'a> Csr<'a> {
                     ParsedExtension::KeyUsage(ku) => {
                         e.cert_sign = Some(ku.key_cert_sign() || ku.crl_sign())
                     }
+                    ParsedExtension::ExtendedKeyUsage(eku) => {
+                        let at = offset_in(der, ext.value);
+                        let named = [
+                            (eku.any, "2.5.29.37.0"),
+                            (eku.server_auth, "1.3.6.1.5.5.7.3.1"),
+                            (eku.client_auth, "1.3.6.1.5.5.7.3.2"),
+                            (eku.code_signing, "1.3.6.1.5.5.7.3.3"),
+                            (eku.email_protection, "1.3.6.1.5.5.7.3.4"),
+                            (eku.time_stamping, "1.3.6.1.5.5.7.3.8"),
+                            (eku.ocsp_signing, "1.3.6.1.5.5.7.3.9"),
+                        ];
+                        for (set, oid) in named {
+                            if set {
+                                ekus.push((at, oid.to_owned()));
+                            }
+                        }
+                        for o in &eku.other {
+                            ekus.push((at, o.to_id_string()));
+                        }
+                    }
                     ParsedExtension::SubjectAlternativeName(san) if san_ext.is_none() => {
                         san_ext = Some(idx);
                         for (i, gn) in san.general_names.iter().enumerate() {
@@ -493,11 +662,15 @@ impl<'a> Csr<'a> {
             sans,
             san_ext,
             exts,
+            ekus,
             attrs,
             trailing: rem.len(),
             req,
             names: std::cell::OnceCell::new(),
             residues: std::cell::OnceCell::new(),
+            signature: std::cell::OnceCell::new(),
+            strict: std::cell::OnceCell::new(),
+            raw_attrs: std::cell::OnceCell::new(),
         })
     }
 
@@ -560,6 +733,29 @@ impl<'a> Csr<'a> {
         })
     }
 
+    /// The outcome of verifying the self-signature, computed once.
+    pub(crate) fn signature(&self) -> &crate::keys::SigCheck {
+        self.signature.get_or_init(|| crate::keys::verify(self))
+    }
+
+    /// Where the request's bytes (without trailing data) break DER, up to
+    /// eight places; computed once.
+    pub(crate) fn der_problems(&self) -> &[crate::der::Problem] {
+        self.strict.get_or_init(|| {
+            let der = &self.der[..self.der.len() - self.trailing];
+            let mut p = crate::der::shape_problems(der);
+            p.extend(crate::der::problems(der, 8));
+            p
+        })
+    }
+
+    /// The attributes as written: extensionRequest values and raw
+    /// extensions; computed once.
+    pub(crate) fn raw_attrs(&self) -> &crate::der::RawAttrs {
+        self.raw_attrs
+            .get_or_init(|| crate::der::attributes(&self.der[..self.der.len() - self.trailing]))
+    }
+
     /// The requested subjectAltName extension.
     pub(crate) fn san(&self) -> Option<&Ext> {
         self.san_ext.and_then(|i| self.exts.get(i))
@@ -585,6 +781,44 @@ impl<'a> Csr<'a> {
     /// Location of the signature algorithm.
     pub(crate) fn sig_offset(&self) -> Option<usize> {
         offset_in(self.der, self.req.signature_value.data.as_ref())
+    }
+}
+
+/// A parser error in words: ASN.1 type names, never a Rust `Debug` form.
+pub(crate) fn describe_error(e: &x509_parser::nom::Err<x509_parser::error::X509Error>) -> String {
+    use x509_parser::der_parser::error::BerError as B;
+    use x509_parser::error::X509Error as X;
+    let inner = match e {
+        x509_parser::nom::Err::Incomplete(_) => {
+            return "the data ends before the structure does (truncated)".into();
+        }
+        x509_parser::nom::Err::Error(x) | x509_parser::nom::Err::Failure(x) => x,
+    };
+    match inner {
+        X::Der(b) => match b {
+            B::UnexpectedTag { expected, actual } => match expected {
+                Some(t) => format!(
+                    "expected {} but found {}",
+                    crate::der::tag_name(t.0),
+                    crate::der::tag_name(actual.0)
+                ),
+                None => format!("unexpected {}", crate::der::tag_name(actual.0)),
+            },
+            B::Incomplete(_) => "the data ends before the structure does (truncated)".into(),
+            B::InvalidLength => "a length is invalid or runs past the end".into(),
+            B::IndefiniteLengthUnexpected => "an indefinite length (BER, not DER)".into(),
+            B::StringInvalidCharset => "a string holds characters its type does not allow".into(),
+            B::IntegerTooLarge | B::IntegerNegative => "an INTEGER is out of range".into(),
+            B::BerMaxDepth => "the structure is nested too deeply".into(),
+            B::InvalidTag | B::UnknownTag(_) => "a tag is invalid".into(),
+            B::UnexpectedClass { .. } => "a tag has the wrong class".into(),
+            B::ConstructExpected | B::ConstructUnexpected => {
+                "a value is primitive where it must be constructed, or the reverse".into()
+            }
+            _ => "its DER structure is not that of a CertificationRequest".into(),
+        },
+        X::NomError(_) => "its DER structure is not that of a CertificationRequest".into(),
+        other => other.to_string(),
     }
 }
 
@@ -641,6 +875,10 @@ fn read_key<'a>(der: &'a [u8], spki: &x509_parser::x509::SubjectPublicKeyInfo<'_
         "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => {
             let pss = oid.ends_with(".10");
             match read_rsa(rebase(der, spki.subject_public_key.data.as_ref())) {
+                Some(([], _, _)) => Key::Other {
+                    oid,
+                    reason: Some("the RSA modulus is zero or negative".into()),
+                },
                 Some((n, e, e_negative)) => Key::Rsa {
                     n,
                     e,
@@ -690,6 +928,9 @@ fn read_rsa(bits: &[u8]) -> Option<(&[u8], &[u8], bool)> {
     }
     let n = tlv_contents(n_tlv)?;
     let e = tlv_contents(e_tlv)?;
+    if n.first().is_some_and(|b| b & 0x80 != 0) {
+        return Some((&[], e, false));
+    }
     let e_negative = e.first().is_some_and(|b| b & 0x80 != 0);
     Some((strip_zeros(n), strip_zeros(e), e_negative))
 }

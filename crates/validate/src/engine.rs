@@ -35,6 +35,30 @@ pub fn validate(bytes: &[u8], policy: &Policy) -> Report {
             offset: 0,
             der: Ok(std::borrow::Cow::Borrowed(bytes)),
         }]
+    } else if let Some(der) = input::bare_base64(bytes) {
+        let key = input::key_container(&der);
+        drop(der);
+        match key {
+            Some(what) => input_finding(
+                &mut report,
+                policy,
+                &rules::community::v106_private_key_in_input::RULE,
+                Hit::new(format!(
+                    "the input is {what} in bare base64 (no PEM armour); a private key must \
+                     never be submitted with a CSR or committed next to it"
+                ))
+                .at(Some(0), "base64 input")
+                .note("if this file was shared or committed, treat the key as compromised and make a new one"),
+            ),
+            None => input_finding(
+                &mut report,
+                policy,
+                &rules::rfc2986::v100_not_a_csr::RULE,
+                Hit::new("the input is bare base64 without -----BEGIN CERTIFICATE REQUEST----- armour")
+                    .note("a CSR is PEM with a CERTIFICATE REQUEST block, or its DER"),
+            ),
+        }
+        return report;
     } else {
         let what = if std::str::from_utf8(bytes).is_ok() {
             "text without a -----BEGIN CERTIFICATE REQUEST----- block"
@@ -81,11 +105,12 @@ fn check_item(report: &mut Report, policy: &Policy, item: &Item<'_>) {
                 report,
                 policy,
                 &rules::community::v106_private_key_in_input::RULE,
-                at(Hit::new(format!(
+                Hit::new(format!(
                     "the input contains a private key ({}); a private key must never be \
                      submitted with a CSR or committed next to it",
                     item.label.as_deref().unwrap_or("DER")
-                )))
+                ))
+                .at(Some(item.offset), "private key")
                 .note("remove the key from this file and keep it only where the server reads it")
                 .note("if this file was shared or committed, treat the key as compromised and make a new one"),
             );
@@ -102,6 +127,16 @@ fn check_item(report: &mut Report, policy: &Policy, item: &Item<'_>) {
                 )),
             );
             return;
+        }
+        Kind::Other
+            if item
+                .der
+                .as_deref()
+                .is_ok_and(|d| input::key_container(d).is_some()) =>
+        {
+            let mut k = item_clone(item);
+            k.kind = Kind::PrivateKey;
+            return check_item(report, policy, &k);
         }
         Kind::Other => {
             input_finding(
@@ -137,18 +172,21 @@ fn check_item(report: &mut Report, policy: &Policy, item: &Item<'_>) {
                 .push(run_rules(&csr, policy, index, item.offset));
         }
         Err(reason) => {
-            // DER input: maybe a certificate or a key given by mistake.
-            if item.label.is_none() {
-                if X509Certificate::from_der(der).is_ok() {
-                    let mut k = item_clone(item);
-                    k.kind = Kind::Certificate;
-                    return check_item(report, policy, &k);
-                }
-                if input::der_looks_like_private_key(der) {
-                    let mut k = item_clone(item);
-                    k.kind = Kind::PrivateKey;
-                    return check_item(report, policy, &k);
-                }
+            // Maybe a certificate or a key given by mistake, as DER or
+            // inside armour with a request's label.
+            if let Some(what) = input::key_container(der) {
+                let mut k = item_clone(item);
+                k.kind = Kind::PrivateKey;
+                k.label = Some(match &item.label {
+                    Some(l) => format!("{what}, under the PEM label \"{l}\""),
+                    None => what.to_owned(),
+                });
+                return check_item(report, policy, &k);
+            }
+            if X509Certificate::from_der(der).is_ok() {
+                let mut k = item_clone(item);
+                k.kind = Kind::Certificate;
+                return check_item(report, policy, &k);
             }
             input_finding(
                 report,

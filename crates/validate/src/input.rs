@@ -58,6 +58,11 @@ pub(crate) fn pem_items(bytes: &[u8]) -> Vec<Item<'static>> {
     let mut items = Vec::new();
     let mut pos = 0;
     while let Some(start) = find(bytes, BEGIN, pos) {
+        // As OpenSSL: the BEGIN and END lines start a line.
+        if start > 0 && bytes[start - 1] != b'\n' {
+            pos = start + BEGIN.len();
+            continue;
+        }
         let label_start = start + BEGIN.len();
         let Some(label_end) = find(bytes, b"-----", label_start) else {
             break;
@@ -67,7 +72,13 @@ pub(crate) fn pem_items(bytes: &[u8]) -> Vec<Item<'static>> {
         let body_start = label_end + 5;
         let end_marker = [b"-----END ".as_slice(), label_bytes, b"-----"].concat();
         let kind = kind_of(&label);
-        match find(bytes, &end_marker, body_start) {
+        let mut end_at = find(bytes, &end_marker, body_start);
+        while let Some(e) = end_at
+            && bytes[e - 1] != b'\n'
+        {
+            end_at = find(bytes, &end_marker, e + 1);
+        }
+        match end_at {
             Some(body_end) => {
                 // A private key's body is never decoded: its bytes must not be
                 // copied into memory that is freed without being wiped.
@@ -101,19 +112,90 @@ pub(crate) fn pem_items(bytes: &[u8]) -> Vec<Item<'static>> {
     items
 }
 
+/// Base64 as OpenSSL's PEM reader takes it: padded to whole blocks, and
+/// non-zero bits in the last symbol ignored (the DER, and so the
+/// signature, is the same either way).
+const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
+);
+
 /// Decodes a PEM body: base64 with line breaks, skipping RFC 1421 headers
 /// (`Proc-Type:`, `DEK-Info:`).
 fn decode_body(body: &[u8]) -> Result<Vec<u8>, String> {
     let mut b64 = Vec::with_capacity(body.len());
-    for line in body.split(|&b| b == b'\n') {
+    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+    for (i, line) in lines.iter().enumerate() {
         if line.contains(&b':') {
             continue;
         }
+        let blank = line.iter().all(u8::is_ascii_whitespace);
+        // As OpenSSL reads PEM: a blank line ends the headers, so one
+        // between base64 lines (or before END) makes what precedes it
+        // headers and the request unreadable. (The last piece is what
+        // follows the final newline, before the END line.)
+        if blank && !b64.is_empty() && i + 1 < lines.len() {
+            return Err(
+                "the PEM body has a blank line after its base64 begins; OpenSSL \
+                        reads the lines before it as headers and cannot load the request"
+                    .into(),
+            );
+        }
         b64.extend(line.iter().filter(|b| !b.is_ascii_whitespace()));
     }
-    base64::engine::general_purpose::STANDARD
-        .decode(&b64)
-        .map_err(|e| format!("the PEM body is not valid base64 ({e})"))
+    LENIENT.decode(&b64).map_err(|e| {
+        let why = match e {
+            base64::DecodeError::InvalidByte(at, b) => {
+                format!("the byte {b:#04x} at {at} is not a base64 character")
+            }
+            base64::DecodeError::InvalidLength(_) => "its length is not that of base64".into(),
+            _ => "it is not valid base64".into(),
+        };
+        format!("the PEM body is not valid base64: {why}")
+    })
+}
+
+/// What a DER object holding private key material is, if it is one: a
+/// bare private key (PKCS #1, PKCS #8, SEC1) or a PKCS #12 file (which
+/// carries one).
+pub(crate) fn key_container(der: &[u8]) -> Option<&'static str> {
+    if der_looks_like_private_key(der) {
+        return Some("a private key");
+    }
+    // PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo { id-data or
+    // id-signedData, ... }, ... }
+    let body = sequence_body(der)?;
+    let rest = match body {
+        [0x02, 0x01, 3, rest @ ..] => rest,
+        _ => return None,
+    };
+    let (content_info, _) = split_tlv(rest)?;
+    let inner = crate::csr::tlv_contents(content_info)?;
+    let pkcs7 = [0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07];
+    (inner.len() > pkcs7.len() && inner.starts_with(&pkcs7) && matches!(inner[10], 1 | 2))
+        .then_some("a PKCS #12 file (it carries a private key)")
+}
+
+/// The DER inside text that is bare base64 (no PEM armour), if the whole
+/// text decodes.
+pub(crate) fn bare_base64(bytes: &[u8]) -> Option<Vec<u8>> {
+    // Lines starting with '#' are comments (as in csrkit's fixtures).
+    let text: Vec<u8> = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.starts_with(b"#"))
+        .flatten()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if text.len() < 16 {
+        return None;
+    }
+    LENIENT
+        .decode(&text)
+        .ok()
+        .filter(|d| d.first() == Some(&0x30))
 }
 
 /// Whether DER bytes have the shape of a private key: a SEQUENCE that

@@ -6,7 +6,7 @@ use sha2::Digest as _;
 use crate::csr::{Csr, Key, SanKind, curve_name, ip_text};
 use crate::error::Error;
 use crate::input::{self, Kind};
-use crate::keys::{self, SigCheck};
+use crate::keys::SigCheck;
 
 /// What a request holds, as `csrkit inspect` shows it (the JSON document's
 /// fields, under `"schema": "csrkit.inspect/1"`).
@@ -22,9 +22,13 @@ pub struct Inspection {
     pub key: KeyFacts,
     /// The signature algorithm, such as `sha256WithRSAEncryption`.
     pub signature_algorithm: String,
-    /// Whether the self-signature verifies; `None` when it could not be
-    /// checked (an algorithm or key size the verifier does not support).
+    /// Whether the self-signature verifies with the declared algorithm and
+    /// parameters; `None` when it could not be checked.
     pub signature_valid: Option<bool>,
+    /// Why the signature is not valid or was not checked (the finding
+    /// `validate` reports: V101, V108, V109, or the key's rule).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature_problem: Option<String>,
     /// SHA-256 of the DER SubjectPublicKeyInfo, lower-case hex (the key's
     /// fingerprint, as `csrkit generate` prints it).
     pub spki_sha256: String,
@@ -144,10 +148,17 @@ fn facts(csr: &Csr<'_>) -> Inspection {
             curve: None,
         },
     };
-    let signature_valid = match keys::verify(csr) {
-        SigCheck::Valid => Some(true),
-        SigCheck::Invalid(_) => Some(false),
-        SigCheck::Unchecked(_) => None,
+    let (signature_valid, signature_problem) = match csr.signature() {
+        SigCheck::Valid => (Some(true), None),
+        SigCheck::Invalid(why) => (Some(false), Some(format!("V101: {why}"))),
+        SigCheck::Mismatch(why) => (Some(false), Some(format!("V109: {why}"))),
+        SigCheck::Unverifiable(why) => (None, Some(format!("V108: {why}"))),
+        SigCheck::KeyRefused => (
+            None,
+            Some(
+                "the public key is refused (V104, V308, V309 or V310: see csrkit validate)".into(),
+            ),
+        ),
     };
     Inspection {
         subject: info.subject.to_string(),
@@ -156,6 +167,7 @@ fn facts(csr: &Csr<'_>) -> Inspection {
         key,
         signature_algorithm: csr.sig_alg.describe(),
         signature_valid,
+        signature_problem,
         spki_sha256: hex::encode(sha2::Sha256::digest(info.subject_pki.raw)),
     }
 }
@@ -173,21 +185,35 @@ impl Inspection {
         serde_json::to_string_pretty(&v).unwrap_or_default()
     }
 
-    /// The human form `csrkit inspect` prints.
+    /// The human form `csrkit inspect` prints. Every value from the
+    /// request passes through [`csrkit_names::display_safe`]: no control or
+    /// bidi character reaches the terminal (the JSON form keeps them exact).
     pub fn to_human(&self) -> String {
+        use csrkit_names::display_safe as safe;
         use std::fmt::Write as _;
         let mut out = String::new();
-        let _ = writeln!(out, "subject:             {}", self.subject);
+        let _ = writeln!(out, "subject:             {}", safe(&self.subject));
         if let Some(cn) = &self.common_name {
-            let _ = writeln!(out, "common name:         {cn}");
+            let _ = writeln!(out, "common name:         {}", safe(cn));
         }
         for san in &self.sans {
             match &san.unicode {
                 Some(u) => {
-                    let _ = writeln!(out, "subjectAltName:      {}:{} ({u})", san.kind, san.value);
+                    let _ = writeln!(
+                        out,
+                        "subjectAltName:      {}:{} ({})",
+                        san.kind,
+                        safe(&san.value),
+                        safe(u)
+                    );
                 }
                 None => {
-                    let _ = writeln!(out, "subjectAltName:      {}:{}", san.kind, san.value);
+                    let _ = writeln!(
+                        out,
+                        "subjectAltName:      {}:{}",
+                        san.kind,
+                        safe(&san.value)
+                    );
                 }
             }
         }
@@ -198,10 +224,12 @@ impl Inspection {
         };
         let _ = writeln!(out, "key:                 {key}");
         let _ = writeln!(out, "signature algorithm: {}", self.signature_algorithm);
-        let valid = match self.signature_valid {
-            Some(true) => "valid",
-            Some(false) => "INVALID",
-            None => "not checked (unsupported algorithm or key)",
+        let valid = match (self.signature_valid, &self.signature_problem) {
+            (Some(true), _) => "valid".to_owned(),
+            (Some(false), Some(why)) => format!("INVALID ({})", safe(why)),
+            (Some(false), None) => "INVALID".to_owned(),
+            (None, Some(why)) => format!("NOT VERIFIED, an error ({})", safe(why)),
+            (None, None) => "NOT VERIFIED, an error".to_owned(),
         };
         let _ = writeln!(out, "signature:           {valid}");
         let _ = writeln!(out, "spki sha256:         {}", self.spki_sha256);

@@ -32,13 +32,15 @@
 //! one by code or name. Following zlint, `Error` is used only for a MUST or
 //! MUST NOT with a citation; heuristics and SHOULDs are warnings.
 //!
-//! The self-signature is verified with x509-parser and aws-lc-rs after the
-//! key and algorithm are classified, so a key the verifier refuses (RSA
-//! below 2048 bits, an explicit or invalid curve) is reported by its own
-//! rule and never as a bad signature. RSA keys of 1024 to 2047 bits and
-//! RSA-PSS signatures with OpenSSL's default (maximum) salt length are
-//! verified with the `rsa` crate; ECDSA on P-521, which x509-parser's
-//! verifier does not take, with aws-lc-rs directly.
+//! The self-signature is verified with the declared algorithm and
+//! parameters: ECDSA and the common RSA cases through aws-lc-rs, every
+//! other RSA case (sizes outside 2048–8192, RSASSA-PSS with its declared
+//! hash, MGF1 hash and salt length) on big integers, within OpenSSL's
+//! limits. A key another rule refuses (an invalid point, a forbidden curve
+//! or algorithm) is reported by that rule; a signature that does not
+//! verify is V101, one that cannot be checked V108, one the key cannot
+//! have made V109. `tests/differential.rs` holds csrkit to `openssl req
+//! -verify` on thousands of mutants and forgeries.
 //!
 //! Keys are also checked for the fingerprints of flawed generators that
 //! the badkeys project collects (V312–V317: primes known to be shared by
@@ -46,6 +48,10 @@
 //! sparse-prime, repeated-byte and biased moduli; the xz backdoor's key),
 //! and against lists of compromised keys the caller supplies
 //! ([`Blocklist`], V318).
+//!
+//! # The principle
+//!
+#![doc = include_str!("principles.md")]
 //!
 //! # Wiring a command line
 //!
@@ -63,6 +69,7 @@
 
 mod blocklist;
 mod csr;
+mod der;
 mod engine;
 mod error;
 mod input;
@@ -70,9 +77,11 @@ mod inspect;
 mod keys;
 mod model;
 mod policy;
+mod product;
 pub mod render;
 mod rule;
 mod rules;
+mod special_ip;
 mod weak;
 
 pub use blocklist::Blocklist;
@@ -81,7 +90,12 @@ pub use error::Error;
 pub use inspect::{Inspection, KeyFacts, SanFacts, inspect};
 pub use model::{Counts, Finding, Location, Report, RequestReport, Severity};
 pub use policy::{KeyType, Policy, Profile};
+pub use product::{PRODUCTS, Product, product};
 pub use rule::{Rule, Source};
 pub use rules::{explain, rules};
 #[doc(hidden)]
 pub use weak::bench_known_shared_prime;
+
+/// What makes a finding an error: the page `csrkit explain principles`
+/// prints (and the top of `csrkit explain all`).
+pub const PRINCIPLES: &str = include_str!("principles.md");

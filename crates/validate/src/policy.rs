@@ -129,6 +129,8 @@ pub struct Policy {
     blocklists: Vec<std::sync::Arc<Blocklist>>,
     /// `blocklists` named by the policy file, for the caller to read.
     blocklist_files: Vec<String>,
+    /// The CAS product the request is for (V907).
+    product_code: Option<String>,
 }
 
 impl Default for Policy {
@@ -163,6 +165,7 @@ impl Policy {
             fail_on: Severity::Error,
             blocklists: Vec::new(),
             blocklist_files: Vec::new(),
+            product_code: None,
         }
     }
 
@@ -177,6 +180,7 @@ impl Policy {
     /// min_rsa_bits = 3072
     /// allowed_key_types = ["rsa", "p256"]
     /// blocklists = ["debian-rsa-2048.txt"]  # see Policy::blocklist_files
+    /// product_code = "digicert-free-1-free"  # the CAS product (V907)
     /// allow = ["V220"]                  # rules turned off
     /// deny = ["rsa-exponent-not-recommended"]  # rules made errors
     /// [severity]                        # remap by code or name
@@ -233,6 +237,9 @@ impl Policy {
                         .collect::<Result<Vec<_>, _>>()?;
                     policy.set_key_types(types);
                 }
+                "product_code" | "product-code" => {
+                    policy.set_product_code(str_value(value, key)?);
+                }
                 "blocklists" => {
                     policy.blocklist_files = str_list(value, key)?
                         .into_iter()
@@ -273,13 +280,35 @@ impl Policy {
                         reason: format!(
                             "unknown key `{other}`; known keys are profile, fail_on, \
                              allowed_domains, expect_domains, min_rsa_bits, \
-                             allowed_key_types, blocklists, allow, deny and [severity]"
+                             allowed_key_types, blocklists, product_code, allow, deny and [severity]"
                         ),
                     });
                 }
             }
         }
         Ok(policy)
+    }
+
+    /// Names the Alibaba Cloud CAS product the request will be ordered as
+    /// (`--product-code`, `[validate] product_code`): rule V907 then makes
+    /// an error of every combination the service refuses for it (an unknown
+    /// or non-DV code, a wildcard on a single-domain product, more names
+    /// than the product carries). `apply` sets the code it is about to buy.
+    ///
+    /// ```
+    /// use csrkit_validate::Policy;
+    ///
+    /// let mut policy = Policy::default();
+    /// policy.set_product_code("digicert-free-1-free");
+    /// assert_eq!(policy.product_code(), Some("digicert-free-1-free"));
+    /// ```
+    pub fn set_product_code(&mut self, code: &str) {
+        self.product_code = Some(code.trim().to_owned());
+    }
+
+    /// The product code set with [`Policy::set_product_code`].
+    pub fn product_code(&self) -> Option<&str> {
+        self.product_code.as_deref()
     }
 
     /// The profile.

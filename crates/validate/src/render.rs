@@ -2,7 +2,7 @@
 //! GitHub workflow annotations.
 //!
 //! [`Renderer`] writes a document file by file to any `io::Write`, so a run
-//! over a million files holds one report at a time; [`human`], [`json`],
+//! over a million files holds one report at a time; [`human`], [`json()`],
 //! [`sarif`] and [`github`] render a whole list of `(path, report)` pairs to
 //! a string with it. The output is the same either way.
 //!
@@ -52,6 +52,7 @@ use serde_json::{Value, json};
 
 use crate::model::{Counts, Finding, Report, Severity};
 use crate::rules::rules;
+use csrkit_names::display_safe as safe;
 
 /// The `schema` value of the JSON document.
 pub const JSON_SCHEMA: &str = "csrkit.validate/1";
@@ -75,7 +76,9 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// Human output in cargo-deny's style, one block per finding, then a
-/// summary line. With `color`, severities are coloured with ANSI codes
+/// summary line. Text from the request and file names pass through
+/// [`csrkit_names::display_safe`], so no control or bidi character reaches
+/// the terminal. With `color`, severities are coloured with ANSI codes
 /// (the caller decides: terminal, `NO_COLOR`).
 ///
 /// ```text
@@ -102,6 +105,7 @@ fn human_summary(out: &mut String, files: usize, requests: usize, c: Counts) {
 }
 
 fn human_file(out: &mut String, path: &str, report: &Report, color: bool) {
+    let path = safe(path);
     for (request, f) in findings(report) {
         let (open, close) = match (color, f.severity) {
             (false, _) => ("", ""),
@@ -112,7 +116,9 @@ fn human_file(out: &mut String, path: &str, report: &Report, color: bool) {
         let _ = writeln!(
             out,
             "{open}{}[{}]{close}: {}",
-            f.severity, f.code, f.message
+            f.severity,
+            f.code,
+            safe(&f.message)
         );
         match request {
             Some(i) if report.requests.len() > 1 => {
@@ -125,13 +131,13 @@ fn human_file(out: &mut String, path: &str, report: &Report, color: bool) {
         if let Some(loc) = &f.location {
             match loc.der_offset {
                 Some(o) if request.is_some() => {
-                    let _ = writeln!(out, " ├ field: {} (DER byte {o})", loc.field);
+                    let _ = writeln!(out, " ├ field: {} (DER byte {o})", safe(&loc.field));
                 }
                 Some(o) => {
-                    let _ = writeln!(out, " ├ at: {} (byte {o})", loc.field);
+                    let _ = writeln!(out, " ├ at: {} (byte {o})", safe(&loc.field));
                 }
                 None => {
-                    let _ = writeln!(out, " ├ field: {}", loc.field);
+                    let _ = writeln!(out, " ├ field: {}", safe(&loc.field));
                 }
             }
         }
@@ -139,7 +145,7 @@ fn human_file(out: &mut String, path: &str, report: &Report, color: bool) {
             let _ = writeln!(out, " ├ citation: {}", f.citation);
         }
         for note in &f.notes {
-            let _ = writeln!(out, " ├ note: {note}");
+            let _ = writeln!(out, " ├ note: {}", safe(note));
         }
         let _ = writeln!(out, " └ rule: {} (csrkit explain {})\n", f.name, f.code);
     }
@@ -179,8 +185,19 @@ fn json_file(path: &str, report: &Report) -> Value {
     json!({ "path": path, "requests": requests, "findings": fs })
 }
 
+#[cfg(test)]
 fn json_document(files: Value, n: usize, requests: usize, c: Counts) -> Value {
-    json!({
+    json_document_with(files, n, requests, c, 0)
+}
+
+fn json_document_with(
+    files: Value,
+    n: usize,
+    requests: usize,
+    c: Counts,
+    input_errors: usize,
+) -> Value {
+    let mut doc = json!({
         "schema": JSON_SCHEMA,
         "files": files,
         "summary": {
@@ -190,7 +207,11 @@ fn json_document(files: Value, n: usize, requests: usize, c: Counts) -> Value {
             "warnings": c.warnings,
             "infos": c.infos,
         },
-    })
+    });
+    if input_errors > 0 {
+        doc["summary"]["input_errors"] = json!(input_errors);
+    }
+    doc
 }
 
 fn sarif_level(s: Severity) -> &'static str {
@@ -303,7 +324,9 @@ fn sarif_uri(path: &str) -> String {
     out
 }
 
-/// GitHub Actions workflow commands, one line per finding:
+/// GitHub Actions workflow commands, one line per finding (control and
+/// bidi characters escaped by [`csrkit_names::display_safe`], then `%`,
+/// CR, LF, `:` and `,` as the workflow-command syntax requires):
 /// `::error file=certs/www.csr,title=V204 cn-not-in-san::subject CN …`.
 pub fn github<P: AsRef<str>>(files: &[(P, Report)]) -> String {
     collect(Format::Github, files)
@@ -316,14 +339,14 @@ fn github_file(out: &mut String, path: &str, report: &Report) {
             Severity::Warning => "warning",
             Severity::Info => "notice",
         };
-        let mut msg = f.message.clone();
+        let mut msg = safe(&f.message).into_owned();
         if !f.citation.is_empty() {
             let _ = write!(msg, " ({})", f.citation);
         }
         let _ = writeln!(
             out,
             "::{level} file={},title={}::{}",
-            escape_property(path),
+            escape_property(&safe(path)),
             escape_property(&format!("{} {}", f.code, f.name)),
             escape_data(&msg)
         );
@@ -393,6 +416,8 @@ pub struct Renderer<W: io::Write> {
     items: usize,
     /// SARIF: the end of the frame, after the results array.
     tail: String,
+    /// Inputs that could not be read: (path, why).
+    input_errors: Vec<(String, String)>,
 }
 
 /// The text of a pretty-printed JSON value, every line but the first
@@ -440,7 +465,25 @@ impl<W: io::Write> Renderer<W> {
             counts: Counts::default(),
             items: 0,
             tail,
+            input_errors: Vec::new(),
         })
+    }
+
+    /// Adds a path that could not be read (missing, unreadable, too big):
+    /// a file entry with `"error"` in JSON, a tool execution notification
+    /// in SARIF; nothing in the human and GitHub formats, whose caller
+    /// prints the error on stderr. The document stays whole.
+    pub fn input_error(&mut self, path: &str, why: &str) -> io::Result<()> {
+        self.files += 1;
+        self.input_errors.push((path.to_owned(), why.to_owned()));
+        if self.format == Format::Json {
+            let mut text = String::from(if self.items == 0 { "\n    " } else { ",\n    " });
+            let entry = json!({ "path": path, "error": why, "requests": [], "findings": [] });
+            text.push_str(&nested(&entry, 4));
+            self.items += 1;
+            self.out.write_all(text.as_bytes())?;
+        }
+        Ok(())
     }
 
     /// Adds one file's report.
@@ -481,7 +524,13 @@ impl<W: io::Write> Renderer<W> {
             }
             Format::Github => {}
             Format::Json => {
-                let doc = json_document(json!([]), self.files, self.requests, self.counts);
+                let doc = json_document_with(
+                    json!([]),
+                    self.files,
+                    self.requests,
+                    self.counts,
+                    self.input_errors.len(),
+                );
                 let (_, rest) = split_at_array(&doc, "files");
                 if self.items > 0 {
                     text.push_str("\n  ");
@@ -492,7 +541,32 @@ impl<W: io::Write> Renderer<W> {
                 if self.items > 0 {
                     text.push_str("\n      ");
                 }
-                text.push_str(&self.tail);
+                // The tail starts with the `]` closing `results`; the run's
+                // invocation, with a notification per unreadable input,
+                // goes right after it.
+                let (close, rest) = self.tail.split_at(self.tail.find(']').map_or(0, |i| i + 1));
+                text.push_str(close);
+                if !self.input_errors.is_empty() {
+                    let notes: Vec<Value> = self
+                        .input_errors
+                        .iter()
+                        .map(|(path, why)| {
+                            json!({
+                                "level": "error",
+                                "message": { "text": format!("{path}: {why}") },
+                                "locations": [{ "physicalLocation": {
+                                    "artifactLocation": { "uri": sarif_uri(path) } } }],
+                            })
+                        })
+                        .collect();
+                    let invocation = json!([{
+                        "executionSuccessful": false,
+                        "toolExecutionNotifications": notes,
+                    }]);
+                    text.push_str(",\n      \"invocations\": ");
+                    text.push_str(&nested(&invocation, 6));
+                }
+                text.push_str(rest);
             }
         }
         self.out.write_all(text.as_bytes())?;

@@ -89,6 +89,9 @@ pub struct Rule {
     pub(crate) citation: &'static str,
     pub(crate) source: Source,
     pub(crate) since: &'static str,
+    /// Why the rule is what it is, where a decision was made (empty
+    /// otherwise); `csrkit explain` prints it.
+    pub(crate) rationale: &'static str,
     /// The only profile the rule runs in; `None` for every profile.
     pub(crate) profile: Option<Profile>,
     pub(crate) applies: Applies,
@@ -124,13 +127,18 @@ impl Rule {
     pub fn since(&self) -> &'static str {
         self.since
     }
+    /// Why the rule is what it is, where a decision was made; empty
+    /// otherwise.
+    pub fn rationale(&self) -> &'static str {
+        self.rationale
+    }
     /// The only profile it runs in, or `None` for every profile.
     pub fn profile(&self) -> Option<Profile> {
         self.profile
     }
-    /// Whether `text` names this rule: its code (any case) or its name.
+    /// Whether `text` names this rule: its code or its name, in any case.
     pub fn matches(&self, text: &str) -> bool {
-        self.code.eq_ignore_ascii_case(text) || self.name == text
+        self.code.eq_ignore_ascii_case(text) || self.name.eq_ignore_ascii_case(text)
     }
 }
 
@@ -155,6 +163,9 @@ impl fmt::Display for Rule {
             writeln!(f, "  citation: {}", self.citation)?;
         }
         writeln!(f, "  source: {}", self.source.as_str())?;
+        if !self.rationale.is_empty() {
+            writeln!(f, "  why: {}", self.rationale)?;
+        }
         match self.profile {
             Some(p) => writeln!(f, "  profile: {} only", p.as_str())?,
             None => writeln!(f, "  profile: all")?,

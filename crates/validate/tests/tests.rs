@@ -1,5 +1,7 @@
 //! Integration tests of csrkit-validate. Modules:
 //!
+//! - `differential`: csrkit against `openssl req -verify` on seeded
+//!   mutants and forgeries of the fixtures.
 //! - `fixtures`: every rule against its pass and fail fixtures.
 //! - `registry`: the catalogue as a whole (unique codes, names, citations,
 //!   fixtures for every rule) and its snapshot.
@@ -8,6 +10,7 @@
 //! - `robustness`: bad input never panics.
 
 mod common;
+mod differential;
 mod fixtures;
 mod names;
 mod registry;

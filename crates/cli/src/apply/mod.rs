@@ -121,7 +121,7 @@ pub(crate) struct Args {
     /// geotrust-dv-w-starter) [default: digicert-free-1-free]. A recorded
     /// order keeps its own (with --new-order, the flag replaces it).
     #[arg(long, value_name = "C", help_heading = "Order")]
-    product_code: Option<String>,
+    pub(crate) product_code: Option<String>,
     /// Tag the order, K=V; repeat for more (up to 19: csrkit adds its own
     /// csrkit-attempt tag to find the order after a lost answer).
     #[arg(long = "tag", value_name = "K=V", value_parser = parse_tag, help_heading = "Order")]

@@ -146,8 +146,11 @@ pub(crate) fn choose(
         &validation,
         Validation::Provider(ProviderSpec::Alidns { endpoint }) if endpoint == SANDBOX_LABEL
     );
+    let mut product_codes: Vec<String> = args.product_code.iter().cloned().collect();
+    product_codes.extend(journal.map(|j| j.product_code.clone()));
     let setup = SandboxSetup {
         zones,
+        product_codes,
         verify: matches!(validation, Validation::Provider(_)),
         resolver: (!own_alidns)
             .then(|| {

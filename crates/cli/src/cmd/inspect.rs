@@ -1,15 +1,20 @@
 //! `csrkit inspect`: what a CSR says, in plain words or JSON
 //! (`csrkit.inspect/1`: `subject`, `common_name`, `sans[] { type, value,
 //! unicode }`, `key { type, bits | curve }`, `signature_algorithm`,
-//! `signature_valid`, `spki_sha256`).
+//! `signature_valid`, `signature_problem`, `spki_sha256`).
 //!
 //! A file with several requests prints each; in JSON, one document whose
 //! fields are the first request's, with `requests[]` holding them all.
+//!
+//! Input is read as `validate` reads it: at most 1 MiB, from a file, a
+//! device or stdin (`/dev/zero` ends at once with exit 2). Text from the
+//! request is escaped in the human form (`csrkit_names::display_safe`). A
+//! private key in the same file (V106), or a block that is not a readable
+//! request (V100, V105), is reported on stderr and, in JSON, in
+//! `warnings[]`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-use anyhow::Context;
 
 use crate::exit;
 use crate::output::{Format, print_json};
@@ -28,15 +33,28 @@ pub(crate) struct Args {
 
 /// Runs `csrkit inspect`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let label = csrkit_names::display_safe(&args.file.display().to_string()).into_owned();
     let bytes = if args.file.as_os_str() == "-" {
-        let mut b = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut b)
-            .context("cannot read stdin")?;
-        b
+        super::validate::read_stdin()
     } else {
-        std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?
-    };
-    let all = csrkit_validate::inspect(&bytes).with_context(|| args.file.display().to_string())?;
+        super::validate::read_file(&args.file)
+    }
+    .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
+    let all = csrkit_validate::inspect(&bytes)
+        .map_err(|e| anyhow::anyhow!("{label}: {}", csrkit_names::display_safe(&e.to_string())))?;
+    // A private key beside the request, or a block that is not a readable
+    // request: say so (validate reports them as V106, V100, V105) rather
+    // than show the readable requests alone.
+    let warnings: Vec<String> =
+        csrkit_validate::validate(&bytes, &csrkit_validate::Policy::default())
+            .findings
+            .iter()
+            .filter(|f| matches!(f.code, "V100" | "V105" | "V106"))
+            .map(|f| format!("{}[{}]: {}", f.severity, f.code, f.message))
+            .collect();
+    for w in &warnings {
+        eprintln!("{label}: {}", csrkit_names::display_safe(w));
+    }
     match args.format {
         Format::Json => {
             let mut docs: Vec<serde_json::Value> = all
@@ -44,6 +62,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .map(|i| serde_json::from_str(&i.to_json()))
                 .collect::<Result<_, _>>()?;
             let mut doc = docs.first().cloned().unwrap_or_default();
+            if !warnings.is_empty()
+                && let Some(obj) = doc.as_object_mut()
+            {
+                obj.insert("warnings".into(), serde_json::Value::from(warnings.clone()));
+            }
             if docs.len() > 1
                 && let Some(obj) = doc.as_object_mut()
             {

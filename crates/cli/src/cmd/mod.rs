@@ -1,8 +1,10 @@
 pub(crate) mod cancel;
+pub(crate) mod completions;
 pub(crate) mod connection;
 pub(crate) mod explain;
 pub(crate) mod generate;
 pub(crate) mod inspect;
+pub(crate) mod man;
 pub(crate) mod orders;
 pub(crate) mod quota;
 pub(crate) mod sandbox;

@@ -7,13 +7,19 @@
 //!
 //! Exit status: 0 when no finding is at or above `--fail-on`, 1 when one
 //! is, 2 when an input could not be read (the others are still checked and
-//! reported).
+//! reported; with `--format json|sarif` the path gets an input-error entry
+//! in the one document on stdout). Empty or closed stdin is an input error.
+//!
+//! A directory walk reports every private key it meets (V106), on purpose:
+//! `csrkit validate DIR` is the CI guard against committed keys. After
+//! `csrkit generate -d example.com`, validate the request
+//! (`csrkit validate example.com/request.csr`), not the directory that also
+//! holds `privkey.pem` (issue 13, message 11).
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use csrkit_validate::{Profile, Report, Severity, render, validate};
 use rayon::prelude::*;
 
@@ -33,6 +39,11 @@ EXAMPLES:
   csrkit validate - --expect-domain www.example.com < request.csr
   csrkit validate certs/ --fail-on warning --allow V207 --deny rsa-exponent-not-recommended
   csrkit validate certs/ --blocklist debian-rsa-2048.txt
+  csrkit validate example.com/request.csr --product-code digicert-free-1-free
+
+A directory is walked for *.csr, *.pem and *.der, and a private key found
+there is reported (V106): after `csrkit generate -d example.com`, validate
+example.com/request.csr rather than the directory holding privkey.pem.
 
 The policy comes from --policy FILE or ./csrkit.toml (see the README);
 `csrkit explain RULE` documents a rule.";
@@ -82,6 +93,10 @@ pub(crate) struct Args {
     /// repeat for more.
     #[arg(long, value_name = "FILE", help_heading = "Policy")]
     blocklist: Vec<PathBuf>,
+    /// The Alibaba Cloud CAS product the CSR will be ordered as (for example
+    /// digicert-free-1-free): V907 makes an error of what it refuses.
+    #[arg(long, value_name = "CODE", help_heading = "Policy")]
+    product_code: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
     format: ValidateFormat,
@@ -102,22 +117,23 @@ enum Input {
     Stdin(Result<Vec<u8>, String>),
     /// A file to read.
     File(PathBuf),
+    /// A path that cannot be read at all (missing, a walk that failed).
+    Unreadable(PathBuf, String),
 }
 
 impl Input {
     fn label(&self) -> String {
         match self {
             Input::Stdin(_) => "<stdin>".into(),
-            Input::File(p) => p.display().to_string(),
+            Input::File(p) | Input::Unreadable(p, _) => p.display().to_string(),
         }
     }
 
     fn read(self) -> Result<Vec<u8>, String> {
         match self {
             Input::Stdin(bytes) => bytes,
-            Input::File(path) => std::fs::File::open(&path)
-                .map_err(|e| format!("cannot read it: {e}"))
-                .and_then(read_capped),
+            Input::File(path) => read_file(&path),
+            Input::Unreadable(_, why) => Err(why),
         }
     }
 }
@@ -142,6 +158,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     for file in &args.blocklist {
         policy.add_blocklist(crate::settings::load_blocklist(file)?);
+    }
+    if let Some(code) = &args.product_code {
+        policy.set_product_code(code);
     }
 
     let inputs = collect(&args.paths)?;
@@ -181,7 +200,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => {
                     unreadable += 1;
-                    eprintln!("error: {label}: {e}");
+                    eprintln!("error: {}: {e}", csrkit_names::display_safe(&label));
+                    renderer.input_error(&label, &e)?;
                 }
             }
         }
@@ -206,7 +226,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The inputs named on the command line, directories expanded, in a stable
-/// order.
+/// order. A path that cannot be read stays in the list as unreadable, so
+/// the report still names it.
 fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
     let mut out = Vec::new();
     let mut stdin_used = false;
@@ -216,15 +237,28 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
                 anyhow::bail!("- (stdin) is given twice");
             }
             stdin_used = true;
-            out.push(Input::Stdin(read_capped(std::io::stdin().lock())));
+            out.push(Input::Stdin(read_stdin()));
             continue;
         }
-        let meta =
-            std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(Input::Unreadable(
+                    path.clone(),
+                    format!("cannot read it: {e}"),
+                ));
+                continue;
+            }
+        };
         if meta.is_dir() {
             let mut files = Vec::new();
-            walk(path, &mut files)
-                .with_context(|| format!("cannot walk the directory {}", path.display()))?;
+            if let Err(e) = walk(path, &mut files) {
+                out.push(Input::Unreadable(
+                    path.clone(),
+                    format!("cannot walk the directory: {e}"),
+                ));
+                continue;
+            }
             files.sort();
             if files.is_empty() {
                 eprintln!(
@@ -262,7 +296,29 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn read_capped(reader: impl Read) -> Result<Vec<u8>, String> {
+/// Reads a file (or device, or FIFO) up to the cap: `/dev/zero` and
+/// `/dev/urandom` end at once.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::File::open(path)
+        .map_err(|e| format!("cannot read it: {e}"))
+        .and_then(read_capped)
+}
+
+/// Reads stdin up to the cap. Empty or closed stdin is an input error (the
+/// Rust runtime turns a closed descriptor 0 into /dev/null, which reads as
+/// empty).
+pub(crate) fn read_stdin() -> Result<Vec<u8>, String> {
+    let bytes = read_capped(std::io::stdin().lock())?;
+    if bytes.is_empty() {
+        return Err(
+            "stdin is empty or closed; pipe a CSR into it (csrkit validate - < request.csr)".into(),
+        );
+    }
+    Ok(bytes)
+}
+
+/// Reads at most 1 MiB (and one byte more, to tell a bigger input).
+pub(crate) fn read_capped(reader: impl Read) -> Result<Vec<u8>, String> {
     let mut bytes = Vec::new();
     reader
         .take(MAX_INPUT + 1)

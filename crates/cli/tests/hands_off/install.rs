@@ -327,3 +327,48 @@ fn apply_sandbox_shows_the_whole_hands_off_loop() {
     // moved for the add and the delete).
     assert!(zone["serial"].as_u64().unwrap() >= 3, "{zone}");
 }
+
+/// The lint knows the product the order spends: a wildcard on the default
+/// single-domain product stops before any request (exit 1, V907: no
+/// directory, no sandbox started; at an endpoint, nothing sent), and the
+/// same command with a wildcard product goes through.
+#[test]
+fn a_wildcard_needs_a_wildcard_product_before_any_request() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = csrkit()
+        .current_dir(tmp.path())
+        .args(["apply", "--sandbox", "--domain", "*.example.com"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("V907") && stderr.contains("--product-code geotrust-dv-w-starter"),
+        "{stderr}"
+    );
+    assert!(
+        !tmp.path().join("_.example.com").exists(),
+        "files were written"
+    );
+
+    let sb = SandboxProcess::start(&[]);
+    let (_, err) = run_expect(apply(&sb, tmp.path()).args(["-d", "*.example.org"]), 1);
+    assert!(err.contains("V907"), "{err}");
+    let st = stats(&sb);
+    assert_eq!(st["requests"], serde_json::json!({}), "{st}");
+
+    run_expect(
+        csrkit().current_dir(tmp.path()).args([
+            "apply",
+            "--sandbox",
+            "--domain",
+            "*.example.com",
+            "--product-code",
+            "geotrust-dv-w-starter",
+        ]),
+        0,
+    );
+    let dir = tmp.path().join("_.example.com");
+    check_issued(&dir, &dir.join("sandbox-root.pem"), &["*.example.com"]);
+    assert_eq!(journal(&dir)["product_code"], "geotrust-dv-w-starter");
+}

@@ -26,6 +26,9 @@ static RULES: &[&Rule] = &[
     &community::v105_certificate_not_csr::RULE,
     &community::v106_private_key_in_input::RULE,
     &rfc2986::v107_trailing_data::RULE,
+    &rfc2986::v108_signature_unverifiable::RULE,
+    &rfc2986::v109_signature_algorithm_key_mismatch::RULE,
+    &rfc2986::v110_der_not_strict::RULE,
     &cabf_br::v201_san_missing::RULE,
     &cabf_br::v202_san_type_prohibited::RULE,
     &cabf_br::v203_cn_multiple::RULE,
@@ -52,6 +55,9 @@ static RULES: &[&Rule] = &[
     &cabf_br::v224_subject_encoding::RULE,
     &community::v225_dns_name_uppercase::RULE,
     &community::v226_subject_san_text::RULE,
+    &cabf_br::v227_san_absent::RULE,
+    &cabf_br::v228_country_invalid::RULE,
+    &cabf_br::v229_public_suffix_name::RULE,
     &cabf_br::v301_rsa_modulus_too_small::RULE,
     &mozilla::v302_rsa_modulus_not_multiple_of_8::RULE,
     &cabf_br::v303_rsa_exponent_invalid::RULE,
@@ -76,11 +82,15 @@ static RULES: &[&Rule] = &[
     &rfc5280::v404_extension_critical_unknown::RULE,
     &cabf_br::v405_ca_requested::RULE,
     &rfc5280::v406_extension_unparseable::RULE,
+    &rfc2986::v407_extension_request_multiple::RULE,
+    &cabf_br::v408_eku_not_server_auth::RULE,
     &aliyun::v901_cn_missing::RULE,
     &aliyun::v902_key_type_not_accepted::RULE,
     &aliyun::v903_wildcard_needs_wildcard_product::RULE,
     &policy::v904_domain_not_allowed::RULE,
     &policy::v905_expected_domain_missing::RULE,
+    &aliyun::v906_ip_address_not_accepted::RULE,
+    &aliyun::v907_product_code_refuses::RULE,
 ];
 
 /// Every rule, ordered by code.
@@ -109,13 +119,10 @@ pub(crate) fn name_problems(csr: &Csr<'_>, out: &mut Vec<Hit>, pick: fn(&Problem
                 "dNSName"
             };
             let msg = match &p.label {
-                Some(label) if *label != n.name => format!(
-                    "{what} \"{}\": label \"{}\": {}",
-                    n.name.escape_debug(),
-                    label.escape_debug(),
-                    p.kind
-                ),
-                _ => format!("{what} \"{}\": {}", n.name.escape_debug(), p.kind),
+                Some(label) if *label != n.name => {
+                    format!("{what} \"{}\": label \"{}\": {}", n.name, label, p.kind)
+                }
+                _ => format!("{what} \"{}\": {}", n.name, p.kind),
             };
             out.push(Hit::new(msg).at(n.offset, n.field.clone()));
         }
@@ -131,6 +138,8 @@ pub(crate) fn ext_name(oid: &str) -> &str {
         "2.5.29.37" => "extKeyUsage",
         "2.5.29.14" => "subjectKeyIdentifier",
         "1.3.6.1.5.5.7.1.24" => "tlsFeature",
+        "2.5.29.30" => "nameConstraints",
+        "2.5.29.32" => "certificatePolicies",
         other => other,
     }
 }

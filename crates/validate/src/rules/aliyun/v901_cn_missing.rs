@@ -2,10 +2,7 @@
 //!
 //! Citation: Alibaba CAS CreateCertificateWithCsrRequest (Csr: "the CN field of the CSR is the domain bound to the certificate").
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::policy::Profile;
@@ -19,6 +16,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "Alibaba CAS CreateCertificateWithCsrRequest (Csr: \"the CN field of the CSR is the domain bound to the certificate\")",
     source: Source::Aliyun,
     since: "0.1.0",
+    rationale: "",
     profile: Some(Profile::AlibabaDv),
     applies: always,
     check,

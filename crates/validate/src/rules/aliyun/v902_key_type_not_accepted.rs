@@ -2,10 +2,7 @@
 //!
 //! Citation: Alibaba CAS CreateCertificateWithCsrRequest (Csr: "RSA or ECC"); csrkit.toml allowed_key_types.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::{Csr, Key};
 use crate::model::Severity;
 use crate::policy::KeyType;
 use crate::policy::Policy;
@@ -19,6 +16,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "Alibaba CAS CreateCertificateWithCsrRequest (Csr: \"RSA or ECC\"); csrkit.toml allowed_key_types",
     source: Source::Aliyun,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,

@@ -2,10 +2,7 @@
 //!
 //! Citation: Alibaba CAS product codes (DV single vs wildcard).
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::policy::Profile;
@@ -19,8 +16,10 @@ pub(crate) static RULE: Rule = Rule {
     citation: "Alibaba CAS product codes (DV single vs wildcard)",
     source: Source::Aliyun,
     since: "0.1.0",
+    rationale: "",
     profile: Some(Profile::AlibabaDv),
-    applies: |csr, _| csr.cns().next().is_some(),
+    // With a product code, V907 decides.
+    applies: |csr, policy| csr.cns().next().is_some() && policy.product_code().is_none(),
     check,
 };
 

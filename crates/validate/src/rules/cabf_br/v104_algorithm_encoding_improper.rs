@@ -2,10 +2,7 @@
 //!
 //! Citation: BR 7.1.3.1 and 7.1.3.2; RFC 4055 §1.2; RFC 5480 §2.1.1.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::{Csr, Key, SigAlg};
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
@@ -19,6 +16,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 7.1.3.1 and 7.1.3.2; RFC 4055 §1.2; RFC 5480 §2.1.1",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,
@@ -49,14 +47,15 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
                 "the RSA signature AlgorithmIdentifier parameters are {}; they must be NULL",
                 match other {
                     None => "absent".to_owned(),
-                    Some(t) => format!("{t:?}"),
+                    Some(t) => crate::der::tag_name(t.0),
                 }
             ))
             .at(csr.sig_offset(), "signatureAlgorithm/parameters"),
         ),
         (SigAlg::Ecdsa(_), Some(t)) => out.push(
             Hit::new(format!(
-                "the ECDSA signature AlgorithmIdentifier has parameters ({t:?}); they must be absent"
+                "the ECDSA signature AlgorithmIdentifier has parameters ({}); they must be absent",
+                crate::der::tag_name(t.0)
             ))
             .at(csr.sig_offset(), "signatureAlgorithm/parameters"),
         ),

@@ -1,11 +1,12 @@
-//! V201 `san-missing`: the request MUST ask for a subjectAltName extension with at least one dNSName or iPAddress
+//! V201 `san-missing`: the request MUST name at least one host: a subjectAltName with a dNSName or iPAddress, or (lacking the extension) a CN
 //!
 //! Citation: BR 7.1.2.7.12.
+//!
+//! A request with a CN but no subjectAltName extension is V227's warning
+//! (the CA builds the SAN from the CN); this rule is the error of a request
+//! that names nothing, or whose subjectAltName holds no usable entry.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::{Csr, SanKind};
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
@@ -14,10 +15,11 @@ pub(crate) static RULE: Rule = Rule {
     code: "V201",
     name: "san-missing",
     default_severity: Severity::Error,
-    description: "the request MUST ask for a subjectAltName extension with at least one dNSName or iPAddress",
+    description: "the request MUST name at least one host: a subjectAltName with a dNSName or iPAddress, or (lacking the extension) a CN",
     citation: "BR 7.1.2.7.12",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "A request with a CN and no subjectAltName is V227's warning (CAs build the SAN from the CN); this error is for a request that names nothing, or a subjectAltName without a usable entry.",
     profile: None,
     applies: always,
     check,
@@ -25,14 +27,13 @@ pub(crate) static RULE: Rule = Rule {
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
     let Some(ext) = csr.san() else {
-        let mut hit = Hit::new("the request has no subjectAltName extension")
-            .at(None, "extensionRequest/subjectAltName");
-        if let Some(cn) = csr.cn() {
-            hit = hit.note(format!(
-                "add it: openssl req ... -addext \"subjectAltName=DNS:{cn}\", or csrkit generate --domain {cn}"
-            ));
+        if csr.cn().is_none() {
+            out.push(
+                Hit::new("the request names no host: no subjectAltName extension and no CN")
+                    .at(None, "extensionRequest/subjectAltName")
+                    .note("csrkit generate --domain example.com makes a request with both"),
+            );
         }
-        out.push(hit);
         return;
     };
     let usable = csr

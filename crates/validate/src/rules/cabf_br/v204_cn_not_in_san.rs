@@ -2,10 +2,7 @@
 //!
 //! Citation: BR 7.1.4.3.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::{Csr, SanKind, ip_text};
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
@@ -18,14 +15,25 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 7.1.4.3",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
-    applies: |csr, _| csr.cns().next().is_some(),
+    // Without a subjectAltName extension the CA builds it from the CN (V227).
+    applies: |csr, _| csr.cns().next().is_some() && csr.san().is_some(),
     check,
 };
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
     for (i, cn) in csr.cns() {
-        let Some(text) = cn.text() else { continue };
+        let Some(text) = cn.text() else {
+            out.push(
+                Hit::new(format!(
+                    "subject CN is not valid text (bytes {}), so it cannot equal any subjectAltName",
+                    hex::encode(cn.data)
+                ))
+                .at(cn.offset, format!("subject/CN[{i}]")),
+            );
+            continue;
+        };
         let in_dns = csr.dns_names().any(|s| s.text == Some(text.as_str()));
         let in_ip = csr
             .sans
@@ -34,11 +42,8 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         if in_dns || in_ip {
             continue;
         }
-        let mut hit = Hit::new(format!(
-            "subject CN \"{}\" is not in subjectAltName",
-            text.escape_debug()
-        ))
-        .at(cn.offset, format!("subject/CN[{i}]"));
+        let mut hit = Hit::new(format!("subject CN \"{text}\" is not in subjectAltName"))
+            .at(cn.offset, format!("subject/CN[{i}]"));
         if csr
             .dns_names()
             .any(|s| s.text.is_some_and(|t| t.eq_ignore_ascii_case(&text)))
@@ -56,8 +61,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             ));
         } else {
             hit = hit.note(format!(
-                "add DNS:{} to subjectAltName, or change the CN to one of its names",
-                text.escape_debug()
+                "add DNS:{text} to subjectAltName, or change the CN to one of its names"
             ));
         }
         out.push(hit);

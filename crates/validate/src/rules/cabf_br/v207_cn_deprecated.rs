@@ -2,10 +2,7 @@
 //!
 //! Citation: BR 7.1.2.7.2 and 7.1.4.3 (NOT RECOMMENDED).
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::policy::Profile;
@@ -19,6 +16,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 7.1.2.7.2 and 7.1.4.3 (NOT RECOMMENDED)",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: Some(Profile::BrDv),
     applies: |csr, _| csr.cns().next().is_some(),
     check,

@@ -2,10 +2,7 @@
 //!
 //! Citation: BR 1.6.1 (P-Label, Reserved LDH Label) and 7.1.2.7.12; RFC 5890 §2.3.1; RFC 5891 §4.2.3.1.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
@@ -19,6 +16,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 1.6.1 (P-Label, Reserved LDH Label) and 7.1.2.7.12; RFC 5890 §2.3.1; RFC 5891 §4.2.3.1",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "IDNA2008, not only UTS #46: the idna crate's UTS #46 lets through symbols such as U+2615 that IDNA2008 (RFC 5892) disallows; csrkit checks every U-label against the RFC 5892 derived property table (embedded, generated from IANA's tables via the Python idna package by crates/names/data/idna2008.py), in generate and validate alike. BR 1.6.1's P-Label is made from a U-Label, which RFC 5890 defines under IDNA2008.",
     profile: None,
     applies: always,
     check,

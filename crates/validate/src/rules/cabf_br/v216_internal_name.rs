@@ -2,10 +2,7 @@
 //!
 //! Citation: BR 7.1.2.7.12 and 1.6.1 (Internal Name); RFC 6761; RFC 6762; RFC 9476.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
@@ -18,6 +15,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 7.1.2.7.12 and 1.6.1 (Internal Name); RFC 6761; RFC 6762; RFC 9476",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,
@@ -54,6 +52,9 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         if tld == "onion" || tld == "arpa" {
             continue; // V217 and V218
         }
+        if super::v229_public_suffix_name::is_icann_suffix(base) {
+            continue; // a public suffix itself: V229, or V214 under a wildcard
+        }
         let why = if !base.contains('.') {
             Some("it is a single label, not a fully qualified domain name".to_owned())
         } else if RESERVED_TLDS.contains(&tld) {
@@ -69,7 +70,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         };
         if let Some(why) = why {
             out.push(
-                Hit::new(format!("\"{}\" is an internal name: {why}", name.escape_debug()))
+                Hit::new(format!("\"{name}\" is an internal name: {why}"))
                     .at(*offset, field.as_str())
                     .note("public CAs issue only for names in the public DNS; use a private CA for internal hosts"),
             );

@@ -2,10 +2,7 @@
 //!
 //! Citation: BR Appendix B.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
@@ -18,6 +15,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR Appendix B",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,
@@ -39,11 +37,8 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         let label = base.rsplit('.').next().unwrap_or(base);
         if let Err(why) = onion_v3(label) {
             out.push(
-                Hit::new(format!(
-                    "\"{}\" is not a Tor v3 onion address: {why}",
-                    name.escape_debug()
-                ))
-                .at(*offset, field.as_str()),
+                Hit::new(format!("\"{}\" is not a Tor v3 onion address: {why}", name))
+                    .at(*offset, field.as_str()),
             );
         }
     }

@@ -2,10 +2,7 @@
 //!
 //! Citation: BR 4.2.2 (Ballot SC86).
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
@@ -18,6 +15,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 4.2.2 (Ballot SC86)",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,
@@ -34,12 +32,11 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         let lower = name.trim_end_matches('.').to_ascii_lowercase();
         if lower == "arpa" || lower.ends_with(".arpa") {
             out.push(
-                Hit::new(format!(
-                    "\"{}\" is in the .arpa infrastructure zone",
-                    name.escape_debug()
-                ))
-                .at(*offset, field.as_str())
-                .note("certificates are not issued for reverse-DNS names; name the host itself"),
+                Hit::new(format!("\"{}\" is in the .arpa infrastructure zone", name))
+                    .at(*offset, field.as_str())
+                    .note(
+                        "certificates are not issued for reverse-DNS names; name the host itself",
+                    ),
             );
         }
     }

@@ -1,25 +1,32 @@
-//! V219 `ip-address-prohibited`: IP addresses MUST NOT be reserved (private, loopback, link-local, documentation...) and MUST NOT be written as dNSName or a CN
+//! V219 `ip-address-prohibited`: an IP address MUST NOT be a Reserved IP Address (any entry of the IANA IPv4 and IPv6 Special-Purpose Address Registries) and MUST NOT be written as a dNSName
 //!
-//! Citation: BR 7.1.2.7.12 (iPAddress); BR 1.6.1 (Reserved IP Address); BR 3.2.2.5.
+//! Citation: BR 7.1.2.7.12 (iPAddress); BR 1.6.1 (Reserved IP Address); BR 7.1.4.3.
+//!
+//! The registries are embedded as a table with their source and date
+//! (`special_ip.rs`): every entry counts, globally reachable or not (6to4,
+//! IPv4-mapped, 2001::/23, 3fff::/20, AS112, AMT, the 6to4 relay).
+//! A CN holding an IP address is checked the same way; whether it must
+//! match an iPAddress entry is V204's business (BR 7.1.2.7.2 allows an IPv4
+//! or IPv6 CN equal to an iPAddress SAN), and whether the service takes IP
+//! addresses at all is V906's (alibaba-dv).
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::{Csr, SanKind};
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
+use crate::special_ip;
 use csrkit_names::ProblemKind;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub(crate) static RULE: Rule = Rule {
     code: "V219",
     name: "ip-address-prohibited",
     default_severity: Severity::Error,
-    description: "IP addresses MUST NOT be reserved (private, loopback, link-local, documentation...) and MUST NOT be written as dNSName or a CN",
-    citation: "BR 7.1.2.7.12 (iPAddress); BR 1.6.1 (Reserved IP Address); BR 3.2.2.5",
+    description: "an IP address MUST NOT be a Reserved IP Address (any entry of the IANA IPv4 and IPv6 Special-Purpose Address Registries) and MUST NOT be written as a dNSName",
+    citation: "BR 7.1.2.7.12 (iPAddress); BR 1.6.1 (Reserved IP Address); BR 7.1.4.3",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "Every entry of both IANA Special-Purpose Address Registries counts, globally reachable or not; the table, with its source and date, is in crates/validate/src/special_ip.rs. An IP CN equal to an iPAddress SAN is allowed (BR 7.1.2.7.2); whether the service takes IPs at all is V906.",
     profile: None,
     applies: always,
     check,
@@ -31,12 +38,12 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             4 => {
                 let mut o = [0u8; 4];
                 o.copy_from_slice(san.bytes);
-                reserved_v4(Ipv4Addr::from(o))
+                reserved(IpAddr::V4(Ipv4Addr::from(o)))
             }
             16 => {
                 let mut o = [0u8; 16];
                 o.copy_from_slice(san.bytes);
-                reserved_v6(Ipv6Addr::from(o))
+                reserved(IpAddr::V6(Ipv6Addr::from(o)))
             }
             n => Some(format!("it is {n} bytes long; an address is 4 or 16")),
         };
@@ -50,56 +57,45 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             );
         }
     }
-    super::super::name_problems(csr, out, |k| matches!(k, ProblemKind::IpAddress));
-}
-
-fn reserved_v4(ip: Ipv4Addr) -> Option<String> {
-    let o = ip.octets();
-    let why = if ip.is_private() {
-        "a private address (RFC 1918)"
-    } else if ip.is_loopback() {
-        "a loopback address"
-    } else if ip.is_link_local() {
-        "a link-local address"
-    } else if ip.is_unspecified() || o[0] == 0 {
-        "in 0.0.0.0/8"
-    } else if ip.is_broadcast() || o[0] >= 240 {
-        "in the reserved 240.0.0.0/4"
-    } else if ip.is_multicast() {
-        "a multicast address"
-    } else if ip.is_documentation() {
-        "a documentation address (RFC 5737)"
-    } else if o[0] == 100 && (64..128).contains(&o[1]) {
-        "in shared address space 100.64.0.0/10"
-    } else if o[0] == 198 && (o[1] == 18 || o[1] == 19) {
-        "in the benchmarking range 198.18.0.0/15"
-    } else if o[0] == 192 && o[1] == 0 && o[2] == 0 {
-        "in the IETF protocol range 192.0.0.0/24"
-    } else {
-        return None;
-    };
-    Some(format!("{ip} is {why}"))
-}
-
-fn reserved_v6(ip: Ipv6Addr) -> Option<String> {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return reserved_v4(v4);
+    for name in csr.names() {
+        if !name
+            .problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::IpAddress)
+        {
+            continue;
+        }
+        if name.field.starts_with("subject") {
+            let text = name.name.trim_start_matches('[').trim_end_matches(']');
+            if let Some(why) = text.parse::<IpAddr>().ok().and_then(reserved) {
+                out.push(
+                    Hit::new(format!(
+                        "subject CN \"{}\" is not allowed: {why}",
+                        name.name
+                    ))
+                    .at(name.offset, name.field.clone()),
+                );
+            }
+        } else {
+            out.push(
+                Hit::new(format!(
+                    "dNSName \"{}\" is an IP address; an IP address goes in an iPAddress entry, \
+                     never in a dNSName",
+                    name.name
+                ))
+                .at(name.offset, name.field.clone()),
+            );
+        }
     }
-    let s = ip.segments();
-    let why = if ip.is_loopback() || ip.is_unspecified() {
-        "loopback or unspecified"
-    } else if s[0] & 0xfe00 == 0xfc00 {
-        "a unique local address (fc00::/7)"
-    } else if s[0] & 0xffc0 == 0xfe80 {
-        "link-local (fe80::/10)"
-    } else if s[0] & 0xff00 == 0xff00 {
-        "multicast"
-    } else if s[0] == 0x2001 && s[1] == 0x0db8 {
-        "a documentation address (2001:db8::/32)"
-    } else if s[0] & 0xe000 != 0x2000 {
-        "outside global unicast 2000::/3"
-    } else {
-        return None;
+}
+
+/// Why an address is reserved, naming its registry entry.
+fn reserved(ip: IpAddr) -> Option<String> {
+    let hit = match ip {
+        IpAddr::V4(v4) => special_ip::v4(v4),
+        IpAddr::V6(v6) => special_ip::v6(v6),
     };
-    Some(format!("{ip} is {why}"))
+    hit.map(|(block, name, rfc)| {
+        format!("{ip} is a Reserved IP Address: {name} ({block}, {rfc}), an entry of the IANA Special-Purpose Address Registry")
+    })
 }

@@ -2,10 +2,7 @@
 //!
 //! Citation: BR 7.1.4.1 and 7.1.4.2; RFC 5280 §4.1.2.4.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
@@ -19,6 +16,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 7.1.4.1 and 7.1.4.2; RFC 5280 §4.1.2.4",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| !csr.subject.is_empty(),
     check,
@@ -42,21 +40,22 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             _ => matches!(attr.tag, Tag::PrintableString | Tag::Utf8String),
         };
         if !allowed {
-            problems.push(format!("it is encoded as {:?}", attr.tag));
+            problems.push(format!(
+                "it is encoded as {}",
+                crate::der::tag_name(attr.tag.0)
+            ));
         }
-        match attr.text() {
-            Some(t) => {
-                if t.chars().any(char::is_control) {
-                    problems.push("it contains control characters".to_owned());
-                }
-                if t != t.trim() {
-                    problems.push("it has leading or trailing whitespace".to_owned());
-                }
-                if t.is_empty() {
-                    problems.push("it is empty".to_owned());
-                }
+        // V110 reports a string that does not decode.
+        if let Some(t) = attr.text() {
+            if t.chars().any(char::is_control) {
+                problems.push("it contains control characters".to_owned());
             }
-            None => problems.push("its value does not decode as text".to_owned()),
+            if t != t.trim() {
+                problems.push("it has leading or trailing whitespace".to_owned());
+            }
+            if t.is_empty() {
+                problems.push("it is empty".to_owned());
+            }
         }
         for p in problems {
             out.push(

@@ -2,10 +2,8 @@
 //!
 //! Citation: BR 6.1.1.3(5)(3).
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::{Csr, Key};
+use crate::keys;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
@@ -18,6 +16,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 6.1.1.3(5)(3)",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| matches!(csr.key, Key::Rsa { .. }),
     check,

@@ -18,6 +18,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 6.1.1.3(2)",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| matches!(csr.key, Key::Rsa { .. }),
     check,

@@ -17,6 +17,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 6.1.1.3(4)-(5)",
     source: Source::CabfBr,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |_, policy| !policy.blocklists().is_empty(),
     check,

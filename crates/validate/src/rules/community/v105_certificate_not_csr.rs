@@ -13,6 +13,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "RFC 2986 §4",
     source: Source::Community,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: input_only,
     check: no_check,

@@ -13,6 +13,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 6.1.2; RFC 2986 §3 (only the public key is sent)",
     source: Source::Community,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: input_only,
     check: no_check,

@@ -2,10 +2,7 @@
 //!
 //! Citation: hygiene (zlint n_san_dns_name_duplicate; Boulder rejects wildcard overlap).
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
@@ -18,6 +15,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "hygiene (zlint n_san_dns_name_duplicate; Boulder rejects wildcard overlap)",
     source: Source::Community,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,
@@ -33,7 +31,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             out.push(
                 Hit::new(format!(
                     "\"{}\" appears more than once in subjectAltName",
-                    name.escape_debug()
+                    name
                 ))
                 .at(san.offset, san.field()),
             );
@@ -49,13 +47,9 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         });
         if let Some((wild, _)) = covered {
             out.push(
-                Hit::new(format!(
-                    "\"{}\" is already covered by \"{}\"",
-                    name.escape_debug(),
-                    wild.escape_debug()
-                ))
-                .at(san.offset, san.field())
-                .note("some CAs refuse overlapping names; drop the redundant one"),
+                Hit::new(format!("\"{}\" is already covered by \"{}\"", name, wild))
+                    .at(san.offset, san.field())
+                    .note("some CAs refuse overlapping names; drop the redundant one"),
             );
         }
     }

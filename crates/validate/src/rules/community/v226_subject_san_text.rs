@@ -2,10 +2,7 @@
 //!
 //! Citation: community practice (certbot#3826).
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
@@ -18,6 +15,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "community practice (certbot#3826)",
     source: Source::Community,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| !csr.subject.is_empty(),
     check,

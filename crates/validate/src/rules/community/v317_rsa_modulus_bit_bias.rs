@@ -19,6 +19,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "badkeys rsabias",
     source: Source::Community,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| matches!(csr.key, Key::Rsa { .. }),
     check,

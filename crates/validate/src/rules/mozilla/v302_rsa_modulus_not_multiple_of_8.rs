@@ -2,10 +2,7 @@
 //!
 //! Citation: Mozilla Root Store Policy 5.1.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::{Csr, Key};
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
@@ -18,6 +15,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "Mozilla Root Store Policy 5.1",
     source: Source::Mozilla,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| matches!(csr.key, Key::Rsa { .. }),
     check,

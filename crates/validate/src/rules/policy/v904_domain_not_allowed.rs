@@ -2,10 +2,7 @@
 //!
 //! Citation: csrkit.toml allowed_domains.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
@@ -18,6 +15,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "csrkit.toml allowed_domains",
     source: Source::Policy,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |_, policy| !policy.allowed_domains().is_empty(),
     check,
@@ -42,12 +40,9 @@ fn check(csr: &Csr<'_>, policy: &Policy, out: &mut Vec<Hit>) {
         });
         if !ok {
             out.push(
-                Hit::new(format!(
-                    "\"{}\" is not among the allowed domains",
-                    name.escape_debug()
-                ))
-                .at(*offset, field.as_str())
-                .note(format!("allowed: {}", policy.allowed_domains().join(", "))),
+                Hit::new(format!("\"{}\" is not among the allowed domains", name))
+                    .at(*offset, field.as_str())
+                    .note(format!("allowed: {}", policy.allowed_domains().join(", "))),
             );
         }
     }

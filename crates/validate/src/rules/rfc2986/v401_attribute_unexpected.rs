@@ -2,10 +2,7 @@
 //!
 //! Citation: RFC 2985 §5.4; RFC 2986 §4.1.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
@@ -18,21 +15,17 @@ pub(crate) static RULE: Rule = Rule {
     citation: "RFC 2985 §5.4; RFC 2986 §4.1",
     source: Source::Rfc2986,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| !csr.attrs.is_empty(),
     check,
 };
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
-    let mut seen_ext_req = false;
     for attr in &csr.attrs {
         match attr.oid.as_str() {
-            "1.2.840.113549.1.9.14" if !seen_ext_req => seen_ext_req = true,
-            "1.2.840.113549.1.9.14" => out.push(
-                Hit::new("the request holds more than one extensionRequest attribute")
-                    .at(attr.offset, "attributes/extensionRequest"),
-            ),
-            "1.2.840.113549.1.9.7" => {} // V402
+            "1.2.840.113549.1.9.14" => {} // V407 when repeated
+            "1.2.840.113549.1.9.7" => {}  // V402
             oid => out.push(
                 Hit::new(format!(
                     "the request holds the attribute {}, which CAs ignore",

@@ -2,10 +2,7 @@
 //!
 //! Citation: BR 7.1.2.7.12; RFC 1034 §3.5; RFC 1123 §2.1; RFC 5280 §4.2.1.6.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
@@ -19,6 +16,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "BR 7.1.2.7.12; RFC 1034 §3.5; RFC 1123 §2.1; RFC 5280 §4.2.1.6",
     source: Source::Rfc5280,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,

@@ -2,10 +2,7 @@
 //!
 //! Citation: RFC 1035 §3.1; BR 7.1.2.7.12.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
@@ -19,6 +16,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "RFC 1035 §3.1; BR 7.1.2.7.12",
     source: Source::Rfc5280,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: always,
     check,

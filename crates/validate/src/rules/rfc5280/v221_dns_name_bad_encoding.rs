@@ -2,10 +2,7 @@
 //!
 //! Citation: RFC 5280 §4.2.1.6.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::{Csr, SanKind};
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
@@ -18,6 +15,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "RFC 5280 §4.2.1.6",
     source: Source::Rfc5280,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| !csr.sans.is_empty(),
     check,
@@ -54,11 +52,8 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
         };
         if let Some(why) = why {
             out.push(
-                Hit::new(format!(
-                    "dNSName \"{}\" is malformed: {why}",
-                    text.escape_debug()
-                ))
-                .at(san.offset, san.field()),
+                Hit::new(format!("dNSName \"{}\" is malformed: {why}", text))
+                    .at(san.offset, san.field()),
             );
         }
     }

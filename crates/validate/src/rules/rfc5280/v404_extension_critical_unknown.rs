@@ -2,10 +2,7 @@
 //!
 //! Citation: RFC 5280 §4.2.
 
-#[allow(unused_imports)]
-use crate::csr::{Csr, Hash, Key, SanKind, SigAlg, curve_name, ip_text};
-#[allow(unused_imports)]
-use crate::keys::{self, PointCheck, SigCheck};
+use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
@@ -18,6 +15,7 @@ pub(crate) static RULE: Rule = Rule {
     citation: "RFC 5280 §4.2",
     source: Source::Rfc5280,
     since: "0.1.0",
+    rationale: "",
     profile: None,
     applies: |csr, _| !csr.exts.is_empty(),
     check,
