@@ -39,7 +39,7 @@ fn explicit(args: &Args) -> anyhow::Result<Option<Validation>> {
         (Some(DnsProvider::Hook) | None, Some(_)) => DnsProvider::Hook,
         (Some(p), Some(_)) => anyhow::bail!(
             "--dns-hook runs your command as the provider; it does not go with --dns {}",
-            p.to_possible_value_name()
+            flag_value(p)
         ),
         (Some(p), None) => p,
         (None, None) => return Ok(None),
@@ -90,17 +90,11 @@ fn explicit(args: &Args) -> anyhow::Result<Option<Validation>> {
     Ok(Some(Validation::Provider(spec)))
 }
 
-/// What `DnsProvider::Manual` etc. is called on the command line.
-trait PossibleName {
-    fn to_possible_value_name(&self) -> String;
-}
-
-impl PossibleName for DnsProvider {
-    fn to_possible_value_name(&self) -> String {
-        clap::ValueEnum::to_possible_value(self)
-            .map(|p| p.get_name().to_owned())
-            .unwrap_or_default()
-    }
+/// What a provider is called on the command line (`alidns`, …).
+fn flag_value(p: DnsProvider) -> String {
+    clap::ValueEnum::to_possible_value(&p)
+        .map(|v| v.get_name().to_owned())
+        .unwrap_or_default()
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -207,7 +201,7 @@ pub(crate) fn propagation(args: &Args, sandbox_dns: Option<SocketAddr>) -> Propa
 }
 
 /// The flags.
-#[derive(clap::Args, Debug, Default)]
+#[derive(clap::Args, Debug)]
 #[command(next_help_heading = "Validation")]
 pub(crate) struct ValidationArgs {
     /// Who publishes the validation record: manual (csrkit prints it, you
