@@ -12,11 +12,13 @@ use csrkit_dns::ProviderSpec;
 use csrkit_sandbox::{Approval, Sandbox, SandboxConfig, SandboxHandle};
 use csrkit_submit::{Client, ClientOptions, Credentials, Endpoint, StateType};
 
-async fn sandbox() -> (SandboxHandle, Service) {
+/// A sandbox approving as `approve`, hosting example.com and answering
+/// DNS for it, and the service it is.
+async fn sandbox(approve: Approval) -> (SandboxHandle, Service) {
     let mut config = SandboxConfig::default();
     config.zones = vec!["example.com".parse().unwrap()];
     config.dns_listen = Some("127.0.0.1:0".parse().unwrap());
-    config.approve = Approval::Verify;
+    config.approve = approve;
     let sb = Sandbox::start(config).await.unwrap();
     let key = sb.credentials();
     let creds = Credentials::new(key.access_key_id(), key.access_key_secret(), None);
@@ -63,7 +65,7 @@ fn names(events: &[Event]) -> Vec<String> {
 
 #[tokio::test]
 async fn the_hands_off_loop_in_order_and_a_resume_that_does_nothing_twice() {
-    let (sb, service) = sandbox().await;
+    let (sb, service) = sandbox(Approval::Verify).await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("www.example.com");
     let mut events = Vec::new();
@@ -104,16 +106,7 @@ async fn the_hands_off_loop_in_order_and_a_resume_that_does_nothing_twice() {
 
 #[tokio::test]
 async fn an_interrupt_stops_a_wait_with_the_state_saved() {
-    let mut config = SandboxConfig::default();
-    config.approve = Approval::Manual;
-    let sb = Sandbox::start(config).await.unwrap();
-    let key = sb.credentials();
-    let creds = Credentials::new(key.access_key_id(), key.access_key_secret(), None);
-    let options = ClientOptions {
-        endpoint: Endpoint::parse(&sb.endpoint()).unwrap(),
-        ..ClientOptions::default()
-    };
-    let service = Service::new(Client::new(creds, options).unwrap()).with_fast_polling();
+    let (sb, service) = sandbox(Approval::Manual).await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("www.example.com");
     let mut req = request(&sb, &dir);
