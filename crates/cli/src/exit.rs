@@ -19,9 +19,6 @@ pub(crate) const USAGE: u8 = 2;
 pub(crate) const REFUSED: u8 = 3;
 /// Network or timeout after retries; state saved, safe to re-run.
 pub(crate) const NETWORK: u8 = 4;
-/// Interrupted by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it);
-/// state saved.
-pub(crate) const INTERRUPTED: u8 = 130;
 
 /// The exit code of an API client error.
 pub(crate) fn submit_code(e: &csrkit_submit::Error) -> u8 {
@@ -35,7 +32,7 @@ fn category_code(c: csrkit_apply::Category) -> u8 {
         C::Findings => FINDINGS,
         C::Refused => REFUSED,
         C::Unavailable => NETWORK,
-        C::Interrupted => INTERRUPTED,
+        C::Interrupted => crate::signals::exit_code(),
         _ => USAGE,
     }
 }

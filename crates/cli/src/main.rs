@@ -29,7 +29,7 @@ EXIT CODES:
   3  the service refused, or certainly would (no quota left, verify_fail)
   4  network or timeout after retries, the directory in use by another command,
      or an order that cannot be identified yet; state saved, safe to re-run
-  130  interrupted by Ctrl-C or SIGTERM; state saved";
+  130  interrupted by Ctrl-C (143 by SIGTERM, 129 by SIGHUP: 128 + the signal); state saved";
 
 /// From a domain to an issued DV certificate from Alibaba Cloud SSL
 /// Certificates Service: make the key and CSR, lint it, order it, fetch it.

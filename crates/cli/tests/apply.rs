@@ -239,15 +239,16 @@ fn endpoint_dns_validation_to_issued_certificate() {
     let sb = SandboxProcess::start(&["--approve", "manual"]);
     let tmp = tempfile::tempdir().unwrap();
     let domains = ["www.example.org", "example.org"];
-    // The sandbox certifies a name and its www. counterpart; the lint reads
-    // the reference as one name per product (V907), so the pair is allowed
-    // by hand.
-    let (stdout, _) = run_expect(
+    // The sandbox certifies a name and its www. counterpart, as DigiCert
+    // does; the lint warns (V908: the reference is silent on it) and lets it
+    // through.
+    let (stdout, stderr) = run_expect(
         apply(&sb, tmp.path())
-            .args(["-d", domains[0], "-d", domains[1], "--allow", "V907"])
+            .args(["-d", domains[0], "-d", domains[1]])
             .args(["--format", "json"]),
         0,
     );
+    assert!(stderr.contains("warning[V908]"), "{stderr}");
     let doc = json(&stdout);
     let dir = tmp.path().join("www.example.org");
     assert_eq!(doc["schema"], "csrkit.apply/1");
@@ -1006,9 +1007,6 @@ fn in_process_sandbox_file_validation_rsa() {
                 "www.site.example.com",
             ])
             .args(["--validate-type", "file", "--key-type", "rsa2048"])
-            // two names on a single-domain product: see
-            // endpoint_dns_validation_to_issued_certificate
-            .args(["--allow", "V907"])
             .arg("--out-dir")
             .arg(&dir)
             .args(["--format", "json"]),

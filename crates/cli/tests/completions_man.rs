@@ -382,7 +382,7 @@ fn pages_say_what_help_says_with_their_examples_and_exit_codes() {
         );
     }
     assert!(
-        main.contains("130  interrupted by Ctrl-C or SIGTERM"),
+        main.contains("130  interrupted by Ctrl-C (143 by SIGTERM"),
         "{main}"
     );
     for sub in subcommands() {

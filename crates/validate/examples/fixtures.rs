@@ -2172,8 +2172,33 @@ fn main() -> Res<()> {
     o.csr(
         k,
         "V907",
+        "fail-second-name",
+        "example.com and shop.example.com: a name beyond the CN and its counterpart",
+        &Spec {
+            sans: Some(vec![dns("example.com"), dns("shop.example.com")]),
+            ..b.clone()
+        },
+    )?;
+    o.csr(
+        k,
+        "V907",
+        "pass-www-pair",
+        "example.com and www.example.com: the CN and its counterpart (V908 warns)",
+        &b,
+    )?;
+    // V908's likewise.
+    o.csr(
+        k,
+        "V908",
+        "pass-one-name",
+        "one name on a single-domain product",
+        &one,
+    )?;
+    o.csr(
+        k,
+        "V908",
         "fail-www-pair",
-        "example.com and www.example.com: two names",
+        "example.com and www.example.com: the counterpart the reference is silent on",
         &b,
     )?;
 

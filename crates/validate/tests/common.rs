@@ -62,7 +62,7 @@ pub(crate) fn policy_for(code: &str) -> Policy {
             p.allow_domain("www.example.com").expect("domain");
         }
         "V905" => p.expect_domain("www.example.com").expect("domain"),
-        "V907" => p.set_product_code("digicert-free-1-free"),
+        "V907" | "V908" => p.set_product_code("digicert-free-1-free"),
         "V318" => {
             let path = fixture_dir().join("external/blocklist.txt");
             let text = std::fs::read_to_string(&path).expect("blocklist fixture");

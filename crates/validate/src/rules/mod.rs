@@ -91,6 +91,7 @@ static RULES: &[&Rule] = &[
     &policy::v905_expected_domain_missing::RULE,
     &aliyun::v906_ip_address_not_accepted::RULE,
     &aliyun::v907_product_code_refuses::RULE,
+    &aliyun::v908_product_name_counterpart::RULE,
 ];
 
 /// Every rule, ordered by code.

@@ -1,15 +1,15 @@
-//! V907 `product-code-refuses`: the request MUST fit the product `apply` is about to buy (`--product-code`): a known code, a DV code for CreateCertificateWithCsrRequest, a wildcard only on a wildcard product, and no more names than the product carries (one)
+//! V907 `product-code-refuses`: the request MUST fit the product `apply` is about to buy (`--product-code`): a known code, a DV code for CreateCertificateWithCsrRequest, a wildcard only on a wildcard product, and no name beyond the CN and its counterpart
 //!
 //! Citation: Alibaba CAS reference §1.3.1 (CreateCertificateWithCsrRequest issues DV only; the CN is the domain bound), §1.3.2 (Domain: "Exactly one domain. A wildcard only with a wildcard ProductCode"), §1.4 (the ProductCode values).
 //!
 //! Runs only when the policy names a product code
 //! ([`crate::Policy::set_product_code`], `--product-code`, `[validate]
-//! product_code`). Every product carries one name, the CN: the reference
-//! documents "exactly one domain" for these products and nothing about
-//! `www.` pairs, so a request naming `example.com` and `www.example.com` is
-//! two names and an error on any product (order `www.example.com` on its
-//! own, or both on a multi-domain product the reference does not list).
-//! A wildcard product carries its one wildcard name the same way.
+//! product_code`). Every product binds one name, the CN (reference §1.3.1,
+//! §1.3.2: "exactly one domain"). A name that is neither the CN nor its
+//! counterpart (`www.` added or removed; a wildcard's base) is an error; the
+//! counterpart itself is V908's warning, because the reference is silent on
+//! it and DigiCert's single-name certificates carry it (the sandbox follows
+//! DigiCert, so the two agree).
 
 use crate::csr::Csr;
 use crate::model::Severity;
@@ -21,11 +21,11 @@ pub(crate) static RULE: Rule = Rule {
     code: "V907",
     name: "product-code-refuses",
     default_severity: Severity::Error,
-    description: "the request MUST fit the product apply is about to buy (--product-code): a known code, a DV code for CreateCertificateWithCsrRequest, a wildcard only on a wildcard product, and no more names than the product carries (one)",
+    description: "the request MUST fit the product apply is about to buy (--product-code): a known code, a DV code for CreateCertificateWithCsrRequest, a wildcard only on a wildcard product, and no name beyond the CN and its counterpart",
     citation: "Alibaba CAS CreateCertificateWithCsrRequest and CreateCertificateRequest (Domain: exactly one domain; a wildcard only with a wildcard ProductCode); ProductCode values",
     source: Source::Aliyun,
     since: "0.1.0",
-    rationale: "Runs when a product code is set (--product-code, [validate] product_code, or apply's). Each product carries one name, the CN: the reference documents \"exactly one domain\" and nothing about www. pairs, so example.com plus www.example.com is two names and an error on any product. An unknown code, an OV/EV code for CreateCertificateWithCsrRequest, and a wildcard on a single-domain product are errors too.",
+    rationale: "Runs when a product code is set (--product-code, [validate] product_code, or apply's). Each product binds one name, the CN (the reference: \"exactly one domain\"); a name that is neither the CN nor its counterpart (www. added or removed, or a wildcard's base) is an error. The counterpart alone is V908's warning: the reference is silent on it, DigiCert's single-name certificates carry it, and the sandbox follows DigiCert. An unknown code, an OV/EV code for CreateCertificateWithCsrRequest, and a wildcard on a single-domain product are errors too.",
     profile: None,
     applies: |_, policy| policy.product_code().is_some(),
     check,
@@ -78,16 +78,40 @@ fn check(csr: &Csr<'_>, policy: &Policy, out: &mut Vec<Hit>) {
             );
         }
     }
-    if names.len() > 1 {
-        let list: Vec<&str> = names.iter().map(|(n, _, _)| n.as_str()).collect();
+    let cn = csr.cn().map(|c| c.to_ascii_lowercase());
+    let bound: Vec<String> = cn
+        .iter()
+        .flat_map(|c| [c.clone(), counterpart(c, p.wildcard)])
+        .collect();
+    let extra: Vec<&str> = names
+        .iter()
+        .map(|(n, _, _)| n.as_str())
+        .filter(|n| !bound.iter().any(|b| b == n))
+        .filter(|n| p.wildcard || !n.starts_with("*."))
+        .collect();
+    if !extra.is_empty() && (cn.is_some() || names.len() > 1) {
         out.push(
             Hit::new(format!(
-                "{code} carries one name, the CN; the request names {}: {}",
-                names.len(),
-                list.join(", ")
+                "{code} binds one name, the CN{}; the request also names {}",
+                cn.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
+                extra.join(", ")
             ))
             .at(None, "extensionRequest/subjectAltName")
-            .note("order one certificate per name (a www. name counts as a name of its own: the reference documents exactly one domain)"),
+            .note("order one certificate per name"),
         );
+    }
+}
+
+/// The name a product certifies beside the CN, as DigiCert does: the `www.`
+/// counterpart on a single-domain product (`example.com` ↔
+/// `www.example.com`), the base on a wildcard product (`*.example.com` →
+/// `example.com`). Shared with V908.
+pub(crate) fn counterpart(cn: &str, wildcard: bool) -> String {
+    if wildcard {
+        return cn.strip_prefix("*.").unwrap_or(cn).to_owned();
+    }
+    match cn.strip_prefix("www.") {
+        Some(rest) if rest.contains('.') => rest.to_owned(),
+        _ => format!("www.{cn}"),
     }
 }
