@@ -1029,9 +1029,11 @@ fn detail(
     now_ms: i64,
 ) -> Result<Value, ApiError> {
     let id = id_param(p, "CertId")?;
+    // The Python SDK writes a bool as Python prints it (`True`), so case does not matter.
     let filter = match param(p, "CertFilter").filter(|v| !v.is_empty()) {
-        None | Some("false") => false,
-        Some("true") => true,
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
         Some(other) => {
             return Err(ApiError::invalid(
                 "CertFilter",
