@@ -486,3 +486,127 @@ fn cert_lifetime_60s_issues_certificates_valid_for_60_seconds() {
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--cert-lifetime"), "{err}");
 }
+
+#[test]
+fn lost_answers_are_retried_with_the_token_or_looked_up() {
+    let sb = sandbox(&[
+        "--fault",
+        "UploadUserCertificate=drop-after:1",
+        "--fault",
+        "CreateDeploymentJob=drop-after:1",
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = issued(&sb, tmp.path(), "site");
+    // The upload's answer is lost: retried with its ClientToken, which the
+    // service answers with the first upload. The job's is lost: not retried.
+    let (code, _, err) = output(deploy(&sb, &sb.url, &dir).args(TO));
+    assert_eq!(code, Some(4), "{err}");
+    assert!(
+        err.contains("outcome of CreateDeploymentJob is unknown"),
+        "{err}"
+    );
+    let s = stats(&sb);
+    assert_eq!(requests(&sb, "UploadUserCertificate"), 2);
+    assert_eq!(s["certificates_uploaded"].as_u64(), Some(1));
+    assert_eq!(s["deployment_jobs_created"].as_u64(), Some(1));
+    let (code, _, err) = output(deploy(&sb, &sb.url, &dir).args(TO));
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        stats(&sb)["deployment_jobs_created"].as_u64(),
+        Some(1),
+        "{err}"
+    );
+    assert_eq!(requests(&sb, "CreateDeploymentJob"), 1);
+}
+
+#[test]
+fn a_job_still_running_exits_4_and_a_rerun_follows_it() {
+    let sb = sandbox(&["--deploy-after", "1h"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = issued(&sb, tmp.path(), "site");
+    for _ in 0..2 {
+        let (code, _, err) = output(
+            deploy(&sb, &sb.url, &dir)
+                .args(TO)
+                .args(["--wait-timeout", "1s"]),
+        );
+        assert_eq!(code, Some(4), "{err}");
+        assert!(
+            err.contains("still scheduling") && err.contains("run the same command again"),
+            "{err}"
+        );
+    }
+    let j = journal(&dir);
+    assert!(
+        j["jobs"][0]["job_id"].is_u64() && j["jobs"][0]["started"] == true,
+        "{j}"
+    );
+    assert_eq!(
+        stats(&sb)["deployment_jobs_created"].as_u64(),
+        Some(1),
+        "followed, not created again"
+    );
+    assert_eq!(
+        requests(&sb, "UpdateDeploymentJobStatus"),
+        1,
+        "started once"
+    );
+}
+
+#[test]
+fn bad_directories_are_refused_before_anything_is_sent() {
+    let sb = sandbox(&[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = issued(&sb, tmp.path(), "site");
+    let other = issued(&sb, tmp.path(), "other");
+    let before = stats(&sb)["requests"].clone();
+    // Another certificate's key.
+    let mixed = tmp.path().join("mixed");
+    std::fs::create_dir(&mixed).unwrap();
+    std::fs::copy(dir.join("fullchain.pem"), mixed.join("fullchain.pem")).unwrap();
+    std::fs::copy(other.join("privkey.pem"), mixed.join("privkey.pem")).unwrap();
+    let (code, _, err) = output(deploy(&sb, &sb.url, &mixed).args(TO));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not the key of the certificate"), "{err}");
+    // A journal that is not one.
+    std::fs::write(dir.join("deploy.json"), b"\x00\xffgarbage").unwrap();
+    let (code, _, err) = output(deploy(&sb, &sb.url, &dir).args(TO));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("deploy.json") && err.contains("Move it aside"),
+        "{err}"
+    );
+    // Garbage in place of the certificate.
+    std::fs::write(
+        mixed.join("fullchain.pem"),
+        b"-----BEGIN CERTIFICATE-----\n\xff\n",
+    )
+    .unwrap();
+    let (code, _, err) = output(deploy(&sb, &sb.url, &mixed).args(TO));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("fullchain.pem") || err.contains("certificate"),
+        "{err}"
+    );
+    // No target at all is a usage error.
+    let (code, _, _) = output(&mut deploy(&sb, &sb.url, &dir));
+    assert_eq!(code, Some(2));
+    assert_eq!(stats(&sb)["requests"], before, "nothing sent");
+}
+
+#[test]
+fn two_deploys_at_once_one_waits_out() {
+    let (sb, proxy) = behind_proxy();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = issued(&sb, tmp.path(), "site");
+    proxy.set("ListCloudResources", Mode::Hold);
+    let mut first = spawn(deploy(&sb, &proxy.url, &dir).args(TO));
+    proxy.wait_held(1);
+    let (code, _, err) = output(deploy(&sb, &sb.url, &dir).args(TO));
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("in use by"), "{err}");
+    proxy.set("ListCloudResources", Mode::Pass);
+    proxy.release(Release::Proceed);
+    assert!(first.wait().unwrap().success());
+    assert_eq!(stats(&sb)["deployment_jobs_created"].as_u64(), Some(1));
+}
