@@ -783,6 +783,17 @@ fn page(p: &[(String, String)], default_size: u64) -> Result<(u64, u64, usize, u
     Ok((current, size, skip, take))
 }
 
+/// A page of a `ListCloudResources`-style answer: `Total`, `CurrentPage`, `ShowSize`, `Data`.
+fn paged(request_id: &str, total: usize, (current, size): (u64, u64), data: Vec<Value>) -> Value {
+    json!({
+        "RequestId": request_id,
+        "Total": total,
+        "CurrentPage": current,
+        "ShowSize": size,
+        "Data": data,
+    })
+}
+
 fn list_resources(s: &State, p: &[(String, String)], request_id: &str) -> Result<Value, ApiError> {
     let (current, size, skip, take) = page(p, 20)?;
     let cloud = param(p, "CloudName").filter(|v| !v.is_empty());
@@ -832,13 +843,7 @@ fn list_resources(s: &State, p: &[(String, String)], request_id: &str) -> Result
         .take(take)
         .map(|r| resource_json(s, r))
         .collect();
-    Ok(json!({
-        "RequestId": request_id,
-        "Total": matching.len(),
-        "CurrentPage": current,
-        "ShowSize": size,
-        "Data": data,
-    }))
+    Ok(paged(request_id, matching.len(), (current, size), data))
 }
 
 fn resource_json(s: &State, r: &Resource) -> Value {
@@ -1352,13 +1357,7 @@ fn list_jobs(
         .take(take)
         .map(|j| job_fields(s, j, now_ms))
         .collect();
-    Ok(json!({
-        "RequestId": request_id,
-        "Total": matching.len(),
-        "CurrentPage": current,
-        "ShowSize": size,
-        "Data": data,
-    }))
+    Ok(paged(request_id, matching.len(), (current, size), data))
 }
 
 fn list_workers(
@@ -1416,13 +1415,12 @@ fn list_workers(
             Some(v)
         })
         .collect();
-    Ok(json!({
-        "RequestId": request_id,
-        "Total": rows.len(),
-        "CurrentPage": current,
-        "ShowSize": size,
-        "Data": rows.into_iter().skip(skip).take(take).collect::<Vec<_>>(),
-    }))
+    Ok(paged(
+        request_id,
+        rows.len(),
+        (current, size),
+        rows.into_iter().skip(skip).take(take).collect::<Vec<_>>(),
+    ))
 }
 
 #[cfg(test)]

@@ -133,20 +133,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     check_dir(&args.dir)?;
     let journal = args.dir.join(JOURNAL_FILE);
     let client = args.connection.client()?;
-    if args.connection.dry_run {
-        // Reads the files and the journal; sends, writes and locks nothing.
-        let (chain, key) = read_pair(&args.dir)?;
-        let what = Deployment {
-            chain_pem: &chain,
-            key_pem: &key,
-            targets: &targets,
-            journal: &journal,
-        };
-        let requests = csrkit_deploy::dry_run(&client, &what).map_err(into_exit)?;
-        print_dry_run(&requests, args.format)?;
-        return Ok(ExitCode::from(exit::OK));
-    }
-    let _lock = lock(&args.dir)?;
+    // A dry run reads the files and the journal; it sends, writes and locks
+    // nothing.
+    let _lock = match args.connection.dry_run {
+        true => None,
+        false => Some(lock(&args.dir)?),
+    };
     let (chain, key) = read_pair(&args.dir)?;
     let what = Deployment {
         chain_pem: &chain,
@@ -154,6 +146,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         targets: &targets,
         journal: &journal,
     };
+    if args.connection.dry_run {
+        let requests = csrkit_deploy::dry_run(&client, &what).map_err(into_exit)?;
+        print_dry_run(&requests, args.format)?;
+        return Ok(ExitCode::from(exit::OK));
+    }
     let mut options = Options::default().with_wait_timeout(args.wait_timeout);
     if client.endpoint().is_loopback() {
         // The sandbox answers in milliseconds.
