@@ -106,6 +106,11 @@ async fn create(
 ) -> Result<u64> {
     let entry = journal.job(i).clone();
     if let Some(id) = entry.job_id {
+        emit(&Event::JobCreated {
+            job_id: id,
+            name: entry.name,
+            found: true,
+        });
         return Ok(id);
     }
     if !fresh && let Some(id) = find(client, &entry).await? {

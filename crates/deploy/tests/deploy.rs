@@ -235,3 +235,25 @@ async fn a_failed_resource_is_named_and_an_unknown_target_changes_nothing() {
     assert_eq!(s.stats().deployment_jobs_created, 2);
     assert_eq!(s.stats().certificates_uploaded, 1);
 }
+
+/// The engine runs deployments in spawned tasks: the future must be `Send`.
+#[test]
+fn the_deployment_future_is_send() {
+    fn send<T: Send>(_: &T) {}
+    let c = Client::new(
+        Credentials::new("id", "secret", None),
+        ClientOptions::default(),
+    )
+    .unwrap();
+    let journal = std::path::PathBuf::from("deploy.json");
+    let what = Deployment {
+        chain_pem: "",
+        key_pem: "",
+        targets: &[],
+        journal: &journal,
+    };
+    let options = Options::default();
+    let mut on_event = |_: &Event| {};
+    let future = csrkit_deploy::deploy(&c, &what, &options, &mut on_event);
+    send(&future);
+}
