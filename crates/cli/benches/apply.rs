@@ -1,15 +1,20 @@
 //! Benchmark: `csrkit apply --sandbox --domain example.com` (whole process,
-//! P-256 key, fresh directory each round, certificate on disk at the end)
-//! beside the same flow done by hand: `openssl genpkey`, `openssl req -new`
-//! and the official Python SDK (`scripts/bench/apply_with_sdk.py`:
-//! DescribePackageState, CreateCertificateWithCsrRequest,
-//! DescribeCertificateState until `certificate`, cert.pem written) against a
-//! `csrkit sandbox --approve auto` process. Measured in the same run,
+//! P-256 key, fresh directory each round, certificate on disk at the end):
+//! the hands-off loop, with the record published through the sandbox's
+//! Alibaba Cloud DNS, checked on its DNS server, verified by the sandbox
+//! before it issues, and removed. Beside it the same flow done by hand:
+//! `openssl genpkey`, `openssl req -new` and the official Python SDKs
+//! (`scripts/bench/apply_with_sdk.py`: DescribePackageState,
+//! CreateCertificateWithCsrRequest, DescribeCertificateState,
+//! AddDomainRecord, DescribeCertificateState until `certificate`,
+//! DeleteDomainRecord, cert.pem written) against a `csrkit sandbox --approve
+//! verify --zone example.com` process. Measured in the same run,
 //! interleaved.
 //!
-//! A third column runs `csrkit apply --endpoint` against that same sandbox
-//! process, so that both sides talk to the same server over loopback
-//! (`--sandbox` starts its own sandbox, CA included, in each process).
+//! A third column runs `csrkit apply --endpoint --dns alidns` against that
+//! same sandbox process, so that both sides talk to the same server over
+//! loopback (`--sandbox` starts its own sandbox, CA and DNS server
+//! included, in each process).
 //!
 //! The SDK runs in the interop venv, `target/interop-venv` at the workspace
 //! root (made by `scripts/interop/run.sh`), or `$CSRKIT_BENCH_VENV`. Without
@@ -44,10 +49,19 @@ fn csrkit_sandbox_once(dir: &Path) -> Duration {
     d
 }
 
-fn csrkit_endpoint_once(dir: &Path, url: &str) -> Duration {
+fn csrkit_endpoint_once(dir: &Path, server: &Server) -> Duration {
     let d = run(Command::new(CSRKIT)
-        .args(["apply", "--domain", "example.com", "--key-type", "p256"])
-        .args(["--endpoint", url, "--out-dir"])
+        .args([
+            "apply",
+            "--domain",
+            "example.com",
+            "--key-type",
+            "p256",
+            "--wait",
+        ])
+        .args(["--dns", "alidns", "--dns-endpoint", &server.url])
+        .args(["--dns-resolver", &server.dns])
+        .args(["--endpoint", &server.url, "--out-dir"])
         .arg(dir.join("example.com"))
         .env("ALIBABA_CLOUD_ACCESS_KEY_ID", "sandbox-access-key-id")
         .env(
@@ -88,28 +102,34 @@ fn by_hand_once(dir: &Path, python: &Path, script: &Path, url: &str) -> Duration
     d
 }
 
-/// A `csrkit sandbox` process approving at once, with room for every round.
+/// A `csrkit sandbox` process that verifies before it issues, hosting
+/// example.com and answering DNS for it, with room for every round.
 struct Server {
     child: Child,
     url: String,
+    dns: String,
 }
 
 impl Server {
     fn start() -> Server {
         let mut child = Command::new(CSRKIT)
-            .args(["sandbox", "--approve", "auto", "--issue-after", "0"])
+            .args(["sandbox", "--approve", "verify", "--issue-after", "0"])
+            .args(["--zone", "example.com", "--dns-listen", "127.0.0.1:0"])
             .args(["--quota", "digicert-free-1-free=10000"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("csrkit sandbox starts");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("the sandbox prints its URL");
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("piped"));
+        let mut url = String::new();
+        out.read_line(&mut url).expect("the sandbox prints its URL");
+        let mut dns = String::new();
+        out.read_line(&mut dns)
+            .expect("the sandbox prints its DNS address");
         Server {
             child,
-            url: line.trim().to_owned(),
+            url: url.trim().to_owned(),
+            dns: dns.trim().trim_start_matches("dns ").to_owned(),
         }
     }
 }
@@ -134,12 +154,16 @@ fn sdk_python(workspace: &Path) -> Result<PathBuf, String> {
         ));
     }
     let ok = Command::new(&python)
-        .args(["-c", "import alibabacloud_cas20200407"])
+        .args([
+            "-c",
+            "import alibabacloud_cas20200407, alibabacloud_alidns20150109",
+        ])
         .output()
         .is_ok_and(|o| o.status.success());
     if !ok {
         return Err(format!(
-            "{} cannot import alibabacloud_cas20200407 (pip install alibabacloud-cas20200407==3.9.4)",
+            "{} cannot import the SDKs (pip install alibabacloud-cas20200407 \
+             alibabacloud-alidns20150109, or run scripts/interop/sandbox_sdk.sh)",
             python.display()
         ));
     }
@@ -163,7 +187,7 @@ fn main() {
 
     // One warm-up of each, not counted.
     csrkit_sandbox_once(&fresh(tmp.path(), "warm-sandbox", 0));
-    csrkit_endpoint_once(&fresh(tmp.path(), "warm-endpoint", 0), &server.url);
+    csrkit_endpoint_once(&fresh(tmp.path(), "warm-endpoint", 0), &server);
     if let Ok(python) = &sdk {
         by_hand_once(
             &fresh(tmp.path(), "warm-sdk", 0),
@@ -186,7 +210,7 @@ fn main() {
         ours.push(csrkit_sandbox_once(&fresh(tmp.path(), "sandbox", round)));
         ours_ep.push(csrkit_endpoint_once(
             &fresh(tmp.path(), "endpoint", round),
-            &server.url,
+            &server,
         ));
     }
     let a = median(&mut ours);
@@ -198,8 +222,8 @@ fn main() {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|_| "openssl not found".into());
     println!(
-        "domain to issued certificate (P-256, example.com), median wall time of the whole \
-         process(es), ms, {rounds} rounds interleaved\n"
+        "domain to issued certificate (P-256, example.com; publish, verify, clean up), median \
+         wall time of the whole process(es), ms, {rounds} rounds interleaved\n"
     );
     if theirs.is_empty() {
         println!("| csrkit apply --sandbox | csrkit apply --endpoint (same sandbox) |");
@@ -212,8 +236,8 @@ fn main() {
         let b = median(&mut theirs);
         let ratio = |x: Duration| b.as_secs_f64() / x.as_secs_f64();
         println!(
-            "| openssl genpkey + req + Python SDK | csrkit apply --sandbox | speed-up | \
-                 csrkit apply --endpoint (same sandbox) | speed-up |"
+            "| openssl genpkey + req + Python SDKs | csrkit apply --sandbox | speed-up | \
+                 csrkit apply --endpoint --dns alidns (same sandbox) | speed-up |"
         );
         println!("|---:|---:|---:|---:|---:|");
         println!(
@@ -224,6 +248,9 @@ fn main() {
             ms(e),
             ratio(e)
         );
-        println!("\n({openssl}; alibabacloud-cas20200407 from the interop venv)");
+        println!(
+            "\n({openssl}; alibabacloud-cas20200407 and alibabacloud-alidns20150109 from the \
+             interop venv)"
+        );
     }
 }

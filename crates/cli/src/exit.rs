@@ -2,12 +2,11 @@
 //! user.
 //!
 //! Commands return `anyhow::Result<ExitCode>`. The exit code of an error is
-//! the first of these found in its chain: a [`Failure`] (a command's own
-//! verdict), else a `csrkit_submit::Error` (mapped by [`submit_code`]), else
-//! a directory lock held by another command (4), else 2: a usage, input or
-//! local I/O error.
+//! the first of these found in its chain: the engine's error (`csrkit_apply::Error`, by its
+//! category), else a `csrkit_submit::Error` (mapped by [`submit_code`]), else
+//! a DNS provider's error (by its category), else a deployment's error (by
+//! its category), else 2: a usage, input or local I/O error.
 
-use std::fmt;
 use std::process::ExitCode;
 
 /// Success (validate: no finding at or above `--fail-on`).
@@ -24,60 +23,42 @@ pub(crate) const NETWORK: u8 = 4;
 /// state saved.
 pub(crate) const INTERRUPTED: u8 = 130;
 
-/// An error that carries the exit code it stands for.
-#[derive(Debug)]
-pub(crate) struct Failure {
-    code: u8,
-    message: String,
-}
-
-/// An error exiting with `code`.
-pub(crate) fn fail(code: u8, message: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(Failure {
-        code,
-        message: message.into(),
-    })
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Failure {}
-
 /// The exit code of an API client error.
 pub(crate) fn submit_code(e: &csrkit_submit::Error) -> u8 {
-    use csrkit_submit::Error as E;
-    match e {
-        // A transient refusal that outlived the client's retries: the
-        // service did nothing, and a later run may succeed.
-        E::Api { code, .. }
-            if code.starts_with("Throttling")
-                || code == "ServiceUnavailable"
-                || code == "InternalError" =>
-        {
-            NETWORK
-        }
-        E::Api { .. } => REFUSED,
-        // The HTTP client could not be built or the request formed (e.g.
-        // a credential no header can carry): a local problem.
-        E::Transport {
-            kind: csrkit_submit::TransportKind::Setup,
-            ..
-        } => USAGE,
-        E::Transport { .. } | E::Decode { .. } | E::OutcomeUnknown { .. } => NETWORK,
+    category_code(csrkit_apply::api_category(e))
+}
+
+/// The exit code of an engine error's category.
+fn category_code(c: csrkit_apply::Category) -> u8 {
+    use csrkit_apply::Category as C;
+    match c {
+        C::Findings => FINDINGS,
+        C::Refused => REFUSED,
+        C::Unavailable => NETWORK,
+        C::Interrupted => INTERRUPTED,
         _ => USAGE,
     }
 }
 
-/// The exit code of a directory lock error: another command holds it
-/// (nothing was done; run again when it is finished), or a local I/O error.
-fn lock_code(e: &crate::apply::lock::LockError) -> u8 {
-    match e {
-        crate::apply::lock::LockError::Busy { .. } => NETWORK,
+/// The exit code of a DNS provider's error.
+fn dns_code(e: &csrkit_dns::Error) -> u8 {
+    match e.category() {
+        csrkit_dns::Category::Refused => REFUSED,
+        csrkit_dns::Category::Unavailable => NETWORK,
         _ => USAGE,
+    }
+}
+
+/// The exit code of a deployment's error: the API client's mapping for the
+/// service's own errors, else its category.
+fn deploy_code(e: &csrkit_deploy::Error) -> u8 {
+    match e {
+        csrkit_deploy::Error::Service(s) => submit_code(s),
+        other => match other.category() {
+            csrkit_deploy::Category::Refused => REFUSED,
+            csrkit_deploy::Category::Unavailable => NETWORK,
+            _ => USAGE,
+        },
     }
 }
 
@@ -85,13 +66,11 @@ fn lock_code(e: &crate::apply::lock::LockError) -> u8 {
 pub(crate) fn code_of(err: &anyhow::Error) -> u8 {
     err.chain()
         .find_map(|e| {
-            e.downcast_ref::<Failure>()
-                .map(|f| f.code)
+            e.downcast_ref::<csrkit_apply::Error>()
+                .map(|a| category_code(a.category()))
                 .or_else(|| e.downcast_ref::<csrkit_submit::Error>().map(submit_code))
-                .or_else(|| {
-                    e.downcast_ref::<crate::apply::lock::LockError>()
-                        .map(lock_code)
-                })
+                .or_else(|| e.downcast_ref::<csrkit_dns::Error>().map(dns_code))
+                .or_else(|| e.downcast_ref::<csrkit_deploy::Error>().map(deploy_code))
         })
         .unwrap_or(USAGE)
 }

@@ -9,7 +9,11 @@ mod apply;
 mod cmd;
 mod exit;
 mod output;
+mod progress;
+mod render;
+mod service;
 mod settings;
+mod signals;
 
 const AFTER_HELP: &str = "\
 EXAMPLES:

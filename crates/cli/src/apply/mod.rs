@@ -1,86 +1,73 @@
-//! `csrkit apply`: from a domain to an issued certificate, resumable, and
-//! never spending quota twice.
+//! `csrkit apply`: flags → the engine (`csrkit-apply`) → rendering.
 //!
-//! The steps (DESIGN.md "The data flow of apply"), one function each:
-//! 1. [`plan::make`]: every local check before a credential is read or a
-//!    connection opened: names, key and CSR (made in memory), lint, the
-//!    journal and its files, the flags against it, tags, contact.
-//! 2. The directory is locked ([`lock`]) and the key, CSR and first journal
-//!    entry of a new directory are written.
-//! 3. [`order::settle`]: the recorded order, the one an earlier Create made
-//!    ([`reconcile`]: exactly ours, by attempt tag or by CSR), one adopted
-//!    by hand (`--adopt`), or a new one: quota checked, committed to the
-//!    journal with its attempt id, then the Create.
-//! 4. [`wait::follow`]: describe, print what to publish, with `--wait` poll.
-//! 5. [`finish::finish`]: save the certificate after checking the leaf's key
-//!    and names, the chain, and the key file ([`files::install`]).
-//!
-//! `--dry-run` runs step 1 and prints the requests that would be sent
-//! ([`dry_run`]); nothing is sent or written.
+//! The engine does every step (lint, quota, order, reconcile, publish,
+//! propagation, wait, verify, install, clean up) and reports events; this
+//! module turns the flags into a [`csrkit_apply::Request`], connects to the
+//! service (or starts the in-process sandbox), renders the events on stderr
+//! ([`crate::progress`]) and the result on stdout.
 //!
 //! JSON (`csrkit.apply/1`): `dir`, `order_id` (string), `state`,
-//! `verification` (see `verification.rs`), `files { key, csr, cert, chain,
-//! fullchain }`, `not_after`, `message`.
+//! `verification` (see [`csrkit_apply::Publish`]), `files { key, csr, cert,
+//! chain, fullchain }`, `generation`, `not_after`, `published` (the records
+//! still published), `message`.
 
-mod chain;
-mod dry_run;
-mod files;
-mod finish;
-mod journal;
-mod lint;
-pub(crate) mod lock;
-mod order;
-mod plan;
-mod reconcile;
-mod wait;
+mod validation;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use csrkit_csr::{KeyType, WriteMode};
-use csrkit_submit::{
-    Client, ClientOptions, Credentials, Endpoint, Error as ApiError, OrderId, Tag, ValidateType,
-};
+use csrkit_apply::{Contact, Ending, Interrupt, Journal, Outcome, Request};
+use csrkit_csr::KeyType;
+use csrkit_submit::{Error as ApiError, OrderId, Tag, ValidateType};
+use serde_json::json;
 
-pub(crate) use dry_run::client as dry_run_client;
-pub(crate) use journal::{JOURNAL_FILE, Journal};
-use lock::DirLock;
-pub(crate) use lock::LockError;
-use plan::{Plan, Target};
-
-use crate::cmd::connection::{ConnectionArgs, runtime};
-use crate::cmd::generate;
-use crate::cmd::status::parse_order_id;
-use crate::output::Format;
+use crate::cmd::connection::{ConnectionArgs, parse_order_id, print_dry_run, runtime};
+use crate::output::{Format, out, outln, print_json};
+use crate::progress::Progress;
+use crate::render;
+use crate::service::{self, SANDBOX_LABEL};
 use crate::settings::Settings;
 
 const EXAMPLES: &str = "\
 EXAMPLES:
   csrkit apply --sandbox --domain example.com
+  csrkit apply --domain example.com --dns alidns --wait
+  csrkit apply --domain example.com --dns rfc2136 --dns-server ns1.example.com \\
+      --tsig-key-file /etc/csrkit/tsig.key --wait
+  csrkit apply --domain example.com --dns-hook /usr/local/bin/dns-hook --wait
+  csrkit apply --domain example.com --validate-type file --webroot /var/www/html --wait
   csrkit apply --domain example.com --domain www.example.com \\
       --contact-name 'Zhang San' --contact-phone 13800000000 --contact-email ops@example.com --wait
-  csrkit apply --csr request.csr --key privkey.pem --validate-type file
   csrkit apply --out-dir example.com          # resume: no new order is placed
-  csrkit apply --out-dir example.com --new-order --key-type p256   # renew with a new key
+  csrkit apply --out-dir example.com --new-order --key-type p256   # a new key and certificate
   csrkit apply --out-dir example.com --dry-run --format json        # what would be sent
 
 One directory per certificate (--out-dir, default ./<first domain>/) holds
-privkey.pem, request.csr, order.json (the journal), cert.pem, chain.pem and
-fullchain.pem. Re-running apply on it resumes the recorded order; it never
-buys a second certificate for an order that is still alive. One command at a
-time works on a directory (DIR/.lock). A Create whose answer was lost is
-looked up before any other (by its csrkit-attempt tag and by the CSR itself);
-when an order for the domain cannot be checked, apply stops (exit 4) and
-lists the `--adopt ORDER_ID` that settles it by hand.
+order.json (the journal) and the certificates it was issued, each a complete
+generation in generations/N/ (key, CSR, cert, chain, fullchain, combined.pem);
+privkey.pem, request.csr, cert.pem, chain.pem, fullchain.pem and combined.pem
+are links through `current`, which is switched to a new generation with one
+rename once its certificate is verified. Re-running apply on the directory
+resumes the recorded order; it never buys a second certificate for an order
+that is still alive. One command at a time works on a directory (DIR/.lock).
+A Create whose answer was lost is looked up before any other (by its
+csrkit-attempt tag and by the CSR itself); when an order for the domain
+cannot be checked, apply stops (exit 4) and lists the `--adopt ORDER_ID`
+that settles it by hand.
+
+With --dns PROVIDER (or --dns-hook, --webroot) csrkit publishes the
+validation record itself, journaled before it is published, checks that
+every authoritative server has it, waits for the CA, and removes it after
+issuance or verify_fail (and `csrkit cancel DIR` removes it with the order).
+The provider is recorded: a re-run publishes and cleans up the same way.
 
 The files are the journal's: request.csr and the key must be the ones the
 order was placed with, or apply stops (exit 2) before sending or saving
-anything. --new-order keeps the recorded product code, validation type and
-tags unless flags override them; with --key, --key-type or --csr the new key
-and CSR wait in DIR/next/ while the old certificate and key stay in place,
-and move up (the old set into DIR/retired/) when the new certificate is
-saved.";
+anything. --new-order keeps the recorded product code, validation type,
+provider and tags unless flags override them; with --key, --key-type or
+--csr the new key and CSR go into the next generation while the current one
+keeps serving.";
 
 /// Arguments of `csrkit apply`.
 #[derive(clap::Args, Debug)]
@@ -95,12 +82,12 @@ pub(crate) struct Args {
         conflicts_with = "csr",
         help_heading = "Certificate"
     )]
-    domains: Vec<String>,
+    pub(crate) domains: Vec<String>,
     /// Submit this CSR instead of making one (it is copied into the
     /// directory). On a directory that records an order, only with
     /// --new-order.
     #[arg(long, value_name = "FILE", help_heading = "Certificate")]
-    csr: Option<PathBuf>,
+    pub(crate) csr: Option<PathBuf>,
     /// The private key: with --csr, the key to check the certificate
     /// against; otherwise the key to make the CSR with (never copied). On a
     /// directory that records an order, only with --new-order.
@@ -129,12 +116,12 @@ pub(crate) struct Args {
     /// on the web server) [default: dns]. A recorded order keeps its own (with --new-order,
     /// the flag replaces it).
     #[arg(long, value_name = "TYPE", value_parser = parse_validate_type, help_heading = "Order")]
-    validate_type: Option<ValidateType>,
+    pub(crate) validate_type: Option<ValidateType>,
     /// Resource plan to spend (wildcards need a wildcard plan such as
     /// geotrust-dv-w-starter) [default: digicert-free-1-free]. A recorded
     /// order keeps its own (with --new-order, the flag replaces it).
     #[arg(long, value_name = "C", help_heading = "Order")]
-    product_code: Option<String>,
+    pub(crate) product_code: Option<String>,
     /// Tag the order, K=V; repeat for more (up to 19: csrkit adds its own
     /// csrkit-attempt tag to find the order after a lost answer).
     #[arg(long = "tag", value_name = "K=V", value_parser = parse_tag, help_heading = "Order")]
@@ -145,7 +132,7 @@ pub(crate) struct Args {
     /// unit of quota. Keeps the recorded product code, validation type and
     /// tags unless flags override them.
     #[arg(long, help_heading = "Order")]
-    new_order: bool,
+    pub(crate) new_order: bool,
     /// Settle a Create of unknown outcome by hand: adopt this order, which
     /// must carry this directory's CSR (or its attempt tag).
     #[arg(long, value_name = "ORDER_ID", value_parser = parse_order_id,
@@ -168,16 +155,21 @@ pub(crate) struct Args {
           help_heading = "Waiting")]
     wait_timeout: Duration,
 
-    /// Run the whole flow against an in-process sandbox that approves on its
-    /// own: no account, no network. Its state lives in the directory, so a
-    /// re-run resumes.
+    /// Run the whole flow against an in-process sandbox: no account, no
+    /// network. It hosts the domain's zone and verifies the record csrkit
+    /// publishes through its Alibaba Cloud DNS before it issues (FILE
+    /// validation without --webroot: it approves on its own). Implies
+    /// --wait. Its state lives in the directory, so a re-run resumes.
     #[arg(long, conflicts_with_all = ["endpoint", "site", "profile"], help_heading = "Connection")]
-    sandbox: bool,
+    pub(crate) sandbox: bool,
     /// When another command works on the directory, wait this long for it
     /// (e.g. 30s, 5m) instead of exiting 4 at once.
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration,
           help_heading = "Waiting")]
     lock_timeout: Duration,
+
+    #[command(flatten)]
+    pub(crate) validation: validation::ValidationArgs,
 
     #[command(flatten)]
     connection: ConnectionArgs,
@@ -230,195 +222,189 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// Where the API is: a real endpoint, or the in-process sandbox.
-pub(crate) struct Service {
-    pub(crate) client: Client,
-    /// What the journal records: the endpoint URL, or `sandbox`.
-    pub(crate) label: String,
-    /// Poll faster against the sandbox: it answers in milliseconds.
-    fast: bool,
-    _sandbox: Option<csrkit_sandbox::SandboxHandle>,
-}
-
-/// What a journal records as the endpoint of an in-process sandbox.
-pub(crate) const SANDBOX_LABEL: &str = "sandbox";
-
-/// The state file of the in-process sandbox, inside the certificate's
-/// directory so that a re-run of `apply --sandbox` finds its order again.
-const SANDBOX_STATE: &str = ".sandbox-state.json";
-/// The sandbox CA's root certificate, written next to the certificate.
-const SANDBOX_ROOT: &str = "sandbox-root.pem";
-
 /// Runs `csrkit apply`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(args.policy.as_deref())?;
-    let target = Target::from_args(&args)?;
-    plan::check_tags(&args.tags)?;
+    let dir = match &args.out_dir {
+        Some(d) => d.clone(),
+        None => csrkit_apply::default_dir(&args.domains, args.csr.as_deref())?,
+    };
+    // Only to pick defaults (the engine reads it again, locked).
+    let peeked = Journal::load(&dir).ok().flatten();
+    let (validation, sandbox) = validation::choose(&args, peeked.as_ref())?;
+    let mut request = request(&args, &settings, dir)?;
+    request.validation = validation;
+    let mut progress = Progress::new(args.format);
+    let label = label(&args)?;
     if args.connection.dry_run {
-        return dry_run::apply(&args, &settings, &target);
+        let client = service::dry_run_client(args.sandbox, &args.connection)?;
+        let requests = csrkit_apply::dry_run(&request, &client, &label, &mut progress)?;
+        progress.finish();
+        print_dry_run(&requests, args.format)?;
+        return Ok(ExitCode::SUCCESS);
     }
     let rt = runtime()?;
-    rt.block_on(apply(args, settings, target))
-}
-
-async fn apply(args: Args, settings: Settings, target: Target) -> anyhow::Result<ExitCode> {
-    // An existing directory is locked before its journal is read; a new
-    // one is created only once every local check has passed.
-    let held = match target.dir.is_dir() {
-        true => Some(lock_dir(&target.dir, args.lock_timeout)?),
-        false => None,
-    };
-    let journal = Journal::load(&target.dir)?;
-    let label = plan::service_label(&args)?;
-    let mut plan = plan::make(&args, &settings, &target, journal, &label)?;
-    let _lock = match held {
-        Some(l) => l,
-        None => lock_new_dir(&target.dir, args.lock_timeout)?,
-    };
-    show(&plan.notes);
-    write_fresh(&plan)?;
-
-    let service = connect(args.sandbox, &args.connection, &plan.dir).await?;
-    let mut notes = Vec::new();
-    let settled = order::settle(&service, &mut plan, &mut notes).await;
-    show(&notes);
-    let order_id = settled?;
-    let Plan {
-        dir, mut journal, ..
-    } = plan;
-    let state = wait::follow(
-        &service.client,
-        order_id,
-        &dir,
-        &mut journal,
-        &args,
-        service.fast,
-    )
-    .await?;
-    finish::finish(&args, &dir, &mut journal, order_id, &state)
-}
-
-/// Prints warnings and notes on stderr.
-fn show(notes: &[String]) {
-    for n in notes {
-        eprintln!("{n}");
-    }
-}
-
-/// A new directory: its key, CSR and first journal entry (no order yet).
-fn write_fresh(plan: &Plan) -> anyhow::Result<()> {
-    if let Some(m) = &plan.fresh {
-        files::write_material(&plan.dir, m)?;
-        plan.journal.save(&plan.dir)?;
-    }
-    Ok(())
-}
-
-/// Creates and locks a directory that did not exist when the plan was
-/// made; another command may have started there meanwhile.
-fn lock_new_dir(dir: &Path, wait: Duration) -> anyhow::Result<DirLock> {
-    generate::create_dir(dir)?;
-    let lock = lock_dir(dir, wait)?;
-    if Journal::load(dir)?.is_some() {
-        anyhow::bail!(
-            "another csrkit command started an order in {} meanwhile; run again to resume it",
-            dir.display()
-        );
-    }
-    Ok(lock)
-}
-
-/// Locks a certificate directory for `apply` (see [`lock`]).
-fn lock_dir(dir: &Path, wait: Duration) -> anyhow::Result<DirLock> {
-    let hint = "wait for it, or pass --lock-timeout DUR";
-    Ok(DirLock::acquire(dir, wait, &lock::this_command(), hint)?)
-}
-
-/// Locks a certificate directory for a command without a waiting flag
-/// (`generate`, `status`).
-pub(crate) fn lock_now(dir: &Path) -> anyhow::Result<DirLock> {
-    let hint = "wait for it to finish, then run this again";
-    Ok(DirLock::acquire(
-        dir,
-        Duration::ZERO,
-        &lock::this_command(),
-        hint,
-    )?)
-}
-
-/// For `generate`: the directory (which `generate` made or checked) locked,
-/// and refused when it holds an order journal (new files there would not be
-/// the journal's).
-pub(crate) fn lock_for_generate(dir: &Path) -> anyhow::Result<Option<DirLock>> {
-    if !dir.is_dir() {
-        return Ok(None);
-    }
-    let lock = lock_now(dir)?;
-    if let Some(j) = Journal::load(dir)? {
-        let todo = if j.nothing_sent() {
-            format!(
-                "no order was placed from it yet: remove {} first to start over",
-                dir.join(JOURNAL_FILE).display()
-            )
-        } else {
-            format!(
-                "new files would leave its certificate without its key. To renew with a new key \
-                 use `csrkit apply --out-dir {} --new-order --key-type TYPE`, or generate into \
-                 another --out-dir",
-                dir.display()
-            )
-        };
-        anyhow::bail!(
-            "{} holds the order journal {JOURNAL_FILE}; {todo}",
-            dir.display()
-        );
-    }
-    Ok(Some(lock))
-}
-
-/// The service for a certificate directory: the endpoint of the
-/// connection flags, or an in-process sandbox keeping its state in `dir`.
-pub(crate) async fn connect(
-    sandbox: bool,
-    connection: &ConnectionArgs,
-    dir: &Path,
-) -> anyhow::Result<Service> {
-    if !sandbox {
-        let client = connection.client()?;
-        let label = client.endpoint().url();
-        return Ok(Service {
-            client,
-            label,
-            fast: false,
-            _sandbox: None,
+    rt.block_on(async {
+        let (trigger, interrupt) = Interrupt::new();
+        request.interrupt = Some(interrupt);
+        tokio::spawn(async move {
+            crate::signals::interrupted().await;
+            trigger.fire();
         });
-    }
-    generate::create_dir(dir)?;
-    let mut config = csrkit_sandbox::SandboxConfig::from_env()?;
-    config.approve = csrkit_sandbox::Approval::Auto;
-    config.issue_after = Duration::ZERO;
-    config.state_file = Some(dir.join(SANDBOX_STATE));
-    let handle = csrkit_sandbox::Sandbox::start(config).await?;
-    // The root that signs the sandbox's certificates, so that `openssl
-    // verify -CAfile` can check them after this process is gone.
-    csrkit_csr::write_public_file(
-        &dir.join(SANDBOX_ROOT),
-        handle.ca_pem().as_bytes(),
-        WriteMode::Overwrite,
-    )?;
-    let creds = Credentials::new(
-        handle.credentials().access_key_id(),
-        handle.credentials().access_key_secret(),
-        None,
-    );
-    let options = ClientOptions {
-        endpoint: Endpoint::parse(&handle.endpoint())?,
-        ..connection.options()?
-    };
-    Ok(Service {
-        client: Client::new(creds, options)?,
-        label: SANDBOX_LABEL.into(),
-        fast: true,
-        _sandbox: Some(handle),
+        // Every local check (and the lock) before a credential is read, a
+        // connection opened or the in-process sandbox (which writes its
+        // state into the directory) started.
+        let mut prepared = csrkit_apply::prepare(request, &label, &mut progress)?;
+        let connected = match &sandbox {
+            Some(setup) => {
+                service::connect_sandbox(&args.connection, prepared.dir(), setup).await?
+            }
+            None => service::connect_endpoint(&args.connection)?,
+        };
+        prepared.set_propagation(validation::propagation(&args, connected.sandbox_dns));
+        let outcome = prepared.run(&connected.service, &mut progress).await;
+        progress.finish();
+        report(&args, outcome?)
     })
+}
+
+/// What the journal records as the endpoint, from the flags alone (no
+/// credentials are read).
+fn label(args: &Args) -> anyhow::Result<String> {
+    if args.sandbox {
+        return Ok(SANDBOX_LABEL.to_owned());
+    }
+    Ok(args.connection.options()?.endpoint.url())
+}
+
+/// The engine's request: the flags, the policy and the contact (flags,
+/// environment, csrkit.toml, or the sandbox's example).
+fn request(args: &Args, settings: &Settings, dir: PathBuf) -> anyhow::Result<Request> {
+    let mut r = Request::new(dir);
+    r.domains = args.domains.clone();
+    r.csr = args.csr.clone();
+    r.key = args.key.clone();
+    r.key_type = args.key_type;
+    r.key_passphrase = std::env::var("CSRKIT_KEY_PASSPHRASE")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .map(zeroize::Zeroizing::new);
+    r.contact = contact(args, settings);
+    r.validate_type = args.validate_type;
+    r.product_code = args.product_code.clone();
+    r.tags = args.tags.clone();
+    r.new_order = args.new_order;
+    r.adopt = args.adopt;
+    r.policy = settings.policy.clone();
+    r.allow = args.allow.clone();
+    // The sandbox issues in milliseconds: its run always waits.
+    r.wait = (args.wait || args.sandbox).then_some(args.wait_timeout);
+    r.lock_timeout = args.lock_timeout;
+    csrkit_apply::check_tags(&r.tags)?;
+    Ok(r)
+}
+
+/// The applicant's contact, from the flags, the environment or
+/// `csrkit.toml` (the sandbox fills in an example).
+fn contact(args: &Args, settings: &Settings) -> Contact {
+    let sandbox = args.sandbox;
+    let pick = |flag: &Option<String>, env: &str, file: &Option<String>, example: &str| {
+        flag.clone()
+            .or_else(|| std::env::var(env).ok().filter(|v| !v.trim().is_empty()))
+            .or_else(|| file.clone())
+            .or_else(|| sandbox.then(|| example.to_owned()))
+    };
+    let mut c = Contact::default();
+    c.name = pick(
+        &args.contact_name,
+        "CSRKIT_CONTACT_NAME",
+        &settings.contact.name,
+        "Sandbox User",
+    );
+    c.phone = pick(
+        &args.contact_phone,
+        "CSRKIT_CONTACT_PHONE",
+        &settings.contact.phone,
+        "13800000000",
+    );
+    c.email = pick(
+        &args.contact_email,
+        "CSRKIT_CONTACT_EMAIL",
+        &settings.contact.email,
+        "sandbox@example.com",
+    );
+    c
+}
+
+/// The sentence that ends a run.
+fn message(o: &Outcome) -> String {
+    let dir = o.dir.display();
+    match &o.ending {
+        Ending::Issued => {
+            let j = &o.journal;
+            let days = j
+                .not_after
+                .as_deref()
+                .and_then(|t| {
+                    time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .map(|t| (t - time::OffsetDateTime::now_utc()).whole_days())
+                .unwrap_or_default();
+            format!(
+                "certificate saved: {} (expires {}, in {days} days)",
+                o.dir.join(csrkit_apply::FULLCHAIN_FILE).display(),
+                j.not_after.as_deref().unwrap_or("?")
+            )
+        }
+        Ending::Pending if o.journal.dns.is_some() => format!(
+            "the validation record is published; run `csrkit apply --out-dir {dir} --wait` to wait \
+             for the CA (or `csrkit status {dir}`)"
+        ),
+        Ending::Pending => format!(
+            "when it is published, run `csrkit apply --out-dir {dir} --wait` (or `csrkit status \
+             {dir}`)"
+        ),
+        _ => o.error().map(|e| e.to_string()).unwrap_or_default(),
+    }
+}
+
+/// Prints the result on stdout; an unsuccessful ending becomes the error.
+fn report(args: &Args, o: Outcome) -> anyhow::Result<ExitCode> {
+    let note = message(&o);
+    let j = &o.journal;
+    match args.format {
+        Format::Json => print_json(&json!({
+            "schema": "csrkit.apply/1",
+            "dir": o.dir,
+            "order_id": o.order_id.to_string(),
+            "state": o.state.as_str(),
+            "verification": o.publish.as_ref().map(csrkit_apply::Publish::to_json),
+            "files": render::files_json(&o.dir, j),
+            "generation": o.installed.as_ref().map(|g| g.number),
+            "not_after": j.not_after,
+            "published": render::records_json(j),
+            "message": note,
+        }))?,
+        Format::Human => {
+            outln!(
+                "order {}: {} ({})",
+                o.order_id,
+                o.state,
+                render::describe(&o.state)
+            );
+            if o.installed.is_none()
+                && let Some(p) = &o.publish
+            {
+                out!("{}", render::publish_human(p));
+            }
+            if o.error().is_none() {
+                outln!("{note}");
+            }
+        }
+    }
+    match o.error() {
+        Some(e) => Err(e.into()),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }

@@ -108,6 +108,13 @@ pub(crate) fn print_dry_run(requests: &[PreparedRequest], format: Format) -> any
     Ok(())
 }
 
+/// Parses an order id given on the command line.
+pub(crate) fn parse_order_id(s: &str) -> Result<csrkit_submit::OrderId, String> {
+    s.parse().map_err(|_| {
+        format!("{s:?} is not an order id (a decimal number, as `csrkit orders` shows)")
+    })
+}
+
 /// A current-thread tokio runtime for one command.
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()

@@ -15,8 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use csrkit_deploy::{
-    Category, Deployment, Error as DeployError, Event, Held, JOURNAL_FILE, Options, Outcome,
-    Report, Target,
+    Deployment, Error as DeployError, Event, Held, JOURNAL_FILE, Options, Outcome, Report, Target,
 };
 use serde_json::json;
 
@@ -119,7 +118,7 @@ fn check_dir(dir: &Path) -> anyhow::Result<()> {
 
 /// Locks the directory for the run (one place, whatever the lock's home).
 fn lock(dir: &Path) -> anyhow::Result<impl Sized> {
-    crate::apply::lock_now(dir)
+    Ok(csrkit_apply::lock_now(dir)?)
 }
 
 /// Runs `csrkit deploy`.
@@ -147,7 +146,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         journal: &journal,
     };
     if args.connection.dry_run {
-        let requests = csrkit_deploy::dry_run(&client, &what).map_err(into_exit)?;
+        let requests = csrkit_deploy::dry_run(&client, &what).map_err(anyhow::Error::new)?;
         print_dry_run(&requests, args.format)?;
         return Ok(ExitCode::from(exit::OK));
     }
@@ -172,23 +171,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             if let Some(report) = e.report() {
                 render(&args.dir, report, Some(&e.to_string()), args.format)?;
             }
-            Err(into_exit(e))
+            Err(e.into())
         }
     }
-}
-
-/// The exit code of a deployment error (DESIGN.md): its category, or the
-/// API client's mapping for the service's own errors.
-fn into_exit(e: DeployError) -> anyhow::Error {
-    let code = match &e {
-        DeployError::Service(s) => exit::submit_code(s),
-        other => match other.category() {
-            Category::Input => exit::USAGE,
-            Category::Refused => exit::REFUSED,
-            _ => exit::NETWORK,
-        },
-    };
-    exit::fail(code, e.to_string())
 }
 
 /// A line on stderr per step.

@@ -27,10 +27,7 @@ use crate::exit;
 use crate::output::outln;
 use crate::output::{Format, print_json};
 
-/// The key file name inside the certificate's directory.
-pub(crate) const KEY_FILE: &str = "privkey.pem";
-/// The CSR file name inside the certificate's directory.
-pub(crate) const CSR_FILE: &str = "request.csr";
+pub(crate) use csrkit_apply::{CSR_FILE, KEY_FILE};
 /// The environment variable that may hold a key passphrase.
 const PASSPHRASE_ENV: &str = "CSRKIT_KEY_PASSPHRASE";
 
@@ -228,16 +225,15 @@ pub(crate) fn write_key_and_csr(
     // (a refused one gets no lock file; a new one made for a write that
     // fails goes, lock file and all). A directory another command holds is
     // left alone, even if this one made it a moment ago.
-    let _lock = match crate::apply::lock_for_generate(dir) {
+    let _lock = match csrkit_apply::lock_for_generate(dir) {
         Ok(lock) => lock,
         Err(e) => {
-            if matches!(
-                e.downcast_ref::<crate::apply::LockError>(),
-                Some(crate::apply::LockError::Busy { .. })
-            ) {
+            if matches!(&e, csrkit_apply::Error::Lock(l)
+                if matches!(**l, csrkit_apply::LockError::Busy { .. }))
+            {
                 out.keep();
             }
-            return Err(e);
+            return Err(e.into());
         }
     };
     for note in out.notes() {
@@ -367,13 +363,6 @@ fn passphrase(file: Option<&Path>, confirm: bool) -> anyhow::Result<Zeroizing<St
         );
     };
     Ok(pass)
-}
-
-/// Creates the certificate directory (0700 when new: it will hold a key),
-/// saying so clearly when the name is taken by something else.
-pub(crate) fn create_dir(dir: &Path) -> anyhow::Result<()> {
-    OutputDir::open(dir, &DirOptions::create().allow_shared(true))?.keep();
-    Ok(())
 }
 
 /// SIGINT, SIGTERM and SIGHUP end `generate` cleanly: the files not yet in

@@ -11,4 +11,3 @@ pub(crate) mod quota;
 pub(crate) mod sandbox;
 pub(crate) mod status;
 pub(crate) mod validate;
-pub(crate) mod verification;

@@ -13,8 +13,7 @@ use crate::exit;
 use crate::output::outln;
 use crate::output::{Format, print_json};
 
-/// The product code used when none is given (the service's own default).
-pub(crate) const DEFAULT_PRODUCT_CODE: &str = "digicert-free-1-free";
+use csrkit_apply::DEFAULT_PRODUCT_CODE;
 
 /// Arguments of `csrkit quota`.
 #[derive(clap::Args, Debug)]

@@ -532,16 +532,18 @@ fn attack_05_csr_and_key_flags_are_used_with_new_order_or_refused() {
     assert_eq!(count(&stats(&sb), CREATE), 2);
 }
 
-/// `--new-order --key-type`: the new key and CSR wait in next/ while the
-/// old pair is served; when the new certificate is saved, the old set moves
-/// to retired/ and at no point does cert.pem sit next to a key it does not
-/// match.
+/// `--new-order --key-type`: the new key and CSR wait in `generations/2/`
+/// while generation 1 keeps serving; a second new key while the first waits
+/// goes into `generations/3/` and never replaces generation 2's files; when
+/// the certificate comes, `current` switches to its generation, and at no
+/// point does cert.pem sit next to a key it does not match.
 #[test]
 fn new_order_with_a_new_key_never_leaves_a_mismatched_pair() {
     let sb = SandboxProcess::start(&["--approve", "manual"]);
     let tmp = tempfile::tempdir().unwrap();
-    let (dir, _) = issued(&sb, tmp.path(), "renew.example.com");
+    let (dir, first) = issued(&sb, tmp.path(), "renew.example.com");
     let old_key = pubkey_of_key(&dir.join("privkey.pem"));
+    assert_current(&dir, 1);
 
     run_expect(
         apply(&sb, tmp.path()).args([
@@ -554,12 +556,17 @@ fn new_order_with_a_new_key_never_leaves_a_mismatched_pair() {
         0,
     );
     assert_cert_matches_key(&dir);
-    assert!(dir.join("next/privkey.pem").exists() && dir.join("next/request.csr").exists());
+    assert_current(&dir, 1);
+    let gen2 = dir.join("generations/2");
+    assert!(gen2.join("privkey.pem").exists() && gen2.join("request.csr").exists());
+    assert!(!gen2.join("cert.pem").exists());
     let j = journal(&dir);
-    assert_eq!(j["files"]["key"], "next/privkey.pem", "{j}");
+    assert_eq!(j["files"]["key"], "generations/2/privkey.pem", "{j}");
     let second = order_id_of(&dir);
-    // A second new key while the first waits for its certificate: refused,
-    // nothing replaced.
+    let gen2_key = std::fs::read(gen2.join("privkey.pem")).unwrap();
+
+    // A second new key while the first waits for its certificate: the next
+    // generation; the waiting one's files are never replaced.
     let (_, err) = run_expect(
         apply(&sb, tmp.path()).args([
             "--out-dir",
@@ -568,19 +575,28 @@ fn new_order_with_a_new_key_never_leaves_a_mismatched_pair() {
             "--key-type",
             "p384",
         ]),
-        2,
+        0,
     );
     assert!(
-        err.contains("next") && err.contains("not saved yet"),
+        err.contains(&format!(
+            "order {second} (domain_verify) still holds a unit"
+        )),
         "{err}"
     );
-    assert_eq!(order_id_of(&dir), second);
-    sb.post(&format!("/_sandbox/orders/{second}/approve"));
+    assert_eq!(std::fs::read(gen2.join("privkey.pem")).unwrap(), gen2_key);
+    let third = order_id_of(&dir);
+    assert_ne!(third, second);
+    assert_eq!(journal(&dir)["files"]["key"], "generations/3/privkey.pem");
+    assert_current(&dir, 1);
+    assert_cert_matches_key(&dir);
+
+    sb.post(&format!("/_sandbox/orders/{third}/approve"));
     run_expect(
         apply(&sb, tmp.path()).args(["--out-dir", "renew.example.com", "--wait"]),
         0,
     );
     assert_cert_matches_key(&dir);
+    assert_current(&dir, 3);
     let text = openssl(&[
         "x509",
         "-in",
@@ -588,20 +604,39 @@ fn new_order_with_a_new_key_never_leaves_a_mismatched_pair() {
         "-noout",
         "-text",
     ]);
-    assert!(text.contains("rsaEncryption"), "{text}");
-    assert!(!dir.join("next").exists());
-    let retired: Vec<_> = std::fs::read_dir(dir.join("retired"))
-        .unwrap()
-        .flatten()
-        .collect();
-    assert_eq!(retired.len(), 1);
-    assert_eq!(
-        pubkey_of_key(&retired[0].path().join("privkey.pem")),
-        old_key
-    );
-    assert_cert_matches_key(&retired[0].path());
+    assert!(text.contains("P-384"), "{text}");
+    // Generation 1 is whole and keeps its key.
+    let gen1 = dir.join("generations/1");
+    assert_eq!(pubkey_of_key(&gen1.join("privkey.pem")), old_key);
+    assert_cert_matches_key(&gen1);
     let j = journal(&dir);
     assert_eq!(j["files"]["key"], "privkey.pem", "{j}");
+    let generations: Vec<(u64, &str)> = j["generations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["number"].as_u64().unwrap(),
+                g["order_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(generations, [(1, first.as_str()), (3, third.as_str())]);
+    assert_eq!(j["current"], 3);
+    let st = stats(&sb);
+    assert_eq!(count(&st, CREATE), 3, "{st}");
+    assert_eq!(st["orders_created"], 3, "{st}");
+}
+
+/// `DIR/current` points at `generations/N`.
+fn assert_current(dir: &Path, n: u32) {
+    assert_eq!(
+        std::fs::read_link(dir.join("current")).unwrap(),
+        Path::new("generations").join(n.to_string()),
+        "current in {}",
+        dir.display()
+    );
 }
 
 /// attack-apply 06 and 10(f): `--new-order` keeps the recorded product code

@@ -19,6 +19,7 @@ pub fn csrkit() -> Command {
     for var in [
         "CSRKIT_KEY_PASSPHRASE",
         "CSRKIT_ENDPOINT",
+        "CSRKIT_DNS_ENDPOINT",
         "ALIBABA_CLOUD_ACCESS_KEY_ID",
         "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
         "ALIBABA_CLOUD_SECURITY_TOKEN",
@@ -79,6 +80,9 @@ pub struct SandboxProcess {
     child: std::process::Child,
     /// Its base URL, from the first line it printed.
     pub url: String,
+    /// Where it answers DNS for its zones (`IP:PORT`, from the second line
+    /// it printed), when started with `--dns-listen`.
+    pub dns: Option<String>,
 }
 
 /// The sandbox's default credentials (`csrkit sandbox` without
@@ -106,8 +110,9 @@ impl SandboxProcess {
             .spawn()
             .expect("csrkit sandbox starts");
         let stdout = child.stdout.take().expect("piped stdout");
+        let mut reader = std::io::BufReader::new(stdout);
         let mut line = String::new();
-        std::io::BufReader::new(stdout)
+        reader
             .read_line(&mut line)
             .expect("the sandbox prints its URL");
         let url = line.trim().to_owned();
@@ -115,7 +120,17 @@ impl SandboxProcess {
             url.starts_with("http://127.0.0.1:"),
             "first line was {url:?}"
         );
-        SandboxProcess { child, url }
+        let dns = args.contains(&"--dns-listen").then(|| {
+            let mut line = String::new();
+            reader
+                .read_line(&mut line)
+                .expect("the sandbox prints its DNS address");
+            line.trim()
+                .strip_prefix("dns ")
+                .unwrap_or_else(|| panic!("second line was {line:?}"))
+                .to_owned()
+        });
+        SandboxProcess { child, url, dns }
     }
 
     /// A `csrkit` command pointed at this sandbox with its credentials.
@@ -141,6 +156,11 @@ impl SandboxProcess {
     /// GET a control endpoint as text (`/_sandbox/ca.pem`).
     pub fn get_text(&self, path: &str) -> String {
         http(&self.url, "GET", path)
+    }
+
+    /// Where it answers DNS (started with `--dns-listen`).
+    pub fn dns(&self) -> &str {
+        self.dns.as_deref().expect("started with --dns-listen")
     }
 
     /// The `host:port` it listens on, for `--listen` when restarting it.

@@ -9,9 +9,6 @@
 //! line, start time) so that a second command can say whom it waits for.
 //! The file is never deleted (deleting a lock file races with a command
 //! that has just opened it).
-//!
-//! This module knows nothing of the CLI: it is meant to move into the
-//! engine library as it is.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -21,20 +18,20 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 /// The lock file's name inside the directory.
-pub(crate) const LOCK_FILE: &str = csrkit_csr::LOCK_FILE;
+pub const LOCK_FILE: &str = csrkit_csr::LOCK_FILE;
 
 /// How often a waiting command tries again.
 const POLL: Duration = Duration::from_millis(100);
 
 /// Who holds a directory: what the lock file says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Holder {
+pub struct Holder {
     /// Its process id.
-    pub(crate) pid: u32,
+    pub pid: u32,
     /// Its command line.
-    pub(crate) command: String,
+    pub command: String,
     /// When it took the lock (UTC, RFC 3339).
-    pub(crate) since: String,
+    pub since: String,
 }
 
 impl std::fmt::Display for Holder {
@@ -50,7 +47,7 @@ impl std::fmt::Display for Holder {
 /// Why a directory could not be locked.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub(crate) enum LockError {
+pub enum LockError {
     /// Another command holds it (and kept it for the whole wait, if any).
     #[error(
         "{} is in use by {}; {hint}",
@@ -78,7 +75,7 @@ pub(crate) enum LockError {
 
 /// A held directory lock; released when dropped (or when the process ends).
 #[derive(Debug)]
-pub(crate) struct DirLock {
+pub struct DirLock {
     _file: File,
 }
 
@@ -86,7 +83,7 @@ impl DirLock {
     /// Locks `dir` (which must exist) for `command`, trying until `wait`
     /// has passed (`Duration::ZERO`: once). `hint` ends the message when
     /// another command holds it.
-    pub(crate) fn acquire(
+    pub fn acquire(
         dir: &Path,
         wait: Duration,
         command: &str,
@@ -139,13 +136,15 @@ fn write_holder(file: &mut File, command: &str) -> std::io::Result<()> {
     let holder = Holder {
         pid: std::process::id(),
         command: command.to_owned(),
-        since: super::journal::now(),
+        since: crate::journal::now(),
     };
     let mut bytes = serde_json::to_vec(&holder).unwrap_or_default();
     bytes.push(b'\n');
-    file.set_len(0)?;
+    // Overwrite, then cut what an earlier, longer holder left: the file
+    // never reads as empty.
     file.seek(SeekFrom::Start(0))?;
     file.write_all(&bytes)?;
+    file.set_len(bytes.len() as u64)?;
     file.sync_data()
 }
 
@@ -188,16 +187,20 @@ fn alive(pid: u32) -> bool {
 }
 
 /// What the lock file says about its holder (`None` while the holder has
-/// not written it yet, or when it is not ours).
+/// not written it yet, or when it is not ours). The first JSON value is
+/// read: a longer earlier holder may trail it for an instant.
 fn read_holder(path: &Path) -> Option<Holder> {
     let mut text = String::new();
     File::open(path).ok()?.read_to_string(&mut text).ok()?;
-    serde_json::from_str(text.trim()).ok()
+    serde_json::Deserializer::from_str(text.trim())
+        .into_iter::<Holder>()
+        .next()?
+        .ok()
 }
 
 /// The command line of this process, for the lock file (arguments never
 /// hold a secret: credentials come from the environment or files).
-pub(crate) fn this_command() -> String {
+pub fn this_command() -> String {
     let mut args = std::env::args();
     let first = args.next().map(|a| {
         Path::new(&a)

@@ -25,8 +25,8 @@ use csrkit_submit::{
 };
 use sha2::{Digest, Sha256};
 
-use super::journal::Journal;
-use super::plan::ATTEMPT_TAG;
+use crate::journal::Journal;
+use crate::plan::ATTEMPT_TAG;
 
 /// An order that may be the one the Create made.
 #[derive(Debug, Clone)]

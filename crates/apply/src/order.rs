@@ -12,14 +12,22 @@ use std::path::Path;
 
 use csrkit_submit::{CreateCertificateWithCsr, Error as ApiError, OrderId, StateType, Tag};
 
-use super::journal::{self, JOURNAL_FILE, Journal, Outcome, PreviousOrder, Submission};
-use super::plan::{ATTEMPT_TAG, Plan};
-use super::reconcile::{self, Found, Verdict};
-use super::{Service, files};
-use crate::exit;
+use crate::error::{Error, Result};
+use crate::event::{Event, Reporter, Step};
+use crate::journal::{self, CreateOutcome, JOURNAL_FILE, Journal, PreviousOrder, Submission};
+use crate::lint;
+use crate::material;
+use crate::plan::{ATTEMPT_TAG, Plan};
+use crate::reconcile::{self, Found, Verdict};
+use crate::service::Service;
 
-/// Something worth telling the user about, from the order steps.
-pub(crate) type Notes = Vec<String>;
+fn notice(r: &mut dyn Reporter, message: String) {
+    r.report(Event::Notice { message });
+}
+
+fn warning(r: &mut dyn Reporter, message: String) {
+    r.report(Event::Warning { message });
+}
 
 /// An order to retire, and what it was when it was retired.
 struct Retiring {
@@ -31,8 +39,8 @@ struct Retiring {
 pub(crate) async fn settle(
     service: &Service,
     plan: &mut Plan,
-    notes: &mut Notes,
-) -> anyhow::Result<OrderId> {
+    notes: &mut dyn Reporter,
+) -> Result<OrderId> {
     if let Some(id) = plan.adopt {
         return adopt_by_hand(service, plan, id, notes).await;
     }
@@ -45,14 +53,19 @@ pub(crate) async fn settle(
     if let Some(id) = plan.journal.order()? {
         retiring.push(describe_for_retirement(service, id).await);
     } else if plan.journal.unsettled() {
-        notes.push("a previous Create may have created an order: looking for it".to_owned());
+        notice(
+            notes,
+            "a previous Create may have created an order: looking for it".to_owned(),
+        );
         match reconcile_or_stop(service, plan, notes).await? {
             Some(id) if plan.new_order => retiring.push(describe_for_retirement(service, id).await),
             Some(id) => return Ok(id),
             None => {}
         }
     }
-    notes.extend(retiring.iter().filter_map(unit_warning));
+    for message in retiring.iter().filter_map(unit_warning) {
+        warning(notes, message);
+    }
     place(service, plan, retiring, notes).await
 }
 
@@ -61,42 +74,43 @@ pub(crate) async fn settle(
 async fn reconcile_or_stop(
     service: &Service,
     plan: &mut Plan,
-    notes: &mut Notes,
-) -> anyhow::Result<Option<OrderId>> {
+    notes: &mut dyn Reporter,
+) -> Result<Option<OrderId>> {
     let dir = plan.dir.clone();
-    let found = reconcile::find(&service.client, &plan.journal)
+    let found = reconcile::find(service.client(), &plan.journal)
         .await
         .map_err(|e| list_unreadable(&dir, &e))?;
     match found {
         Found::Ours { order, also } => {
-            notes.push(format!(
-                "found order {order}, created by the earlier attempt"
-            ));
+            notice(
+                notes,
+                format!("found order {order}, created by the earlier attempt"),
+            );
             record_extra_orders(&mut plan.journal, &also, notes);
             adopt(&mut plan.journal, order, &dir)?;
             Ok(Some(order))
         }
         Found::NoneCreated => {
-            notes.push("the service has no order for this CSR: nothing was spent".to_owned());
+            notice(
+                notes,
+                "the service has no order for this CSR: nothing was spent".to_owned(),
+            );
             Ok(None)
         }
         Found::Undetermined(open) => Err(undetermined(&dir, &open)),
     }
 }
 
-fn list_unreadable(dir: &Path, e: &ApiError) -> anyhow::Error {
-    exit::fail(
-        exit::NETWORK,
-        format!(
-            "a previous Create may have created an order, and the service could not be asked \
+fn list_unreadable(dir: &Path, e: &ApiError) -> Error {
+    Error::unavailable(format!(
+        "a previous Create may have created an order, and the service could not be asked \
              which ({e}). State saved in {}: safe to re-run; csrkit will look for the order \
              before placing another",
-            dir.join(JOURNAL_FILE).display()
-        ),
-    )
+        dir.join(JOURNAL_FILE).display()
+    ))
 }
 
-fn undetermined(dir: &Path, open: &[(reconcile::Candidate, String)]) -> anyhow::Error {
+fn undetermined(dir: &Path, open: &[(reconcile::Candidate, String)]) -> Error {
     let lines: Vec<String> = open
         .iter()
         .map(|(c, why)| {
@@ -109,27 +123,27 @@ fn undetermined(dir: &Path, open: &[(reconcile::Candidate, String)]) -> anyhow::
             )
         })
         .collect();
-    exit::fail(
-        exit::NETWORK,
-        format!(
-            "a previous Create may have created an order, and {} order(s) for this domain could \
+    Error::unavailable(format!(
+        "a previous Create may have created an order, and {} order(s) for this domain could \
              not be checked against this directory's CSR; nothing was sent. State saved in {}: \
              re-run later, or settle it by hand:\n{}",
-            open.len(),
-            dir.join(JOURNAL_FILE).display(),
-            lines.join("\n")
-        ),
-    )
+        open.len(),
+        dir.join(JOURNAL_FILE).display(),
+        lines.join("\n")
+    ))
 }
 
 /// Orders that also carry our CSR: each was paid for; record them so they
 /// are never forgotten.
-fn record_extra_orders(j: &mut Journal, also: &[OrderId], notes: &mut Notes) {
+fn record_extra_orders(j: &mut Journal, also: &[OrderId], notes: &mut dyn Reporter) {
     for id in also {
-        notes.push(format!(
-            "warning: order {id} also carries this directory's CSR; it is recorded as a previous order \
+        warning(
+            notes,
+            format!(
+                "order {id} also carries this directory's CSR; it is recorded as a previous order \
              and keeps its unit until `csrkit cancel --order-id {id} --delete`"
-        ));
+            ),
+        );
         j.previous_orders.push(PreviousOrder {
             order_id: id.to_string(),
             last_state: None,
@@ -143,42 +157,38 @@ async fn adopt_by_hand(
     service: &Service,
     plan: &mut Plan,
     id: OrderId,
-    notes: &mut Notes,
-) -> anyhow::Result<OrderId> {
+    notes: &mut dyn Reporter,
+) -> Result<OrderId> {
     let dir = plan.dir.clone();
     if plan.journal.retired(&id.to_string()) {
-        anyhow::bail!(
+        return Err(Error::input(format!(
             "order {id} was retired from {} by --new-order; it is not adopted again",
             dir.display()
-        );
+        )));
     }
-    let verdict = reconcile::check_one(&service.client, &plan.journal, id).await?;
+    let verdict = reconcile::check_one(service.client(), &plan.journal, id).await?;
     match verdict {
         Some(Verdict::Ours) => {
-            notes.push(format!("order {id} carries this directory's CSR: adopted"));
+            notice(
+                notes,
+                format!("order {id} carries this directory's CSR: adopted"),
+            );
             adopt(&mut plan.journal, id, &dir)?;
             Ok(id)
         }
-        Some(Verdict::NotOurs) => Err(exit::fail(
-            exit::REFUSED,
-            format!(
-                "order {id} was placed with another CSR than {}'s: it is not this directory's \
+        Some(Verdict::NotOurs) => Err(Error::refused(format!(
+            "order {id} was placed with another CSR than {}'s: it is not this directory's \
                  order, and its certificate would not fit this key. Nothing was changed",
-                dir.display()
-            ),
-        )),
-        Some(Verdict::Undetermined(why)) => Err(exit::fail(
-            exit::NETWORK,
-            format!("order {id} could not be checked ({why}); nothing was changed: try again"),
-        )),
-        None => Err(exit::fail(
-            exit::REFUSED,
-            format!(
-                "order {id} is not an order for {} in this account (csrkit orders lists them); \
+            dir.display()
+        ))),
+        Some(Verdict::Undetermined(why)) => Err(Error::unavailable(format!(
+            "order {id} could not be checked ({why}); nothing was changed: try again"
+        ))),
+        None => Err(Error::refused(format!(
+            "order {id} is not an order for {} in this account (csrkit orders lists them); \
                  nothing was changed",
-                plan.journal.domains.join(", ")
-            ),
-        )),
+            plan.journal.domains.join(", ")
+        ))),
     }
 }
 
@@ -186,7 +196,7 @@ async fn adopt_by_hand(
 /// read: it is retired all the same, and remembered).
 async fn describe_for_retirement(service: &Service, id: OrderId) -> Retiring {
     let state = service
-        .client
+        .client()
         .describe_certificate_state(id)
         .await
         .ok()
@@ -203,7 +213,7 @@ fn unit_warning(r: &Retiring) -> Option<String> {
     );
     alive.then(|| {
         format!(
-            "warning: order {} ({state}) still holds a unit of quota; it is replaced and kept in \
+            "order {} ({state}) still holds a unit of quota; it is replaced and kept in \
              the journal's previous_orders. `csrkit cancel --order-id {} --delete` returns the \
              unit",
             r.id, r.id
@@ -217,13 +227,16 @@ async fn place(
     service: &Service,
     plan: &mut Plan,
     retiring: Vec<Retiring>,
-    notes: &mut Notes,
-) -> anyhow::Result<OrderId> {
+    notes: &mut dyn Reporter,
+) -> Result<OrderId> {
+    notes.report(Event::StepStarted { step: Step::Quota });
     check_quota(service, &plan.params.product_code).await?;
+    notes.report(Event::StepFinished { step: Step::Quota });
     let attempt = uuid::Uuid::new_v4().to_string();
     let op = create_op(plan, &attempt)?;
     commit(plan, retiring, &attempt)?;
-    let counted = service.client.call_counted(&op).await;
+    notes.report(Event::StepStarted { step: Step::Create });
+    let counted = service.client().call_counted(&op).await;
     let dir = plan.dir.clone();
     let j = &mut plan.journal;
     if let Some(s) = j.submission.as_mut() {
@@ -234,52 +247,53 @@ async fn place(
     match counted.result {
         Ok(created) => {
             adopt(j, created.order_id, &dir)?;
+            notes.report(Event::OrderPlaced {
+                order_id: created.order_id,
+            });
+            notes.report(Event::StepFinished { step: Step::Create });
             Ok(created.order_id)
         }
         Err(e) if outcome_unknown(&e) => {
-            set_outcome(j, Outcome::Unknown);
+            set_outcome(j, CreateOutcome::Unknown);
             j.save(&dir)?;
-            notes.push(format!("{e}"));
+            warning(notes, format!("{e}"));
             after_unknown(service, plan, &e, notes).await
         }
         Err(e) => {
-            set_outcome(j, Outcome::NotCreated);
+            set_outcome(j, CreateOutcome::NotCreated);
             j.save(&dir)?;
             Err(e.into())
         }
     }
 }
 
-async fn check_quota(service: &Service, product_code: &str) -> anyhow::Result<()> {
+async fn check_quota(service: &Service, product_code: &str) -> Result<()> {
     let package = service
-        .client
+        .client()
         .describe_package_state(Some(product_code))
         .await?;
     if package.remaining() == Some(0) {
-        return Err(exit::fail(
-            exit::REFUSED,
-            format!(
-                "no quota left for {product_code}: {} of {} used; nothing was sent. Buy a resource \
+        return Err(Error::refused(format!(
+            "no quota left for {product_code}: {} of {} used; nothing was sent. Buy a resource \
                  plan, or return quota with `csrkit cancel --order-id ID --delete`",
-                package.used_count.unwrap_or_default(),
-                package.total_count.unwrap_or_default()
-            ),
-        ));
+            package.used_count.unwrap_or_default(),
+            package.total_count.unwrap_or_default()
+        )));
     }
     Ok(())
 }
 
 /// The Create request: the CSR to be committed, the plan's parameters, the
 /// user's tags and this attempt's tag.
-pub(crate) fn create_op(plan: &Plan, attempt: &str) -> anyhow::Result<CreateCertificateWithCsr> {
+pub(crate) fn create_op(plan: &Plan, attempt: &str) -> Result<CreateCertificateWithCsr> {
     let Some(contact) = plan.params.contact.clone() else {
-        anyhow::bail!("internal: a Create without the applicant's contact");
+        return Err(Error::input(
+            "internal: a Create without the applicant's contact",
+        ));
     };
     let csr = match (&plan.next, &plan.fresh) {
         (Some(m), _) | (None, Some(m)) => m.csr_pem.clone(),
-        (None, None) => super::plan::pem_of(&super::plan::read_csr(
-            &plan.dir.join(&plan.journal.files.csr),
-        )?),
+        (None, None) => lint::pem_of(&lint::read_csr(&plan.dir.join(&plan.journal.files.csr))?),
     };
     let mut tags = plan.params.tags.clone();
     tags.push(Tag {
@@ -300,10 +314,10 @@ pub(crate) fn create_op(plan: &Plan, attempt: &str) -> anyhow::Result<CreateCert
 /// The one journal write before the Create: the retirement, a staged key
 /// and CSR, the order's parameters and the submission `pending` with this
 /// attempt's id (fsync'd).
-fn commit(plan: &mut Plan, retiring: Vec<Retiring>, attempt: &str) -> anyhow::Result<()> {
+fn commit(plan: &mut Plan, retiring: Vec<Retiring>, attempt: &str) -> Result<()> {
     let dir = plan.dir.clone();
     if let Some(m) = &plan.next {
-        files::write_material(&dir, m)?;
+        material::write(&dir, m)?;
     }
     let j = &mut plan.journal;
     for r in retiring {
@@ -333,7 +347,7 @@ fn commit(plan: &mut Plan, retiring: Vec<Retiring>, attempt: &str) -> anyhow::Re
     j.submission = Some(Submission {
         started_at,
         attempts: attempts.saturating_add(1),
-        outcome: Outcome::Pending,
+        outcome: CreateOutcome::Pending,
         attempt_id: Some(attempt.to_owned()),
     });
     j.save(&dir)
@@ -356,34 +370,31 @@ async fn after_unknown(
     service: &Service,
     plan: &mut Plan,
     e: &ApiError,
-    notes: &mut Notes,
-) -> anyhow::Result<OrderId> {
+    notes: &mut dyn Reporter,
+) -> Result<OrderId> {
     let dir = plan.dir.clone();
-    match reconcile::find(&service.client, &plan.journal).await {
+    match reconcile::find(service.client(), &plan.journal).await {
         Ok(Found::Ours { order, also }) => {
-            notes.push(format!("found order {order}: the Create did succeed"));
+            notice(
+                notes,
+                format!("found order {order}: the Create did succeed"),
+            );
             record_extra_orders(&mut plan.journal, &also, notes);
             adopt(&mut plan.journal, order, &dir)?;
             Ok(order)
         }
-        Ok(Found::NoneCreated) => Err(exit::fail(
-            exit::NETWORK,
-            format!(
-                "the order could not be placed ({e}); the service shows no order for this CSR, \
+        Ok(Found::NoneCreated) => Err(Error::unavailable(format!(
+            "the order could not be placed ({e}); the service shows no order for this CSR, \
                  so nothing was spent. State saved in {}: safe to re-run",
-                dir.join(JOURNAL_FILE).display()
-            ),
-        )),
+            dir.join(JOURNAL_FILE).display()
+        ))),
         Ok(Found::Undetermined(open)) => Err(undetermined(&dir, &open)),
-        Err(list_err) => Err(exit::fail(
-            exit::NETWORK,
-            format!(
-                "the outcome of the order is unknown ({e}) and the service could not be asked \
+        Err(list_err) => Err(Error::unavailable(format!(
+            "the outcome of the order is unknown ({e}) and the service could not be asked \
                  ({list_err}). State saved in {}: safe to re-run; csrkit will look for the order \
                  before placing another",
-                dir.join(JOURNAL_FILE).display()
-            ),
-        )),
+            dir.join(JOURNAL_FILE).display()
+        ))),
     }
 }
 
@@ -398,15 +409,15 @@ fn outcome_unknown(e: &ApiError) -> bool {
     }
 }
 
-fn set_outcome(j: &mut Journal, outcome: Outcome) {
+fn set_outcome(j: &mut Journal, outcome: CreateOutcome) {
     if let Some(s) = j.submission.as_mut() {
         s.outcome = outcome;
     }
 }
 
 /// Records `id` as the directory's order (fsync'd).
-fn adopt(j: &mut Journal, id: OrderId, dir: &Path) -> anyhow::Result<()> {
+fn adopt(j: &mut Journal, id: OrderId, dir: &Path) -> Result<()> {
     j.order_id = Some(id.to_string());
-    set_outcome(j, Outcome::Created);
+    set_outcome(j, CreateOutcome::Created);
     j.save(dir)
 }

@@ -1,5 +1,5 @@
-//! What to publish so the CA can validate the domain: shown the same way by
-//! `status` and `apply`.
+//! What to publish so the CA can validate the domain, with the full names
+//! filled in: shown by `status` and `apply`, and recorded in the journal.
 //!
 //! JSON: `{ "type": "DNS", "record_name", "record_type", "record_value",
 //! "zone_line" }` or `{ "type": "FILE", "url", "content" }`.
@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 /// A verification step with the full names filled in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Publish {
+#[non_exhaustive]
+pub enum Publish {
     /// A DNS record.
     Dns {
         /// Fully qualified record name: `RecordDomain` + `.` + domain, or
@@ -31,9 +32,9 @@ pub(crate) enum Publish {
 
 impl Publish {
     /// Fills in the names of the service's answer. `domain` is the
-    /// certificate's domain (the CSR's CN), without a wildcard label.
+    /// certificate's domain (the CSR's CN); a wildcard label is dropped.
     /// `None` for a kind of verification this version does not know.
-    pub(crate) fn new(v: &Verification, domain: Option<&str>) -> Option<Publish> {
+    pub fn new(v: &Verification, domain: Option<&str>) -> Option<Publish> {
         let base = domain.map(|d| d.strip_prefix("*.").unwrap_or(d));
         match v {
             Verification::Dns {
@@ -69,7 +70,7 @@ impl Publish {
     }
 
     /// The JSON object of DESIGN.md.
-    pub(crate) fn to_json(&self) -> Value {
+    pub fn to_json(&self) -> Value {
         match self {
             Publish::Dns {
                 record_name,
@@ -91,7 +92,7 @@ impl Publish {
     }
 
     /// A BIND zone-file line ready to paste (DNS only).
-    pub(crate) fn zone_line(&self) -> Option<String> {
+    pub fn zone_line(&self) -> Option<String> {
         match self {
             Publish::Dns {
                 record_name,
@@ -108,27 +109,10 @@ impl Publish {
             Publish::File { .. } => None,
         }
     }
-
-    /// Instructions for people.
-    pub(crate) fn human(&self) -> String {
-        match self {
-            Publish::Dns {
-                record_name,
-                record_type,
-                record_value,
-            } => format!(
-                "Publish this DNS record:\n  name   {record_name}\n  type   {record_type}\n  \
-                 value  {record_value}\n  zone file line:\n    {}\n",
-                self.zone_line().unwrap_or_default()
-            ),
-            Publish::File { url, content } => {
-                format!("Serve this file over HTTP:\n  url      {url}\n  content  {content}\n")
-            }
-        }
-    }
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

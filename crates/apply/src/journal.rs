@@ -1,8 +1,9 @@
 //! The order journal, `order.json` in the certificate's directory.
 //!
-//! It is what makes `apply` resumable and what keeps it from buying the same
-//! certificate twice: it is written (temp file + fsync + rename) *before*
-//! the Create request goes out, and again the moment an `OrderId` is known.
+//! It is what makes the engine resumable and what keeps it from buying the
+//! same certificate twice: it is written (temp file + fsync + rename)
+//! *before* each act that leaves a trace elsewhere (the Create request, a
+//! published record) and again the moment its outcome is known.
 //!
 //! ```json
 //! {
@@ -19,36 +20,59 @@
 //!                          "retired_at": "2026-11-26T10:00:00Z" } ],
 //!   "states": [ { "state": "domain_verify", "at": "2026-11-27T20:50:35Z" } ],
 //!   "verification": { "type": "DNS", "record_name": "_dnsauth.example.com", … },
-//!   "files": { "key": "privkey.pem", "csr": "request.csr", "cert": null, … },
-//!   "not_after": null
+//!   "files": { "key": "privkey.pem", "csr": "request.csr", "cert": "cert.pem", … },
+//!   "not_after": "2027-02-25T20:50:40Z",
+//!   "dns": { "publisher": { "provider": "alidns", "endpoint": "https://alidns.aliyuncs.com" },
+//!            "resolver": null, "propagation_timeout_secs": 600, "http_via": null },
+//!   "published": [ { "provider": "alidns", "zone": "example.com", "name": "_dnsauth.example.com",
+//!                    "type": "TXT", "value": "2026…", "record_id": "1234", "preexisting": false,
+//!                    "domain": "example.com", "order_id": "98987582437920968",
+//!                    "published_at": "2026-11-27T20:50:36Z", "removed_at": "2026-11-27T20:51:02Z" } ],
+//!   "generations": [ { "number": 1, "order_id": "98987582437920968", "cert_id": "12345",
+//!                      "key_spki_sha256": "…", "not_before": "…", "not_after": "…",
+//!                      "installed_at": "…" } ],
+//!   "current": 1
 //! }
 //! ```
 //!
-//! File paths are relative to the directory that holds the journal. The
-//! files are the journal's: `request.csr` must hash to `csr_sha256` and the
-//! key to `key_spki_sha256` before anything is sent for them or a
-//! certificate is saved (`files.rs`). A `--new-order` with a new key or CSR
-//! keeps them under `next/` until their certificate is installed.
+//! File paths are relative to the directory that holds the journal. `files`
+//! names the order's key and CSR where they are now (at the top level for a
+//! directory's first order, in `generations/N/` for a later one, or a key
+//! outside the directory given with `--key`), and, once its certificate is
+//! installed, the directory's stable names (`privkey.pem`, `cert.pem`, …:
+//! links through `current`). The files are the journal's: the CSR must hash
+//! to `csr_sha256` and the key to `key_spki_sha256` before anything is sent
+//! for them or a certificate is saved.
+//!
+//! `published` lists every record (or file) published for the directory's
+//! orders, each journaled before it was published (`published_at` still
+//! `null`) so that a run stopped at any moment is cleaned up by the next.
+//! `generations` lists every certificate installed, with its order and
+//! certificate ids; `current` is the one `current` points at.
 //!
 //! `previous_orders` was a list of order id strings in journals written
 //! before `last_state` and `retired_at` existed; both forms are read.
+//! Journals written before generations existed (the files at the top
+//! level, no `current`) are read as they are and migrated by the next
+//! `apply` (see the `install` module).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::error::{Error, Result};
+
 /// The journal's file name.
-pub(crate) const JOURNAL_FILE: &str = "order.json";
+pub const JOURNAL_FILE: &str = "order.json";
 /// The schema this version reads and writes.
-pub(crate) const SCHEMA: &str = "csrkit.order/1";
+pub const SCHEMA: &str = "csrkit.order/1";
 
 /// What happened to the Create request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub(crate) enum Outcome {
+pub enum CreateOutcome {
     /// About to be sent, or sent with no answer yet: on resume, the service
     /// may have created an order, so reconcile before any new Create.
     Pending,
@@ -63,36 +87,39 @@ pub(crate) enum Outcome {
 
 /// The Create request as far as the journal knows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Submission {
+pub struct Submission {
     /// When the first attempt was about to be sent (UTC, RFC 3339).
-    pub(crate) started_at: String,
+    pub started_at: String,
     /// How many Create requests went out for this certificate.
-    pub(crate) attempts: u32,
+    pub attempts: u32,
     /// What became of the last one.
-    pub(crate) outcome: Outcome,
+    pub outcome: CreateOutcome,
     /// The `csrkit-attempt` tag value sent with the last Create (a UUID),
     /// journaled before it was sent: reconcile looks it up.
     #[serde(default)]
-    pub(crate) attempt_id: Option<String>,
+    pub attempt_id: Option<String>,
 }
 
 impl Submission {
     /// True when a Create may have created an order nobody recorded.
-    pub(crate) fn unsettled(&self) -> bool {
-        matches!(self.outcome, Outcome::Pending | Outcome::Unknown)
+    pub fn unsettled(&self) -> bool {
+        matches!(
+            self.outcome,
+            CreateOutcome::Pending | CreateOutcome::Unknown
+        )
     }
 }
 
 /// An order this directory had before `--new-order`; never adopted by
 /// reconcile, never forgotten.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct PreviousOrder {
+pub struct PreviousOrder {
     /// The order id (a string: it exceeds 2^53).
-    pub(crate) order_id: String,
+    pub order_id: String,
     /// Its state when it was retired, if known.
-    pub(crate) last_state: Option<String>,
+    pub last_state: Option<String>,
     /// When it was retired (UTC, RFC 3339), if known.
-    pub(crate) retired_at: Option<String>,
+    pub retired_at: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for PreviousOrder {
@@ -131,69 +158,158 @@ impl<'de> Deserialize<'de> for PreviousOrder {
 
 /// A state the order was seen in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct StateSeen {
+pub struct StateSeen {
     /// The service's `Type`.
-    pub(crate) state: String,
+    pub state: String,
     /// When it was first seen (UTC, RFC 3339).
-    pub(crate) at: String,
+    pub at: String,
 }
 
 /// The files of the certificate's directory, relative to it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Files {
+pub struct Files {
     /// The private key (absent when `--csr` was given without `--key`).
-    pub(crate) key: Option<PathBuf>,
+    pub key: Option<PathBuf>,
     /// The CSR that was submitted.
-    pub(crate) csr: PathBuf,
+    pub csr: PathBuf,
     /// The leaf certificate, once issued.
-    pub(crate) cert: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
     /// The intermediate certificates, once issued.
-    pub(crate) chain: Option<PathBuf>,
+    pub chain: Option<PathBuf>,
     /// Leaf then intermediates, once issued.
-    pub(crate) fullchain: Option<PathBuf>,
+    pub fullchain: Option<PathBuf>,
+}
+
+/// A certificate installed in `generations/N/`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Generation {
+    /// Its number, from 1.
+    pub number: u32,
+    /// The order it was issued for (a string: it exceeds 2^53).
+    pub order_id: String,
+    /// The service's certificate id, when it gave one.
+    #[serde(default)]
+    pub cert_id: Option<String>,
+    /// SHA-256 of the key's SubjectPublicKeyInfo, hex.
+    pub key_spki_sha256: String,
+    /// The leaf's notBefore (RFC 3339).
+    pub not_before: String,
+    /// The leaf's notAfter (RFC 3339).
+    pub not_after: String,
+    /// When `current` was switched to it (RFC 3339).
+    pub installed_at: String,
+}
+
+/// Who publishes the validation record, and how its propagation is
+/// checked: recorded so that a re-run (or a renewal) publishes, checks and
+/// cleans up the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Publishing {
+    /// The provider and its settings (no secret).
+    pub publisher: csrkit_dns::ProviderSpec,
+    /// Ask this server (`HOST[:PORT]`) instead of the zone's authoritative
+    /// servers.
+    #[serde(default)]
+    pub resolver: Option<String>,
+    /// Give up the propagation check after this many seconds.
+    pub propagation_timeout_secs: u64,
+    /// FILE: fetch through this address (`HOST:PORT`).
+    #[serde(default)]
+    pub http_via: Option<String>,
+}
+
+impl Publishing {
+    /// `publisher` with the default propagation settings (10 minutes, the
+    /// zone's authoritative servers).
+    pub fn new(publisher: csrkit_dns::ProviderSpec) -> Publishing {
+        Publishing {
+            publisher,
+            resolver: None,
+            propagation_timeout_secs: 600,
+            http_via: None,
+        }
+    }
+}
+
+/// A record (or file) published for one of the directory's orders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PublishedRecord {
+    /// What the provider needs to remove exactly it.
+    #[serde(flatten)]
+    pub record: csrkit_dns::Published,
+    /// When the provider confirmed it (`None`: journaled before it was
+    /// published; it may or may not be there).
+    #[serde(default)]
+    pub published_at: Option<String>,
+    /// When it was removed (`None`: still there, or may be).
+    #[serde(default)]
+    pub removed_at: Option<String>,
+}
+
+impl PublishedRecord {
+    /// True until it was removed.
+    pub fn live(&self) -> bool {
+        self.removed_at.is_none()
+    }
 }
 
 /// The journal document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Journal {
+#[non_exhaustive]
+pub struct Journal {
     /// Always [`SCHEMA`].
-    pub(crate) schema: String,
+    pub schema: String,
     /// The certificate's names, CN first.
-    pub(crate) domains: Vec<String>,
+    pub domains: Vec<String>,
     /// SHA-256 of the CSR's DER, hex.
-    pub(crate) csr_sha256: String,
+    pub csr_sha256: String,
     /// SHA-256 of the key's SubjectPublicKeyInfo, hex.
-    pub(crate) key_spki_sha256: String,
+    pub key_spki_sha256: String,
     /// The resource plan the order spends.
-    pub(crate) product_code: String,
+    pub product_code: String,
     /// `DNS` or `FILE`.
-    pub(crate) validate_type: String,
+    pub validate_type: String,
     /// The API endpoint the order lives at.
-    pub(crate) endpoint: String,
+    pub endpoint: String,
     /// The order, once known: a string (it exceeds 2^53).
-    pub(crate) order_id: Option<String>,
+    pub order_id: Option<String>,
     /// The user's tags, sent with every Create of this directory.
     #[serde(default)]
-    pub(crate) tags: Vec<csrkit_submit::Tag>,
+    pub tags: Vec<csrkit_submit::Tag>,
     /// The Create request.
-    pub(crate) submission: Option<Submission>,
+    pub submission: Option<Submission>,
     /// Orders this directory had before (`--new-order`); never adopted when
     /// reconciling.
     #[serde(default)]
-    pub(crate) previous_orders: Vec<PreviousOrder>,
+    pub previous_orders: Vec<PreviousOrder>,
     /// Every state seen, with its time.
     #[serde(default)]
-    pub(crate) states: Vec<StateSeen>,
+    pub states: Vec<StateSeen>,
     /// What to publish for validation, as last shown.
-    pub(crate) verification: Option<serde_json::Value>,
+    pub verification: Option<serde_json::Value>,
     /// The files.
-    pub(crate) files: Files,
+    pub files: Files,
     /// The certificate's notAfter (RFC 3339), once issued.
-    pub(crate) not_after: Option<String>,
+    pub not_after: Option<String>,
+    /// Who publishes the validation (`None`: the user, by hand).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<Publishing>,
+    /// Every record published for this directory's orders.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub published: Vec<PublishedRecord>,
+    /// Every certificate installed, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generations: Vec<Generation>,
+    /// The generation `current` points at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<u32>,
 }
 
 /// Now, UTC, RFC 3339 with seconds.
-pub(crate) fn now() -> String {
+pub fn now() -> String {
     OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
@@ -203,74 +319,87 @@ pub(crate) fn now() -> String {
 
 impl Journal {
     /// Reads `dir/order.json`, or `None` when there is none.
-    pub(crate) fn load(dir: &Path) -> anyhow::Result<Option<Journal>> {
+    ///
+    /// # Errors
+    /// [`Error::Io`] when it cannot be read, [`Error::Input`] when it is not
+    /// a journal this version reads.
+    pub fn load(dir: &Path) -> Result<Option<Journal>> {
         let path = dir.join(JOURNAL_FILE);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot read {}", path.display()));
-            }
+            Err(e) => return Err(Error::io("read", &path)(e)),
         };
-        let journal: Journal = serde_json::from_slice(&bytes).with_context(|| {
-            format!(
-                "{} is not a csrkit order journal; move it away or use another --out-dir",
+        let journal: Journal = serde_json::from_slice(&bytes).map_err(|e| {
+            Error::input(format!(
+                "{} is not a csrkit order journal ({e}); move it away or use another --out-dir",
                 path.display()
-            )
+            ))
         })?;
         if journal.schema != SCHEMA {
-            anyhow::bail!(
+            return Err(Error::input(format!(
                 "{} has schema {:?}; this csrkit reads {SCHEMA:?}",
                 path.display(),
                 journal.schema
-            );
+            )));
         }
         Ok(Some(journal))
     }
 
     /// Writes `dir/order.json` atomically and durably.
-    pub(crate) fn save(&self, dir: &Path) -> anyhow::Result<()> {
-        let mut bytes = serde_json::to_vec_pretty(self)?;
+    ///
+    /// # Errors
+    /// [`Error::Csr`] (the file writer's error) when it cannot be written.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let mut bytes = serde_json::to_vec_pretty(self)
+            .map_err(|e| Error::input(format!("the order journal cannot be encoded: {e}")))?;
         bytes.push(b'\n');
         let path = dir.join(JOURNAL_FILE);
-        csrkit_csr::write_public_file(&path, &bytes, csrkit_csr::WriteMode::Overwrite)
-            .with_context(|| "the order journal could not be saved")?;
+        csrkit_csr::write_public_file(&path, &bytes, csrkit_csr::WriteMode::Overwrite)?;
         Ok(())
     }
 
     /// The recorded order id, parsed.
-    pub(crate) fn order(&self) -> anyhow::Result<Option<csrkit_submit::OrderId>> {
+    ///
+    /// # Errors
+    /// [`Error::Input`] when it is not a number (a damaged journal).
+    pub fn order(&self) -> Result<Option<csrkit_submit::OrderId>> {
         self.order_id
             .as_deref()
             .map(|id| {
                 id.parse().map_err(|_| {
-                    anyhow::anyhow!(
+                    Error::input(format!(
                         "the journal's order id {id:?} is not a number; the journal is damaged"
-                    )
+                    ))
                 })
             })
             .transpose()
     }
 
+    /// The records still published (or that may be), for any order.
+    pub fn live_records(&self) -> impl Iterator<Item = &PublishedRecord> {
+        self.published.iter().filter(|p| p.live())
+    }
+
     /// True when a Create may have made an order the journal does not name.
-    pub(crate) fn unsettled(&self) -> bool {
+    pub fn unsettled(&self) -> bool {
         self.order_id.is_none() && self.submission.as_ref().is_some_and(Submission::unsettled)
     }
 
     /// True when nothing was ever sent for this directory: no order, no
     /// Create attempted, no order retired.
-    pub(crate) fn nothing_sent(&self) -> bool {
+    pub fn nothing_sent(&self) -> bool {
         self.order_id.is_none() && self.submission.is_none() && self.previous_orders.is_empty()
     }
 
     /// Whether `id` is one of the orders this directory retired.
-    pub(crate) fn retired(&self, id: &str) -> bool {
+    pub fn retired(&self, id: &str) -> bool {
         self.previous_orders.iter().any(|p| p.order_id == id)
     }
 
     /// Records a state if it differs from the last one seen. Returns whether
     /// it was new.
-    pub(crate) fn see(&mut self, state: &str) -> bool {
+    pub fn see(&mut self, state: &str) -> bool {
         if self.states.last().is_some_and(|s| s.state == state) {
             return false;
         }
@@ -300,7 +429,7 @@ mod tests {
             submission: Some(Submission {
                 started_at: now(),
                 attempts: 1,
-                outcome: Outcome::Created,
+                outcome: CreateOutcome::Created,
                 attempt_id: Some("0b6f2c1e-5d8a-4f3b-9c7e-1a2b3c4d5e6f".into()),
             }),
             previous_orders: vec![],
@@ -312,6 +441,10 @@ mod tests {
                 ..Files::default()
             },
             not_after: None,
+            dns: None,
+            published: vec![],
+            generations: vec![],
+            current: None,
         }
     }
 
