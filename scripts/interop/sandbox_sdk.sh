@@ -2,7 +2,9 @@
 # The official Python SDKs against the csrkit sandbox: makes a venv in target/interop-venv, installs
 # alibabacloud-cas20200407 and alibabacloud-alidns20150109 from PyPI, starts `csrkit sandbox`
 # (manual approval), runs sdk_against_sandbox.py, then two more sandboxes (a verifying CA hosting
-# zones over DNS, and one denying AddDomainRecord) for alidns_against_sandbox.py, and stops them.
+# zones over DNS, and one denying AddDomainRecord) for alidns_against_sandbox.py, then two for
+# deploy_against_sandbox.py (cloud resources to deploy to; a rate limit and 60-second
+# certificates), and stops them.
 # Needs python3 (with venv), openssl and cargo.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -51,7 +53,9 @@ start_more() { # OUT LINES ARGS...
 more_pids=()
 verifying="$(mktemp)"
 denying="$(mktemp)"
-trap 'kill "$pid" "${more_pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$out" "$verifying" "$denying"' EXIT
+deploying="$(mktemp)"
+limited="$(mktemp)"
+trap 'kill "$pid" "${more_pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -f "$out" "$verifying" "$denying" "$deploying" "$limited"' EXIT
 start_more "$verifying" 2 --approve verify --dns-listen 127.0.0.1:0 \
     --zone sdk-interop.example.com --zone b.sdk-interop.example.com --zone 例子.example.com \
     --foreign-zone other-account.example
@@ -60,3 +64,12 @@ dns_line="$(sed -n 2p "$verifying")"
 echo "verifying sandbox at $(head -n 1 "$verifying"), $dns_line; denying one at $(head -n 1 "$denying")"
 "$venv/bin/python" "$root/scripts/interop/alidns_against_sandbox.py" \
     "$(head -n 1 "$verifying")" "${dns_line#dns }" "$(head -n 1 "$denying")"
+
+# Deployment: resources to deploy to (one that fails), and a rate-limited sandbox issuing
+# 60-second certificates.
+start_more "$deploying" 1 --deploy-after 1s --resource cdn:www.deploy-interop.example.com \
+    --resource slb:deploy-interop.example.com --resource oss:bad.deploy-interop.example.com:fail
+start_more "$limited" 1 --rate-limit 2 --cert-lifetime 60s
+echo "deploying sandbox at $(head -n 1 "$deploying"), rate-limited one at $(head -n 1 "$limited")"
+"$venv/bin/python" "$root/scripts/interop/deploy_against_sandbox.py" \
+    "$(head -n 1 "$deploying")" "$(head -n 1 "$limited")"

@@ -4,8 +4,8 @@
 //! Commands return `anyhow::Result<ExitCode>`. The exit code of an error is
 //! the first of these found in its chain: the engine's error (`csrkit_apply::Error`, by its
 //! category), else a `csrkit_submit::Error` (mapped by [`submit_code`]), else
-//! a DNS provider's error (by its category), else 2: a usage, input or local
-//! I/O error.
+//! a DNS provider's error (by its category), else a deployment's error (by
+//! its category), else 2: a usage, input or local I/O error.
 
 use std::process::ExitCode;
 
@@ -46,6 +46,19 @@ fn dns_code(e: &csrkit_dns::Error) -> u8 {
     }
 }
 
+/// The exit code of a deployment's error: the API client's mapping for the
+/// service's own errors, else its category.
+fn deploy_code(e: &csrkit_deploy::Error) -> u8 {
+    match e {
+        csrkit_deploy::Error::Service(s) => submit_code(s),
+        other => match other.category() {
+            csrkit_deploy::Category::Refused => REFUSED,
+            csrkit_deploy::Category::Unavailable => NETWORK,
+            _ => USAGE,
+        },
+    }
+}
+
 /// The exit code for an error, per the module docs.
 pub(crate) fn code_of(err: &anyhow::Error) -> u8 {
     err.chain()
@@ -54,6 +67,7 @@ pub(crate) fn code_of(err: &anyhow::Error) -> u8 {
                 .map(|a| category_code(a.category()))
                 .or_else(|| e.downcast_ref::<csrkit_submit::Error>().map(submit_code))
                 .or_else(|| e.downcast_ref::<csrkit_dns::Error>().map(dns_code))
+                .or_else(|| e.downcast_ref::<csrkit_deploy::Error>().map(deploy_code))
         })
         .unwrap_or(USAGE)
 }

@@ -20,6 +20,7 @@ EXAMPLES:
   csrkit apply --sandbox --domain example.com     # the whole flow, locally
   csrkit apply --domain example.com --wait        # order, validate, download
   csrkit validate certs/ --format sarif > csrkit.sarif
+  csrkit deploy example.com --to cdn:www.example.com
   csrkit help apply                               # or man csrkit-apply
 
 EXIT CODES:
@@ -61,6 +62,9 @@ enum Cmd {
     Orders(cmd::orders::Args),
     /// Cancel an order; with --delete, return its quota.
     Cancel(cmd::cancel::Args),
+    /// Put a certificate on Alibaba Cloud products (CDN, SLB, OSS, …)
+    /// through deployment jobs, once.
+    Deploy(cmd::deploy::Args),
     /// Run a local emulator of the certificate API.
     Sandbox(cmd::sandbox::Args),
     /// Print a shell completion script (bash, zsh, fish, …).
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
         Cmd::Quota(args) => cmd::quota::run(args),
         Cmd::Orders(args) => cmd::orders::run(args),
         Cmd::Cancel(args) => cmd::cancel::run(args),
+        Cmd::Deploy(args) => cmd::deploy::run(args),
         Cmd::Sandbox(args) => cmd::sandbox::run(args),
         Cmd::Completions(args) => cmd::completions::run(args, Cli::command()),
         Cmd::Man(args) => cmd::man::run(args, Cli::command()),

@@ -35,9 +35,6 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
-/// Validity of issued leaves (the free DV certificates last three months).
-pub(crate) const LEAF_DAYS: i64 = 90;
-
 /// What is persisted of the CA. The keys are sandbox keys, but still kept out of `Debug`.
 #[derive(Clone, Serialize, Deserialize)]
 pub(crate) struct CaMaterial {
@@ -307,14 +304,15 @@ impl Ca {
     }
 
     /// Issues a leaf for the key in `spki_der` with CN `common_name` and the SAN `dns_names`,
-    /// valid from `now` for [`LEAF_DAYS`]; returns the leaf PEM.
+    /// valid from `not_before` to `not_after` (whole seconds, as X.509 writes them); returns
+    /// the leaf PEM.
     pub(crate) fn issue(
         &self,
         spki_der: &[u8],
         common_name: &str,
         dns_names: &[String],
         algorithm: &str,
-        now: OffsetDateTime,
+        (not_before, not_after): (OffsetDateTime, OffsetDateTime),
     ) -> Result<String> {
         let key = SubjectPublicKeyInfo::from_der(spki_der).map_err(ca_err("CSR public key"))?;
         let mut p = CertificateParams::default();
@@ -347,8 +345,8 @@ impl Ca {
             dv_policy(),
             aia(&format!("{}/_sandbox/{INTERMEDIATE_CER}", self.base_url)),
         ];
-        p.not_before = now - Duration::minutes(1);
-        p.not_after = now + Duration::days(LEAF_DAYS);
+        p.not_before = not_before;
+        p.not_after = not_after;
         p.serial_number = Some(random_serial());
         p.use_authority_key_identifier_extension = true;
         p.key_identifier_method = key_id(spki_der)?;

@@ -19,6 +19,12 @@ pub const DEFAULT_ACCESS_KEY_SECRET: &str = "sandbox-access-key-secret";
 pub const DEFAULT_PRODUCT_CODE: &str = "digicert-free-1-free";
 /// The default quota of [`DEFAULT_PRODUCT_CODE`].
 pub const DEFAULT_QUOTA: u64 = 20;
+/// How long issued certificates are valid unless told otherwise: three months, as the free DV
+/// certificates since 2023-11-14 (reference `renewal-and-fleet.md` 2.1).
+pub const DEFAULT_CERT_LIFETIME: Duration = Duration::from_secs(90 * 86_400);
+/// How long a started deployment job takes unless told otherwise (see
+/// [`SandboxConfig::deploy_after`]).
+pub const DEFAULT_DEPLOY_AFTER: Duration = Duration::from_secs(1);
 /// Environment variable overriding the access key id.
 pub const ENV_ACCESS_KEY_ID: &str = "CSRKIT_SANDBOX_ACCESS_KEY_ID";
 /// Environment variable overriding the access key secret.
@@ -438,6 +444,22 @@ pub struct SandboxConfig {
     /// How long a request's body may take to arrive once its head was read; 30 s by default.
     /// The answer is then `408 RequestTimeout` and the connection is closed.
     pub body_timeout: Duration,
+    /// How long issued certificates are valid (`--cert-lifetime`; 90 days by default):
+    /// notAfter − notBefore, exactly. Short lifetimes let renewal be tested in seconds.
+    pub cert_lifetime: Duration,
+    /// Requests per second the service answers per action before `Throttling.User`
+    /// (`--rate-limit`), counted per calendar second and shared by every credential, as the
+    /// service's quota is per API and per account (reference `renewal-and-fleet.md` 3); no
+    /// limit when `None`.
+    pub rate_limit: Option<u32>,
+    /// Cloud resources to deploy certificates to (`--resource PRODUCT:DOMAIN[:fail]`), listed
+    /// by `ListCloudResources`. A state file keeps its resources (and the certificate each
+    /// serves); these are added.
+    pub resources: Vec<crate::deploy::ResourceSpec>,
+    /// How long a started deployment job takes (`--deploy-after`, 1 s by default): it is
+    /// `scheduling` for the first half and `processing` for the second, then `success` or
+    /// `error`. Zero: finished when next looked at.
+    pub deploy_after: Duration,
 }
 
 impl Default for SandboxConfig {
@@ -473,6 +495,10 @@ impl Default for SandboxConfig {
             verify_timeout: Duration::from_secs(3),
             max_dns_records: 10_000,
             public_hosts: Vec::new(),
+            cert_lifetime: DEFAULT_CERT_LIFETIME,
+            rate_limit: None,
+            resources: Vec::new(),
+            deploy_after: DEFAULT_DEPLOY_AFTER,
         }
     }
 }

@@ -58,6 +58,24 @@ pub enum Error {
         /// The value as given.
         given: String,
     },
+    /// A `--resource` that cannot be a cloud resource.
+    #[error(
+        "invalid resource {spec:?}: {reason}; expected PRODUCT:DOMAIN[:fail], e.g. cdn:www.example.com"
+    )]
+    InvalidResource {
+        /// The specification as given.
+        spec: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A `--cert-lifetime` or `--rate-limit` out of range.
+    #[error("invalid {setting}: {reason}")]
+    InvalidSetting {
+        /// The setting (as its flag names it).
+        setting: &'static str,
+        /// What is wrong and what to give instead.
+        reason: String,
+    },
     /// A credential from the environment is unusable.
     #[error(
         "environment variable {var} is set but empty: unset it to use the default, or give it a value"

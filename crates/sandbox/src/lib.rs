@@ -18,6 +18,7 @@
 //! | `POST /_sandbox/orders/{id}/fail` | fail the order's review (`verify_fail`) |
 //! | `GET /_sandbox/dns` | every record of every hosted zone: `{"zones": [`[`DnsZone`]`]}` |
 //! | `GET /_sandbox/verifications` | with `--approve verify`, the last check of each order: `{ID: {checked_at, verified, detail}}` |
+//! | `GET /_sandbox/resources` | the cloud resources ([`SandboxConfig::resources`]) and the certificate each serves: `[`[`DeployedResource`]`]` |
 //!
 //! It also emulates Alibaba Cloud DNS (Alidns 2015-01-09) on the same URL for the zones it hosts
 //! ([`SandboxConfig::zones`]): the request's API version picks the product. It can serve those
@@ -70,11 +71,13 @@ mod canon;
 mod config;
 mod conn;
 mod csr;
+mod deploy;
 mod dns;
 mod error;
 mod instance;
 mod product;
 mod products;
+mod ratelimit;
 mod server;
 mod state;
 mod verify;
@@ -87,10 +90,11 @@ use tokio::sync::watch;
 
 pub use alidns::{DnsRecord, DnsZone, ZoneName};
 pub use config::{
-    Approval, Credentials, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_PRODUCT_CODE,
-    DEFAULT_QUOTA, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, Fault, FaultCount, FaultKind,
-    QuotaSpec, RecordType, SandboxConfig,
+    Approval, Credentials, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, DEFAULT_CERT_LIFETIME,
+    DEFAULT_DEPLOY_AFTER, DEFAULT_PRODUCT_CODE, DEFAULT_QUOTA, ENV_ACCESS_KEY_ID,
+    ENV_ACCESS_KEY_SECRET, Fault, FaultCount, FaultKind, QuotaSpec, RecordType, SandboxConfig,
 };
+pub use deploy::{DeployedResource, ResourceSpec};
 pub use error::{Error, Result};
 pub use server::{FaultStats, QuotaStats, Stats};
 
@@ -120,6 +124,23 @@ impl Sandbox {
             .find(|d| *d != "*" && (d.is_empty() || !d.bytes().all(|b| b.is_ascii_alphanumeric())))
         {
             return Err(Error::InvalidDeny { given: d.clone() });
+        }
+        if config.cert_lifetime < std::time::Duration::from_secs(1)
+            || config.cert_lifetime > std::time::Duration::from_secs(3650 * 86_400)
+        {
+            return Err(Error::InvalidSetting {
+                setting: "--cert-lifetime",
+                reason: format!(
+                    "{:?} is out of range; give 1 second to 3650 days (90d by default)",
+                    config.cert_lifetime
+                ),
+            });
+        }
+        if config.rate_limit == Some(0) {
+            return Err(Error::InvalidSetting {
+                setting: "--rate-limit",
+                reason: "0 requests per second would refuse everything; give at least 1".to_owned(),
+            });
         }
         let credentials = config.credentials.clone();
         let dns_listen = config.dns_listen;
@@ -204,6 +225,14 @@ impl SandboxHandle {
     /// `0.0.0.0` or `::` it is the loopback address of the same family.
     pub fn dns_addr(&self) -> Option<SocketAddr> {
         self.dns_addr.map(server::reachable)
+    }
+
+    /// The cloud resources and the certificate each serves, as `GET /_sandbox/resources` lists
+    /// them.
+    pub fn resources(&self) -> Vec<DeployedResource> {
+        let mut s = server::lock(&self.shared.state);
+        deploy::settle_now(&mut s);
+        s.data.deploy.listing()
     }
 
     /// Every record of every hosted zone, as `GET /_sandbox/dns` lists them.

@@ -37,8 +37,8 @@ pub(crate) const VERSION: &str = "2020-04-07";
 /// `HostId` in error bodies.
 pub(crate) const HOST_ID: &str = "cas.aliyuncs.com";
 
-/// The operations the sandbox implements.
-pub(crate) const ACTIONS: [&str; 9] = [
+/// The operations the sandbox implements (the last nine in `deploy.rs`).
+pub(crate) const ACTIONS: [&str; 18] = [
     "CreateCertificateWithCsrRequest",
     "GetInstanceDetail",
     "ListTagResources",
@@ -48,6 +48,15 @@ pub(crate) const ACTIONS: [&str; 9] = [
     "CancelOrderRequest",
     "DeleteCertificateRequest",
     "CancelCertificateForPackageRequest",
+    "ListCloudResources",
+    "ListContact",
+    "UploadUserCertificate",
+    "GetUserCertificateDetail",
+    "CreateDeploymentJob",
+    "UpdateDeploymentJobStatus",
+    "DescribeDeploymentJob",
+    "ListDeploymentJob",
+    "ListWorkerResource",
 ];
 
 /// Counters shown by `/_sandbox/stats`.
@@ -77,6 +86,14 @@ pub struct Stats {
     pub quota: BTreeMap<String, QuotaStats>,
     /// Faults, keyed by their specification, with how often they fired.
     pub faults: BTreeMap<String, FaultStats>,
+    /// `Throttling*` answers sent per action, whatever the cause (`--rate-limit`, a `throttle`
+    /// fault, a full nonce store): a client that paces itself makes none.
+    pub throttled: BTreeMap<String, u64>,
+    /// Certificates uploaded (`UploadUserCertificate` that made one; a repeated `ClientToken`
+    /// makes none).
+    pub certificates_uploaded: u64,
+    /// Deployment jobs created (`CreateDeploymentJob`).
+    pub deployment_jobs_created: u64,
 }
 
 /// The quota of one product code.
@@ -129,6 +146,7 @@ impl FaultSlot {
 struct Counters {
     requests: BTreeMap<String, u64>,
     total: u64,
+    throttled: BTreeMap<String, u64>,
 }
 
 /// The request log: each entry already serialised (the JSON object `GET /_sandbox/requests`
@@ -150,6 +168,8 @@ pub(crate) struct Shared {
     /// The verifying CA's checks (`--approve verify`).
     pub(crate) verifications: Mutex<crate::verify::Verifications>,
     pub(crate) tracker: Arc<Tracker>,
+    /// `--rate-limit`'s counts.
+    limiter: Mutex<crate::ratelimit::RateLimiter>,
 }
 
 /// Locks, recovering from a poisoned lock (a panic elsewhere must not take the server down).
@@ -181,15 +201,16 @@ impl Shared {
             log: Mutex::new(RequestLog::default()),
             tracker: Arc::new(Tracker::default()),
             verifications: Mutex::new(crate::verify::Verifications::default()),
+            limiter: Mutex::new(crate::ratelimit::RateLimiter::default()),
         })
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        let (requests, requests_total) = {
+        let (requests, requests_total, throttled) = {
             let c = lock(&self.counters);
-            (c.requests.clone(), c.total)
+            (c.requests.clone(), c.total, c.throttled.clone())
         };
-        let (orders_created, orders, quota) = {
+        let (orders_created, orders, quota, certificates_uploaded, deployment_jobs_created) = {
             let s = lock(&self.state);
             (
                 s.data.orders_created,
@@ -208,6 +229,8 @@ impl Shared {
                         )
                     })
                     .collect(),
+                s.data.deploy.uploaded,
+                s.data.deploy.jobs_created,
             )
         };
         let faults = lock(&self.faults)
@@ -232,7 +255,18 @@ impl Shared {
             orders,
             quota,
             faults,
+            throttled,
+            certificates_uploaded,
+            deployment_jobs_created,
         }
+    }
+
+    /// Counts a `Throttling*` answer to `action`.
+    fn note_throttled(&self, action: &str) {
+        *lock(&self.counters)
+            .throttled
+            .entry(action.to_owned())
+            .or_insert(0) += 1;
     }
 
     pub(crate) fn ca_pem(&self) -> String {
@@ -943,6 +977,7 @@ async fn handle(
             )));
         }
         Insert::Full { retry_after_secs } => {
+            shared.note_throttled(action);
             let mut resp = answer(&ApiError::new(
                 400,
                 "Throttling.User",
@@ -955,6 +990,18 @@ async fn handle(
                 .insert("x-acs-retry-after", HeaderValue::from(retry_after_secs));
             return Ok(resp);
         }
+    }
+
+    // Flow control (`--rate-limit`), per action and shared by every credential.
+    if let Some(limit) = shared.config.rate_limit
+        && !lock(&shared.limiter).admit(action, now.unix_timestamp(), limit)
+    {
+        shared.note_throttled(action);
+        return Ok(answer(&ApiError::new(
+            400,
+            "Throttling.User",
+            "Request was denied due to user flow control.",
+        )));
     }
 
     // The parameters as text, each given once (the signature covered their bytes).
@@ -995,6 +1042,7 @@ async fn handle(
     match shared.take_fault(action) {
         None => {}
         Some(kind @ (FaultKind::Throttle | FaultKind::ThrottleRetryAfter(_))) => {
+            shared.note_throttled(action);
             let mut resp = answer(&ApiError::new(
                 400,
                 "Throttling.User",
@@ -1121,7 +1169,7 @@ fn contact(phone: &str, email: &str) -> std::result::Result<(), ApiError> {
     Ok(())
 }
 
-fn tags(p: &[(String, String)]) -> std::result::Result<Vec<(String, String)>, ApiError> {
+pub(crate) fn tags(p: &[(String, String)]) -> std::result::Result<Vec<(String, String)>, ApiError> {
     let mut by_index: BTreeMap<u32, (Option<String>, Option<String>)> = BTreeMap::new();
     for (n, v) in p {
         let Some(rest) = n.strip_prefix("Tags.") else {
@@ -1324,6 +1372,9 @@ async fn dispatch(
             s.revoke(id, now)?;
             json_ok(request_id, &wire::RequestIdOnly { request_id })
         }
+        a if crate::deploy::ACTIONS.contains(&a) => {
+            return crate::deploy::dispatch(shared, a, p, request_id, now).await;
+        }
         other => return Err(unknown_action(other)),
     };
     shared.save_then(resp).await
@@ -1439,23 +1490,28 @@ fn list(
             (matching.len(), items)
         }
         // "CERT: certificate. Both issued certificates and uploaded certificates are
-        // returned" (the SDK's documentation; attack-sandbox F12); an empty Status means the
-        // valid ones. Nothing is uploaded to the sandbox, so UPLOAD and BUY list nothing.
-        "CERT" => {
-            let matching: Vec<wire::CertItem> = s
+        // returned"; "UPLOAD: uploaded certificate. Only uploaded certificates are returned"
+        // (the SDK's documentation; attack-sandbox F12). An empty Status means the valid ones.
+        "CERT" | "UPLOAD" => {
+            let issued = s
                 .data
                 .orders
                 .values()
                 .rev()
                 .filter(|o| o.state == OrderState::Certificate)
-                .filter(|o| {
-                    let st = o.list_status(now_ms);
-                    match status {
-                        None => matches!(st, "ISSUED" | "WILLEXPIRED"),
-                        Some(want) => st == want,
-                    }
+                .filter(|_| order_type == "CERT")
+                .filter_map(|o| Some((o.list_status(now_ms), cert_item(o, now_ms)?)));
+            let matching: Vec<wire::CertItem> = s
+                .data
+                .deploy
+                .upload_items(now_ms)
+                .into_iter()
+                .chain(issued)
+                .filter(|(st, _)| match status {
+                    None => matches!(*st, "ISSUED" | "WILLEXPIRED"),
+                    Some(want) => *st == want,
                 })
-                .filter_map(|o| cert_item(o, now_ms))
+                .map(|(_, c)| c)
                 .filter(|c| {
                     let id = c.certificate_id.to_string();
                     keyword_in(&[c.common_name.as_str(), c.sans.as_str(), id.as_str()])
@@ -1488,37 +1544,13 @@ fn list(
 /// `Sha2` and `SerialNo`; the sandbox writes uppercase hex (SHA-1 and SHA-256 of the DER, and
 /// the serial number).
 fn cert_item(o: &crate::state::Order, now_ms: i64) -> Option<wire::CertItem> {
-    use sha1::Digest as _;
-    use x509_parser::prelude::{FromDer as _, X509Certificate};
-    let (_, pem) = x509_parser::pem::parse_x509_pem(o.certificate.as_deref()?.as_bytes()).ok()?;
-    let (_, cert) = X509Certificate::from_der(&pem.contents).ok()?;
-    let date = |ms: Option<i64>| {
-        ms.and_then(|ms| OffsetDateTime::from_unix_timestamp(ms / 1000).ok())
-            .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
-            .unwrap_or_default()
-    };
-    let issuer = cert
-        .issuer()
-        .iter_common_name()
-        .next()
-        .and_then(|a| a.as_str().ok())
-        .unwrap_or_default()
-        .to_owned();
     let cert_id = o.cert_id?;
-    Some(wire::CertItem {
-        certificate_id: cert_id,
-        name: format!("cert-{cert_id}"),
-        common_name: o.domain.clone(),
-        sans: o.dns_names.join(","),
-        issuer,
-        start_date: date(o.not_before_ms),
-        end_date: date(o.not_after_ms),
-        expired: o.not_after_ms.is_some_and(|end| end <= now_ms),
-        fingerprint: hex::encode_upper(sha1::Sha1::digest(&pem.contents)),
-        serial_no: hex::encode_upper(cert.raw_serial()),
-        sha2: hex::encode_upper(sha2::Sha256::digest(&pem.contents)),
-        upload: false,
-    })
+    let facts = crate::deploy::CertFacts::of_chain(o.certificate.as_deref()?).ok()?;
+    let mut item = facts.item(cert_id, format!("cert-{cert_id}"), false, now_ms);
+    // The order's own names and times (what it certifies), as before uploads existed.
+    item.common_name.clone_from(&o.domain);
+    item.sans = o.dns_names.join(",");
+    Some(item)
 }
 
 #[derive(Serialize)]
@@ -1541,6 +1573,17 @@ async fn control(shared: &Shared, method: &str, rest: &str) -> Resp {
             &serde_json::json!({ "zones": crate::alidns::listing(&lock(&shared.state)) }),
         ),
         ("GET", "verifications") => control_json(200, &lock(&shared.verifications).listing()),
+        ("GET", "resources") => {
+            let listing = {
+                let mut s = lock(&shared.state);
+                crate::deploy::settle_now(&mut s);
+                s.data.deploy.listing()
+            };
+            if let Err(e) = shared.persist().await {
+                return err(500, e.to_string());
+            }
+            control_json(200, &listing)
+        }
         ("GET", "requests") => {
             let mut r = Response::new(shared.log_body());
             r.headers_mut()
@@ -1617,7 +1660,7 @@ async fn control(shared: &Shared, method: &str, rest: &str) -> Resp {
         _ => err(
             404,
             format!(
-                "unknown control endpoint {method} /_sandbox/{rest}; there are GET ca.pem, ca/root.cer, ca/intermediate.cer, ca/root.crl, ca/intermediate.crl, stats, requests, dns, verifications and POST orders/ID/approve, orders/ID/fail"
+                "unknown control endpoint {method} /_sandbox/{rest}; there are GET ca.pem, ca/root.cer, ca/intermediate.cer, ca/root.crl, ca/intermediate.crl, stats, requests, dns, verifications, resources and POST orders/ID/approve, orders/ID/fail"
             ),
         ),
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::ca::{Ca, CaMaterial, LEAF_DAYS};
+use crate::ca::{Ca, CaMaterial};
 use crate::config::{Approval, SandboxConfig};
 use crate::csr::CheckedCsr;
 use crate::error::{Error, Result};
@@ -130,6 +130,10 @@ pub(crate) struct Data {
     /// The Alidns zones and their records (absent from state files of earlier versions).
     #[serde(default)]
     pub(crate) dns: crate::alidns::DnsData,
+    /// Cloud resources, uploaded certificates and deployment jobs (absent from state files of
+    /// earlier versions).
+    #[serde(default)]
+    pub(crate) deploy: crate::deploy::DeployData,
 }
 
 const FORMAT: u32 = 1;
@@ -175,6 +179,27 @@ pub(crate) struct State {
     pub(crate) ca: Ca,
     /// Bumped on every change; persistence writes only newer generations.
     pub(crate) generation: u64,
+    /// How long issued certificates are valid (`--cert-lifetime`).
+    pub(crate) cert_lifetime: time::Duration,
+}
+
+/// The validity of a certificate issued at `now`: notBefore a little before issuance (one
+/// minute, or a tenth of the lifetime when that is shorter, so that a short-lived test
+/// certificate is not born half expired) and notAfter exactly `lifetime` after notBefore, both
+/// in whole seconds as X.509 writes them. The API's times (`CertStartTime`, `NotBefore`, ...)
+/// are the certificate's own.
+pub(crate) fn validity(
+    now: OffsetDateTime,
+    lifetime: time::Duration,
+) -> (OffsetDateTime, OffsetDateTime) {
+    let backdate = (lifetime / 10_i32).min(time::Duration::minutes(1));
+    let whole = |t: OffsetDateTime| t.replace_nanosecond(0).unwrap_or(t);
+    let not_before = whole(now - backdate);
+    (not_before, not_before + whole_seconds(lifetime))
+}
+
+fn whole_seconds(d: time::Duration) -> time::Duration {
+    time::Duration::seconds(d.whole_seconds())
 }
 
 pub(crate) fn unix_ms(t: OffsetDateTime) -> i64 {
@@ -210,6 +235,7 @@ impl State {
                         quotas: BTreeMap::new(),
                         orders: BTreeMap::new(),
                         dns: crate::alidns::DnsData::default(),
+                        deploy: crate::deploy::DeployData::default(),
                     },
                     Ca::generate(base_url)?,
                 )
@@ -226,10 +252,14 @@ impl State {
                 });
         }
         data.dns.host(&config.zones, OffsetDateTime::now_utc());
+        data.deploy
+            .host(&config.resources, OffsetDateTime::now_utc());
         Ok(State {
             data,
             ca,
             generation,
+            cert_lifetime: time::Duration::try_from(config.cert_lifetime)
+                .unwrap_or(time::Duration::days(90)),
         })
     }
 
@@ -374,6 +404,7 @@ impl State {
         let spki = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &order.spki)
             .map_err(ApiError::internal)?;
         let code = order.product_code.clone();
+        let (not_before, not_after) = validity(now, self.cert_lifetime);
         let leaf = self
             .ca
             .issue(
@@ -381,7 +412,7 @@ impl State {
                 &order.domain,
                 &order.dns_names,
                 &order.algorithm,
-                now,
+                (not_before, not_after),
             )
             .map_err(ApiError::internal)?;
         let chain = format!("{}{}", leaf, self.ca.material.intermediate_pem);
@@ -391,8 +422,8 @@ impl State {
             o.state = OrderState::Certificate;
             o.certificate = Some(chain);
             o.cert_id = Some(cert_id);
-            o.not_before_ms = Some(unix_ms(now));
-            o.not_after_ms = Some(unix_ms(now + time::Duration::days(LEAF_DAYS)));
+            o.not_before_ms = Some(unix_ms(not_before));
+            o.not_after_ms = Some(unix_ms(not_after));
         }
         if let Some(q) = self.data.quotas.get_mut(&code) {
             q.issued += 1;
@@ -642,8 +673,9 @@ mod tests {
         let o = s.order(id).expect("order");
         assert_eq!(o.state, OrderState::Certificate);
         assert_eq!(
-            (o.not_after_ms.unwrap_or(0) - o.not_before_ms.unwrap_or(0)) / 86_400_000,
-            LEAF_DAYS
+            o.not_after_ms.unwrap_or(0) - o.not_before_ms.unwrap_or(0),
+            90 * 86_400_000,
+            "the default lifetime, exactly"
         );
         assert_eq!(s.data.quotas["digicert-free-1-free"].issued, 1);
         Ok(())

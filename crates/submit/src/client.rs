@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::credentials::{CredentialSources, Credentials, Provider, SecurityToken};
+use crate::deploy::{CloudResource, ListCloudResources, ListWorkerResource, Worker};
 use crate::error::{Error, TransportKind};
 use crate::ops::{
     Acknowledged, CancelOrderRequest, CertificateState, CreateCertificateWithCsr,
@@ -311,6 +312,23 @@ impl fmt::Display for PreparedRequest {
     }
 }
 
+/// `url` with the values of the query parameters named in `secret`
+/// replaced (the query is encoded as signed: names are plain ASCII).
+fn redact_params(url: &str, secret: &[&str]) -> String {
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    let query = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if secret.contains(&k) => format!("{k}=**%20redacted%20**"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    format!("{base}?{query}")
+}
+
 fn redact_authorization(v: &str) -> String {
     match v.rfind("Signature=") {
         Some(i) => format!("{}Signature=** redacted **", &v[..i]),
@@ -380,7 +398,7 @@ enum Attempt<T> {
 fn is_retryable_code(code: &str, idem: Idempotency) -> bool {
     let throttled = code.starts_with("Throttling");
     match idem {
-        Idempotency::SpendsQuota => throttled,
+        i if i.is_side_effect() => throttled,
         _ => {
             throttled
                 || code == "SignatureNonceUsed"
@@ -494,7 +512,7 @@ impl Client {
         Ok(PreparedRequest {
             action: O::ACTION.to_string(),
             method: req.method,
-            url,
+            url: redact_params(&url, O::SECRET_PARAMS),
             headers,
         })
     }
@@ -531,7 +549,9 @@ impl Client {
         };
         loop {
             let signed = sign_v3(&req, &self.creds, &SigningParams::now());
-            let outcome = self.attempt::<O>(&url, signed.headers()).await;
+            let outcome = self
+                .attempt::<O>(&url, signed.headers(), op.idempotency())
+                .await;
             match outcome {
                 Attempt::Done(r) => return done(r, attempt),
                 Attempt::Retry { err, retry_after } => {
@@ -633,8 +653,8 @@ impl Client {
         &self,
         url: &str,
         headers: &[(String, String)],
+        idem: Idempotency,
     ) -> Attempt<O::Output> {
-        let idem = O::IDEMPOTENCY;
         let action = O::ACTION;
         // The URL is left out of the description: it repeats the whole query
         // (the CSR and the contact details) and says nothing new.
@@ -689,9 +709,9 @@ impl Client {
                         ..
                     }
                 );
-                return match (idem, sent, setup) {
+                return match (idem.is_side_effect(), sent, setup) {
                     (_, _, true) => Attempt::Done(Err(err)),
-                    (Idempotency::SpendsQuota, true, _) => Attempt::Done(Err(unknown(err))),
+                    (true, true, _) => Attempt::Done(Err(unknown(err))),
                     _ => Attempt::Retry {
                         err,
                         retry_after: None,
@@ -718,9 +738,9 @@ impl Client {
                 {
                     *request_may_have_been_sent = true;
                 }
-                return match idem {
-                    Idempotency::SpendsQuota => Attempt::Done(Err(unknown(err))),
-                    _ => Attempt::Retry {
+                return match idem.is_side_effect() {
+                    true => Attempt::Done(Err(unknown(err))),
+                    false => Attempt::Retry {
                         err,
                         retry_after: None,
                     },
@@ -738,9 +758,9 @@ impl Client {
                         detail: e.to_string(),
                         body_excerpt: excerpt(&body),
                     };
-                    match idem {
-                        Idempotency::SpendsQuota => Attempt::Done(Err(unknown(err))),
-                        _ => Attempt::Done(Err(err)),
+                    match idem.is_side_effect() {
+                        true => Attempt::Done(Err(unknown(err))),
+                        false => Attempt::Done(Err(err)),
                     }
                 }
             };
@@ -757,7 +777,7 @@ impl Client {
                 body_excerpt: excerpt(&body),
             };
             return match idem {
-                Idempotency::SpendsQuota => Attempt::Done(Err(unknown(err))),
+                i if i.is_side_effect() => Attempt::Done(Err(unknown(err))),
                 _ if status >= 500 => Attempt::Retry { err, retry_after },
                 _ => Attempt::Done(Err(err)),
             };
@@ -775,7 +795,7 @@ impl Client {
             return Attempt::Retry { err, retry_after };
         }
         match idem {
-            Idempotency::SpendsQuota if leaves_outcome_unknown(status, &code) => {
+            i if i.is_side_effect() && leaves_outcome_unknown(status, &code) => {
                 Attempt::Done(Err(unknown(err)))
             }
             _ => Attempt::Done(Err(err)),
@@ -839,19 +859,79 @@ impl Client {
         &self,
         query: &ListUserCertificateOrder,
     ) -> Result<Vec<OrderSummary>, Error> {
-        let mut q = query.clone();
-        let size = q.show_size.unwrap_or(50).max(1);
-        q.show_size = Some(size);
+        let size = query.show_size.unwrap_or(50).max(1);
+        self.all_pages(
+            size,
+            |page| {
+                let mut q = query.clone();
+                q.current_page = Some(page);
+                q.show_size = Some(size);
+                q
+            },
+            |got| (got.certificate_order_list, got.total_count),
+        )
+        .await
+    }
+
+    /// Every page of `ListCloudResources` (pages of `query.show_size`,
+    /// default 50), as [`Client::list_all_user_certificate_orders`] pages.
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn list_all_cloud_resources(
+        &self,
+        query: &ListCloudResources,
+    ) -> Result<Vec<CloudResource>, Error> {
+        let size = query.show_size.unwrap_or(50).max(1);
+        self.all_pages(
+            size,
+            |page| {
+                let mut q = query.clone();
+                q.current_page = Some(page);
+                q.show_size = Some(size);
+                q
+            },
+            |got| (got.data, got.total),
+        )
+        .await
+    }
+
+    /// Every worker of a deployment job (`ListWorkerResource`, all pages).
+    ///
+    /// # Errors
+    /// See [`Client::call`].
+    pub async fn list_all_workers(&self, job_id: u64) -> Result<Vec<Worker>, Error> {
+        self.all_pages(
+            50,
+            |page| ListWorkerResource {
+                job_id,
+                current_page: Some(page),
+                show_size: Some(50),
+                ..ListWorkerResource::default()
+            },
+            |got| (got.data, got.total),
+        )
+        .await
+    }
+
+    /// Pages of `size` from page 1, stopping at the total the service gives
+    /// (or, without one, at a short page), at an empty page, or after 1000
+    /// pages.
+    async fn all_pages<O: Operation, T>(
+        &self,
+        size: u64,
+        query: impl Fn(u64) -> O,
+        items: impl Fn(O::Output) -> (Vec<T>, Option<u64>),
+    ) -> Result<Vec<T>, Error> {
         let mut all = Vec::new();
         for page in 1..=1000u64 {
-            q.current_page = Some(page);
-            let got = self.call(&q).await?;
-            let n = got.certificate_order_list.len();
-            all.extend(got.certificate_order_list);
-            let done = match got.total_count {
+            let (got, total) = items(self.call(&query(page)).await?);
+            let n = got.len() as u64;
+            all.extend(got);
+            let done = match total {
                 Some(total) => all.len() as u64 >= total,
                 // Without a total, a short page is the last one.
-                None => (n as u64) < size,
+                None => n < size,
             };
             if n == 0 || done {
                 break;

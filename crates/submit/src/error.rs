@@ -108,12 +108,14 @@ pub enum Error {
         body_excerpt: String,
     },
 
-    /// A `CreateCertificateWithCsrRequest` failed in a way that does not tell
-    /// whether the service created the order (timeout or broken connection
-    /// after sending, a 5xx, an unreadable answer). It was not retried.
+    /// A call that must not be repeated blindly (a
+    /// `CreateCertificateWithCsrRequest`, a `CreateDeploymentJob`: see
+    /// [`Idempotency`](crate::Idempotency)) failed in a way that does not tell
+    /// whether the service acted (timeout or broken connection after sending,
+    /// a 5xx, an unreadable answer). It was not retried.
     #[error(
-        "the outcome of {action} is unknown: {cause}. The service may have created the order and spent one unit \
-         of quota: do not submit again until `csrkit orders --keyword <domain>` shows that no order was created"
+        "the outcome of {action} is unknown: {cause}. {}",
+        outcome_advice(action)
     )]
     OutcomeUnknown {
         /// The API name that was called.
@@ -140,6 +142,20 @@ pub enum Error {
         /// What is wrong with it and what to do.
         reason: String,
     },
+}
+
+/// What to do after an [`Error::OutcomeUnknown`] of `action`.
+fn outcome_advice(action: &str) -> &'static str {
+    match action {
+        "CreateCertificateWithCsrRequest" => {
+            "The service may have created the order and spent one unit of quota: do not submit again until \
+             `csrkit orders --keyword <domain>` shows that no order was created"
+        }
+        _ => {
+            "The service may have carried it out: look it up before sending it again (running the same csrkit \
+             command again does)"
+        }
+    }
 }
 
 fn api_hint(code: &str) -> &'static str {

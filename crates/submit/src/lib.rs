@@ -12,9 +12,14 @@ A careful client for the Alibaba Cloud SSL Certificates Service (CAS, API
 - [`Client`] sends the typed operations ([`CreateCertificateWithCsr`],
   [`DescribeCertificateState`], [`DescribePackageState`],
   [`ListUserCertificateOrder`], [`GetInstanceDetail`], [`ListTagResources`],
-  [`CancelOrderRequest`], [`DeleteCertificateRequest`]) as `POST /` with the parameters in the query,
-  retries what is safe to retry, and never retries an order that may already
-  have spent quota ([`Error::OutcomeUnknown`]).
+  [`CancelOrderRequest`], [`DeleteCertificateRequest`]; for deployment to
+  cloud products [`ListCloudResources`], [`ListContact`],
+  [`UploadUserCertificate`], [`GetUserCertificateDetail`],
+  [`CreateDeploymentJob`], [`UpdateDeploymentJobStatus`],
+  [`DescribeDeploymentJob`], [`ListDeploymentJob`], [`ListWorkerResource`])
+  as `POST /` with the parameters in the query, retries what is safe to
+  retry, and never repeats a call that may already have spent quota or made
+  a deployment job ([`Error::OutcomeUnknown`]).
 
 The crate takes a PEM CSR as a string and knows nothing of X.509.
 
@@ -49,6 +54,7 @@ Sending needs a tokio runtime: `client.describe_package_state(None).await?`.
 
 mod client;
 mod credentials;
+mod deploy;
 mod error;
 mod ops;
 mod sign;
@@ -60,6 +66,13 @@ pub use credentials::{
     AccessKeySecret, CredentialSources, Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET,
     ENV_CLI_PROFILE_DISABLED, ENV_CREDENTIALS_FILE, ENV_PROFILE, ENV_SECURITY_TOKEN, Provider,
     SecurityToken,
+};
+pub use deploy::{
+    CloudResource, CloudResourcePage, Contact, ContactPage, CreateDeploymentJob, CreatedJob,
+    DeploymentJob, DeploymentJobPage, DescribeDeploymentJob, GetUserCertificateDetail,
+    ListCloudResources, ListContact, ListDeploymentJob, ListWorkerResource, PrivateKeyPem,
+    UpdateDeploymentJobStatus, UploadUserCertificate, UploadedCertificate, UserCertificateDetail,
+    Worker, WorkerPage,
 };
 pub use error::{Error, TransportKind};
 pub use ops::{

@@ -22,6 +22,19 @@ pub enum Idempotency {
     Safe,
     /// Spends quota: retried only when the service certainly did not act.
     SpendsQuota,
+    /// A side effect that a second request would repeat (a deployment job, an
+    /// upload without a `ClientToken`): retried only when the service
+    /// certainly did not act, like [`Idempotency::SpendsQuota`]; otherwise
+    /// [`Error::OutcomeUnknown`], and the caller looks it up before sending it
+    /// again.
+    SideEffect,
+}
+
+impl Idempotency {
+    /// True for the calls that must not be repeated blindly.
+    pub fn is_side_effect(self) -> bool {
+        matches!(self, Idempotency::SpendsQuota | Idempotency::SideEffect)
+    }
 }
 
 /// One API operation: its name, its query parameters and its answer type.
@@ -35,14 +48,22 @@ pub trait Operation {
     const VERSION: &'static str = API_VERSION;
     /// How the client may retry it.
     const IDEMPOTENCY: Idempotency;
+    /// Parameters whose values are secret (a private key): `--dry-run`
+    /// shows them redacted.
+    const SECRET_PARAMS: &'static [&'static str] = &[];
     /// The query parameters, unencoded, in any order.
     ///
     /// # Errors
     /// [`Error::InvalidInput`] when a parameter cannot be sent as is.
     fn params(&self) -> Result<Vec<(String, String)>, Error>;
+    /// How this request may be retried: [`Operation::IDEMPOTENCY`] unless the
+    /// request itself makes it safe (an upload with a `ClientToken`).
+    fn idempotency(&self) -> Idempotency {
+        Self::IDEMPOTENCY
+    }
 }
 
-fn p(k: &str, v: impl Into<String>) -> (String, String) {
+pub(crate) fn p(k: &str, v: impl Into<String>) -> (String, String) {
     (k.to_string(), v.into())
 }
 
@@ -107,8 +128,13 @@ impl<'de> Deserialize<'de> for OrderId {
     }
 }
 
+/// Reads an integer id given as a JSON number or a decimal string, exactly.
+pub(crate) fn exact_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    d.deserialize_any(U64Visitor)
+}
+
 /// Reads an optional integer given as a JSON number or string.
-fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+pub(crate) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Option<u64>;
@@ -145,7 +171,7 @@ fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
 }
 
 /// Reads an optional string that the service may send as a number.
-fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let v = Option::<serde_json::Value>::deserialize(d)?;
     Ok(match v {
         None | Some(serde_json::Value::Null) => None,
@@ -229,7 +255,7 @@ pub struct CreateCertificateWithCsr {
     pub tags: Vec<Tag>,
 }
 
-fn required(field: &str, v: &str) -> Result<(), Error> {
+pub(crate) fn required(field: &str, v: &str) -> Result<(), Error> {
     if v.trim().is_empty() {
         return Err(Error::InvalidInput {
             field: field.to_string(),
@@ -620,6 +646,27 @@ pub struct OrderSummary {
     /// Certificate end, ms since the epoch.
     #[serde(default, deserialize_with = "opt_u64")]
     pub cert_end_time: Option<u64>,
+    /// The certificate's name (CERT/UPLOAD).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Every domain, comma-separated (CERT/UPLOAD).
+    #[serde(default)]
+    pub sans: Option<String>,
+    /// The serial number, hex (CERT/UPLOAD).
+    #[serde(default)]
+    pub serial_no: Option<String>,
+    /// The fingerprint (CERT/UPLOAD).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+    /// The SHA-256 of the certificate (CERT/UPLOAD).
+    #[serde(default)]
+    pub sha2: Option<String>,
+    /// True for an uploaded certificate (CERT/UPLOAD).
+    #[serde(default)]
+    pub upload: Option<bool>,
+    /// Whether it has expired (CERT/UPLOAD).
+    #[serde(default)]
+    pub expired: Option<bool>,
 }
 
 /// One page of `ListUserCertificateOrder`.
@@ -772,7 +819,9 @@ pub struct InstanceDetail {
 }
 
 /// Reads a list the service may send as `null`.
-fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+pub(crate) fn null_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 

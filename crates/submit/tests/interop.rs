@@ -118,6 +118,11 @@ async fn record_every_operation_for_the_sdk_check() {
         assert_signed_shape(r, server.port, actions[i], creds);
     }
 
+    record(&reqs);
+}
+
+/// Appends `reqs` to the file `CSRKIT_RECORD_REQUESTS` names, if it is set.
+fn record(reqs: &[crate::server::Recorded]) {
     let Ok(path) = std::env::var(RECORD_VAR) else {
         return;
     };
@@ -126,7 +131,7 @@ async fn record_every_operation_for_the_sdk_check() {
         .append(true)
         .open(&path)
         .unwrap();
-    for r in &reqs {
+    for r in reqs {
         let headers: serde_json::Map<String, serde_json::Value> = r
             .headers
             .iter()
@@ -140,4 +145,105 @@ async fn record_every_operation_for_the_sdk_check() {
         });
         writeln!(out, "{line}").unwrap();
     }
+}
+
+#[tokio::test]
+async fn record_the_deployment_operations_for_the_sdk_check() {
+    use csrkit_submit::{
+        CreateDeploymentJob, DescribeDeploymentJob, GetUserCertificateDetail, ListCloudResources,
+        ListContact, ListDeploymentJob, ListWorkerResource, PrivateKeyPem,
+        UpdateDeploymentJobStatus, UploadUserCertificate,
+    };
+    let server = Server::start(vec![
+        Reply::ok(r#"{"RequestId":"1","Total":0,"Data":[]}"#),
+        Reply::ok(r#"{"RequestId":"2","TotalCount":0,"ContactList":[]}"#),
+        Reply::ok(r#"{"RequestId":"3","CertId":12345678,"ResourceId":"cas-upload-1"}"#),
+        Reply::ok(r#"{"RequestId":"4","Id":12345678}"#),
+        Reply::ok(r#"{"RequestId":"5","JobId":3000001}"#),
+        Reply::ok(r#"{"RequestId":"6"}"#),
+        Reply::ok(r#"{"RequestId":"7","Id":3000001,"Status":"processing"}"#),
+        Reply::ok(r#"{"RequestId":"8","Total":0,"Data":[]}"#),
+        Reply::ok(r#"{"RequestId":"9","Total":0,"Data":[]}"#),
+    ])
+    .await;
+    let plain = Credentials::new("testid", SECRET, None);
+    let c = client(&server, plain.clone(), 1);
+    c.call(&ListCloudResources {
+        cloud_name: Some("aliyun".into()),
+        cloud_product: Some("CDN".into()),
+        keyword: Some("www.example.com".into()),
+        cert_ids: vec![12_345_678, 9],
+        current_page: Some(1),
+        show_size: Some(50),
+    })
+    .await
+    .unwrap();
+    c.call(&ListContact {
+        show_size: Some(1),
+        ..ListContact::default()
+    })
+    .await
+    .unwrap();
+    c.call(&UploadUserCertificate {
+        name: "csrkit-example.com-0a1b2c3d".into(),
+        cert: "-----BEGIN CERTIFICATE-----\nMIIB+/=\n-----END CERTIFICATE-----\n".into(),
+        key: PrivateKeyPem::new("-----BEGIN PRIVATE KEY-----\nMIG+/=\n-----END PRIVATE KEY-----\n"),
+        client_token: Some("0b6f2c1e-5d8a-4f3b-9c7e-1a2b3c4d5e6f".into()),
+        resource_group_id: None,
+        tags: vec![Tag {
+            key: "csrkit".into(),
+            value: "deploy & = ?".into(),
+        }],
+    })
+    .await
+    .unwrap();
+    c.call(&GetUserCertificateDetail {
+        cert_id: 12_345_678,
+        cert_filter: true,
+    })
+    .await
+    .unwrap();
+    c.call(&CreateDeploymentJob {
+        name: "csrkit-example.com-0a1b2c3d-1".into(),
+        job_type: "user".into(),
+        cert_ids: vec![12_345_678],
+        resource_ids: vec![1, 2],
+        contact_ids: vec![1_000_001],
+        schedule_time: None,
+    })
+    .await
+    .unwrap();
+    c.call(&UpdateDeploymentJobStatus {
+        job_id: 3_000_001,
+        status: "pending".into(),
+    })
+    .await
+    .unwrap();
+    c.call(&DescribeDeploymentJob { job_id: 3_000_001 })
+        .await
+        .unwrap();
+    c.call(&ListDeploymentJob {
+        cert_id: Some(12_345_678),
+        job_type: Some("user".into()),
+        ..ListDeploymentJob::default()
+    })
+    .await
+    .unwrap();
+    c.call(&ListWorkerResource {
+        job_id: 3_000_001,
+        ..ListWorkerResource::default()
+    })
+    .await
+    .unwrap();
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 9);
+    for r in &reqs {
+        assert_signed_shape(r, server.port, r.header("x-acs-action").unwrap(), &plain);
+    }
+    let q = reqs[0].query();
+    assert!(
+        q.contains(&("CertIds".to_owned(), "[12345678,9]".to_owned())),
+        "{q:?}"
+    );
+    record(&reqs);
 }

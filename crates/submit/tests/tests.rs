@@ -21,3 +21,6 @@ mod credentials;
 
 /// Every operation recorded for the official SDK's signature check.
 mod interop;
+
+/// The deployment operations: a job never repeated blindly, an upload only with its token.
+mod deploy_ops;

@@ -1,6 +1,7 @@
 pub(crate) mod cancel;
 pub(crate) mod completions;
 pub(crate) mod connection;
+pub(crate) mod deploy;
 pub(crate) mod explain;
 pub(crate) mod generate;
 pub(crate) mod inspect;

@@ -12,7 +12,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use csrkit_sandbox::{Approval, Fault, QuotaSpec, RecordType, Sandbox, SandboxConfig, ZoneName};
+use csrkit_sandbox::{
+    Approval, Fault, QuotaSpec, RecordType, ResourceSpec, Sandbox, SandboxConfig, ZoneName,
+};
 
 use crate::exit;
 
@@ -28,6 +30,8 @@ Serves the API at / and control endpoints that the real service does not have:
   POST /_sandbox/orders/{id}/fail       fail validation (verify_fail)
   GET  /_sandbox/dns                    every record of every hosted zone
   GET  /_sandbox/verifications          the last check of each order (--approve verify)
+  GET  /_sandbox/resources              the cloud resources (--resource) and the
+                                        certificate each serves
 The same URL serves Alibaba Cloud DNS (Alidns 2015-01-09) for the --zone
 zones: the request's API version picks the product.
 Credentials: CSRKIT_SANDBOX_ACCESS_KEY_ID / CSRKIT_SANDBOX_ACCESS_KEY_SECRET
@@ -40,7 +44,9 @@ EXAMPLES:
   csrkit sandbox --zone example.com --dns-listen 127.0.0.1:0 --approve verify
   csrkit sandbox --approve verify --resolver 127.0.0.1:5353 --record-type cname
   csrkit sandbox --approve verify --http-via 127.0.0.1:8080
-  csrkit sandbox --zone example.com --deny AddDomainRecord";
+  csrkit sandbox --zone example.com --deny AddDomainRecord
+  csrkit sandbox --cert-lifetime 60s --rate-limit 10
+  csrkit sandbox --resource cdn:www.example.com --resource slb:api.example.com:fail";
 
 /// Arguments of `csrkit sandbox`.
 #[derive(clap::Args, Debug)]
@@ -102,6 +108,26 @@ pub(crate) struct Args {
     /// repeat for more.
     #[arg(long, value_name = "HOST[:PORT]")]
     public_host: Vec<String>,
+    /// How long issued certificates are valid, notAfter − notBefore (e.g.
+    /// 60s, 10m, 90d), so that renewal can be tested in seconds.
+    #[arg(long, value_name = "DURATION", default_value = "90d",
+          value_parser = crate::apply::parse_duration)]
+    cert_lifetime: Duration,
+    /// Answer Throttling.User (HTTP 400) to requests beyond N per second per
+    /// action, counted for all credentials together, as the service's flow
+    /// control does [default: no limit].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    rate_limit: Option<u32>,
+    /// A cloud resource to deploy certificates to, PRODUCT:DOMAIN (e.g.
+    /// cdn:www.example.com, slb:api.example.com); :fail at the end makes
+    /// every deployment to it end in error. Repeat for more.
+    #[arg(long, value_name = "PRODUCT:DOMAIN[:fail]", value_parser = parse_from_str::<ResourceSpec>)]
+    resource: Vec<ResourceSpec>,
+    /// How long a started deployment job runs (scheduling, then processing)
+    /// before it ends in success or error (0: at once).
+    #[arg(long, value_name = "DURATION", default_value = "1s",
+          value_parser = crate::apply::parse_duration)]
+    deploy_after: Duration,
 }
 
 fn parse_deny(s: &str) -> Result<String, String> {
@@ -145,6 +171,10 @@ impl Args {
         config.record_type = self.record_type;
         config.denied_actions = self.deny;
         config.public_hosts = self.public_host;
+        config.cert_lifetime = self.cert_lifetime;
+        config.rate_limit = self.rate_limit;
+        config.resources = self.resource;
+        config.deploy_after = self.deploy_after;
         Ok(config)
     }
 }
