@@ -24,6 +24,9 @@ use num_integer::Integer as _;
 
 use crate::keys::MAX_ANALYSED_BITS;
 
+mod gcd;
+use gcd::gcd;
+
 /// The product of the primes public keys of one modulus size were found to
 /// share, from badkeys' data (see `data/badkeys/README.md`).
 struct SharedPrimes {
@@ -139,86 +142,6 @@ pub fn bench_known_shared_prime(n: &[u8], path: &str) -> Option<u64> {
 #[doc(hidden)]
 pub fn bench_paths() -> Vec<&'static str> {
     Path::available().into_iter().map(Path::name).collect()
-}
-
-/// gcd(a, b) by Lehmer's algorithm (Knuth, TAOCP 4.5.2, Algorithm L): the
-/// quotients are found on the leading 62 bits in single precision, and a
-/// run of them is applied to the full numbers as one 2×2 matrix, so the
-/// 2048-bit gcd takes some seventy passes over the words instead of the
-/// binary algorithm's thousands. Falls back to a division step when the
-/// leading bits cannot decide, and to num-integer's gcd below 128 bits.
-fn gcd(a: &BigUint, b: &BigUint) -> BigUint {
-    let (mut x, mut y): (Vec<u64>, Vec<u64>) = if a >= b {
-        (a.to_u64_digits(), b.to_u64_digits())
-    } else {
-        (b.to_u64_digits(), a.to_u64_digits())
-    };
-    loop {
-        let x_bits = bit_len(&x);
-        if y.is_empty() {
-            return from_words(&x);
-        }
-        if x_bits <= 128 {
-            return from_words(&x).gcd(&from_words(&y));
-        }
-        let shift = x_bits - 62;
-        let (mut xh, mut yh) = (top_bits(&x, shift), top_bits(&y, shift));
-        let (mut ca, mut cb, mut cc, mut cd) = (1i64, 0i64, 0i64, 1i64);
-        while yh + cc != 0 && yh + cd != 0 {
-            let q = (xh + ca) / (yh + cc);
-            if q != (xh + cb) / (yh + cd) {
-                break;
-            }
-            (ca, cc) = (cc, ca.wrapping_sub(q.wrapping_mul(cc)));
-            (cb, cd) = (cd, cb.wrapping_sub(q.wrapping_mul(cd)));
-            (xh, yh) = (yh, xh - q * yh);
-        }
-        if cb == 0 {
-            let (xb, yb) = (from_words(&x), from_words(&y));
-            let r = &xb % &yb;
-            x = y;
-            y = r.to_u64_digits();
-        } else {
-            let nx = combine(&x, &y, ca, cb);
-            let ny = combine(&x, &y, cc, cd);
-            x = nx;
-            y = ny;
-        }
-    }
-}
-
-/// The bit length of a number given by its words (least significant
-/// first, no leading zero word).
-fn bit_len(x: &[u64]) -> u64 {
-    x.last()
-        .map_or(0, |&w| 64 * x.len() as u64 - u64::from(w.leading_zeros()))
-}
-
-/// Bits `shift..shift + 62` of `x` (fewer at the top), as an i64.
-fn top_bits(x: &[u64], shift: u64) -> i64 {
-    let (word, bit) = ((shift / 64) as usize, (shift % 64) as u32);
-    let lo = x.get(word).copied().unwrap_or(0);
-    let hi = x.get(word + 1).copied().unwrap_or(0);
-    let v = (u128::from(hi) << 64 | u128::from(lo)) >> bit;
-    (v as u64 & ((1 << 62) - 1)) as i64
-}
-
-/// `a·x + b·y` for cofactors that make it non-negative (Lehmer's matrix
-/// rows), trimmed.
-fn combine(x: &[u64], y: &[u64], a: i64, b: i64) -> Vec<u64> {
-    let mut out = Vec::with_capacity(x.len());
-    let mut acc: i128 = 0;
-    for (i, &xw) in x.iter().enumerate() {
-        let xi = i128::from(xw);
-        let yi = i128::from(y.get(i).copied().unwrap_or(0));
-        acc += i128::from(a) * xi + i128::from(b) * yi;
-        out.push(acc as u64);
-        acc >>= 64;
-    }
-    while out.last() == Some(&0) {
-        out.pop();
-    }
-    out
 }
 
 /// Whether `x` is a perfect square (`x` ≥ 0).
@@ -577,18 +500,6 @@ mod tests {
             let _ = repeated_bytes(&n);
             let _ = xz_backdoor(&n);
             let _ = bit_bias(&n, small);
-        }
-
-        /// Lehmer's gcd agrees with num-integer's, common factors included.
-        #[test]
-        fn lehmer_gcd(
-            a in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
-            b in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
-            common in proptest::collection::vec(proptest::num::u64::ANY, 0..20),
-        ) {
-            let c = from_words(&common) | BigUint::from(1u32);
-            let (a, b) = (from_words(&a) * &c, from_words(&b) * &c);
-            proptest::prop_assert_eq!(gcd(&a, &b), a.gcd(&b));
         }
 
         /// The division-free fold keeps the gcd on every kernel this CPU
