@@ -7,13 +7,17 @@ are known to share.
 [`Dividend::fold`] returns a number congruent to P·2^-s modulo n, about
 n's size, for a shift s that depends only on P's and n's sizes; for odd n,
 its gcd with n is gcd(n, P). It never divides: it folds P's lowest limbs
-into R = 2^-k mod n (a per-modulus constant), eight limbs at a time, from
-the low end up, so that the expensive part is a run of independent
-multiply-adds. That run is made by one of three kernels, a [`Path`]:
+into R = 2^-k mod n (a per-modulus constant), k bits at a time (eight or
+four limbs), from the low end up, since P·2^-k ≡ (P >> k) + (P mod
+2^k)·R: the only serial work is carrying those limbs, and the rest is a
+run of independent multiply-adds. That run is made by one of three
+kernels, a [`Path`]:
 
 - [`Path::Ifma`]: AVX-512 IFMA, 52-bit limbs, eight products a multiply;
-- [`Path::Avx2`]: 28-bit limbs in AVX2's 32×32→64-bit multiplies;
-- [`Path::Portable`]: the same code for the baseline instruction set.
+- [`Path::Avx2`]: AVX2 and FMA, 52-bit limbs held in doubles, each
+  product split exactly into halves by two fused multiply-adds;
+- [`Path::Portable`]: 28-bit limbs in 32×32→64-bit multiplies, plain
+  code the compiler vectorises for the baseline instruction set.
 
 [`Path::best`] picks the fastest the CPU has, at run time. Every path
 returns the same value modulo n (the shift is common to all of them).
@@ -21,12 +25,13 @@ returns the same value modulo n (the shift is common to all of them).
 ```
 use csrkit_simd::{Dividend, Path};
 
-// P = 3·5·7·11·13·(2^64 + 13)·…: any number, here 4,000 bits of one bits
+// any P (here 63 words of one bits) and odd n
 let p = Dividend::new(vec![u64::MAX; 63]);
-let n = [0x1234_5678_9abc_def1, 0x0fed_cba9_8765_4321]; // odd
+let n = [0x1234_5678_9abc_def1, 0x0fed_cba9_8765_4321];
 for path in Path::available() {
+    // ≡ P·2^-shift (mod n), and at most n's size plus 417 bits
     let folded = p.fold(&n, path).ok_or("n is odd and small enough")?;
-    assert!(folded.shift > 0 && folded.words.len() <= n.len() + 8);
+    assert!(folded.shift > 0 && folded.words.len() <= n.len() + 7);
 }
 # Ok::<(), Box<dyn std::error::Error>>(())
 ```
@@ -34,10 +39,11 @@ for path in Path::available() {
 # Safety
 
 This crate's only `unsafe` is in [`Dividend::fold`]: calling a kernel
-compiled for AVX2 or AVX-512 IFMA (`#[target_feature]`) right after
-`is_x86_feature_detected!` has confirmed that the CPU has those features,
-the same guarantee the `pulp` and `multiversion` crates give. The kernels
-themselves are safe code (the intrinsics they use take no pointers).
+compiled for AVX-512 IFMA or for AVX2 and FMA (`#[target_feature]`) right
+after `is_x86_feature_detected!` has confirmed that the CPU has those
+features, the same guarantee the `pulp` and `multiversion` crates give.
+The kernels themselves are safe code (the intrinsics they use take no
+pointers).
 */
 #![deny(missing_docs)]
 
@@ -47,6 +53,8 @@ mod limbs;
 mod portable;
 
 #[cfg(target_arch = "x86_64")]
+mod fma;
+#[cfg(target_arch = "x86_64")]
 mod ifma;
 
 /// A kernel the reduction can run on.
@@ -55,7 +63,8 @@ mod ifma;
 pub enum Path {
     /// AVX-512F with IFMA (52-bit multiply-adds), x86-64.
     Ifma,
-    /// AVX2, x86-64.
+    /// AVX2 with FMA (52-bit products split exactly by fused multiply-adds
+    /// on doubles), x86-64.
     Avx2,
     /// Any CPU: the baseline instruction set of the target.
     Portable,
@@ -84,7 +93,7 @@ impl Path {
                 is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512ifma")
             }
             #[cfg(target_arch = "x86_64")]
-            Path::Avx2 => is_x86_feature_detected!("avx2"),
+            Path::Avx2 => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
             Path::Portable => true,
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
@@ -214,24 +223,25 @@ impl Dividend {
                 let limbs = unsafe { ifma::fold_any(p, &r, blocks) };
                 limbs::to_words(&limbs, ifma::BITS)
             }
+            #[cfg(target_arch = "x86_64")]
+            Path::Avx2 => {
+                let r =
+                    limbs::inverse_power(&limbs::from_words(n, fma::BITS), fma::BITS, fma::ROWS);
+                let blocks = (shift / (u64::from(fma::BITS) * fma::ROWS as u64)) as usize;
+                let p = self.vectors52().as_flattened();
+                if !(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")) {
+                    return None;
+                }
+                // SAFETY: fma::fold_any is compiled for AVX2 and FMA, which
+                // is_x86_feature_detected! has just confirmed this CPU has.
+                let limbs = unsafe { fma::fold_any(p, &r, blocks) };
+                limbs::to_words(&limbs, fma::BITS)
+            }
             _ => {
                 let bits = portable::BITS;
                 let r = limbs::inverse_power(&limbs::from_words(n, bits), bits, portable::ROWS);
                 let rows = (shift / u64::from(bits)) as usize;
-                let p = self.limbs28();
-                let limbs = match path {
-                    #[cfg(target_arch = "x86_64")]
-                    Path::Avx2 => {
-                        if !is_x86_feature_detected!("avx2") {
-                            return None;
-                        }
-                        // SAFETY: portable::fold_avx2 is compiled for AVX2,
-                        // which is_x86_feature_detected! has just confirmed
-                        // this CPU has.
-                        unsafe { portable::fold_avx2(p, &r, rows) }
-                    }
-                    _ => portable::fold_baseline(p, &r, rows),
-                };
+                let limbs = portable::fold_any(self.limbs28(), &r, rows);
                 limbs::to_words(&limbs, bits)
             }
         };
@@ -270,7 +280,7 @@ mod tests {
             let folded = dividend.fold(n, path).expect("odd n of 2 to 64 words");
             proptest::prop_assert_eq!(folded.shift, dividend.shift(nb.bits()));
             proptest::prop_assert!(
-                folded.words.len() <= n.len() + 16,
+                folded.words.len() <= n.len() + 7,
                 "{} words from {}",
                 folded.words.len(),
                 path.name()

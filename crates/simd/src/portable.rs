@@ -1,5 +1,6 @@
-//! The fold in 28-bit limbs, written so that the compiler vectorises it:
-//! built once for the baseline instruction set and once for AVX2.
+//! The fold in 28-bit limbs, written so that the compiler vectorises it
+//! for the baseline instruction set (SSE2 on x86-64): the path for CPUs
+//! without AVX2 and FMA, and for other architectures.
 //!
 //! A product of two 28-bit limbs fits in 56 bits, so 32×32→64-bit vector
 //! multiplies (`pmuludq`) do the work and a 64-bit lane sums up to 2^8 of
@@ -55,7 +56,6 @@ pub(crate) fn fold<const KV: usize>(p: &[u64], r: &[u64], rows: usize) -> Vec<u6
 
 /// [`fold`] for the modulus's size: the window is R's limbs rounded up to
 /// one of a few fixed lengths, so that the compiler sees whole vectors.
-#[inline(always)]
 pub(crate) fn fold_any(p: &[u64], r: &[u64], rows: usize) -> Vec<u64> {
     match r.len() {
         0..=25 => fold::<32>(p, r, rows),
@@ -63,16 +63,4 @@ pub(crate) fn fold_any(p: &[u64], r: &[u64], rows: usize) -> Vec<u64> {
         42..=77 => fold::<84>(p, r, rows),
         _ => fold::<156>(p, r, rows),
     }
-}
-
-/// The baseline build (SSE2 on x86-64).
-pub(crate) fn fold_baseline(p: &[u64], r: &[u64], rows: usize) -> Vec<u64> {
-    fold_any(p, r, rows)
-}
-
-/// The AVX2 build. Safe to call only where AVX2 is present.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-pub(crate) fn fold_avx2(p: &[u64], r: &[u64], rows: usize) -> Vec<u64> {
-    fold_any(p, r, rows)
 }
