@@ -259,16 +259,8 @@ fn bit_len(x: &[u64]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limbs::tests::big;
     use num_bigint::BigUint;
-
-    fn big(words: &[u64]) -> BigUint {
-        BigUint::from_slice(
-            &words
-                .iter()
-                .flat_map(|&w| [w as u32, (w >> 32) as u32])
-                .collect::<Vec<_>>(),
-        )
-    }
 
     /// Every path on this CPU against num-bigint: the folded number times
     /// 2^shift is P modulo n, and all paths agree exactly once reduced.

@@ -85,11 +85,12 @@ pub(crate) fn inverse_power(n: &[u64], bits: u32, rows: usize) -> Vec<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use num_bigint::BigUint;
 
-    fn big(words: &[u64]) -> BigUint {
+    /// A number from its 64-bit words, least significant first.
+    pub(crate) fn big(words: &[u64]) -> BigUint {
         BigUint::from_slice(
             &words
                 .iter()
