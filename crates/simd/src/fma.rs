@@ -7,7 +7,9 @@
 //! - h = w·r + 2^104, rounded: its mantissa is the high half, rounded to
 //!   nearest (the sum lies in [2^104, 2^105), where a double's unit is
 //!   2^52);
-//! - lo = w·r − (h − 2^104), exact: the low half, within ±2^51;
+//! - lo = w·r − (h − 2^104), exact: the low half, within ±2^51 (with
+//!   rounding to nearest, the floating-point environment Rust assumes:
+//!   changing it is undefined behaviour);
 //!
 //! and a double's bits, read as an integer, are its mantissa plus a
 //! constant for a fixed binade, so the halves are summed in 64-bit integer

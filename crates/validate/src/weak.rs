@@ -483,6 +483,25 @@ mod tests {
         assert!(known_shared_prime(&m.to_bytes_be()).is_some());
         let m2 = &q * (&q + 2u32);
         assert_eq!(known_shared_prime(&m2.to_bytes_be()), None);
+        // An even modulus is not folded (the fold needs an odd one): it
+        // takes num-bigint's division, on every path, and is caught too.
+        let even = &p * (&q - 1u32);
+        assert_eq!(even.bits(), 2048);
+        assert_eq!(
+            set.dividend().fold(&even.to_u64_digits(), Path::best()),
+            None
+        );
+        for path in Path::available() {
+            assert_eq!(
+                known_shared_prime_on(&even.to_bytes_be(), path),
+                Some(SharedPrime {
+                    factor_bits: 1024,
+                    factored: true
+                }),
+                "{}",
+                path.name()
+            );
+        }
     }
 
     proptest::proptest! {
