@@ -17,7 +17,7 @@ use super::super::{
 use super::{published, run_expect};
 
 /// SHA-256 of the SubjectPublicKeyInfo of the first certificate in `pem`.
-fn cert_spki(pem: &[u8]) -> Result<String, String> {
+pub(crate) fn cert_spki(pem: &[u8]) -> Result<String, String> {
     let block = ::pem::parse_many(pem)
         .map_err(|e| e.to_string())?
         .into_iter()
@@ -28,7 +28,7 @@ fn cert_spki(pem: &[u8]) -> Result<String, String> {
 }
 
 /// SHA-256 of the SubjectPublicKeyInfo of the key in `pem`.
-fn key_spki(pem: &[u8]) -> Result<String, String> {
+pub(crate) fn key_spki(pem: &[u8]) -> Result<String, String> {
     csrkit_csr::load_key(pem, "key", None)
         .map(|k| k.spki_sha256())
         .map_err(|e| e.to_string())
@@ -36,17 +36,17 @@ fn key_spki(pem: &[u8]) -> Result<String, String> {
 
 /// What the readers saw.
 #[derive(Default)]
-struct Seen {
-    reads: usize,
-    generations: std::collections::BTreeSet<PathBuf>,
-    problems: Vec<String>,
+pub(crate) struct Seen {
+    pub(crate) reads: usize,
+    pub(crate) generations: std::collections::BTreeSet<PathBuf>,
+    pub(crate) problems: Vec<String>,
 }
 
 /// Reads the directory as a server would, until told to stop: resolving
 /// `current` once and reading the key and certificate from there; reading
 /// `combined.pem`; and reading `cert.pem` and `fullchain.pem`, which must
-/// always be whole.
-fn reader(dir: PathBuf, stop: Arc<AtomicBool>) -> Seen {
+/// always be whole. (Also the reader of `renew`'s test.)
+pub(crate) fn reader(dir: PathBuf, stop: Arc<AtomicBool>) -> Seen {
     let mut seen = Seen::default();
     while !stop.load(Ordering::Relaxed) {
         seen.reads += 1;
