@@ -83,8 +83,9 @@ pub struct Failure {
     /// The tail of the hook's standard error (at most 4 KiB; empty for a
     /// deployment).
     pub stderr: String,
-    /// What kind of failure it is (a hook's is [`Category::Input`]; a
-    /// deployment's follows the service's answer).
+    /// What kind of failure it is (a hook that failed: [`Category::Input`];
+    /// one past its timeout: [`Category::Unavailable`]; a deployment's
+    /// follows the service's answer).
     pub category: Category,
 }
 
@@ -223,12 +224,18 @@ async fn run(
                 other => (String::new(), other.stderr().to_owned()),
             };
             let on = dir.map_or_else(String::new, |d| format!(" for {}", d.display()));
+            // A hook that ran out of time is like any other timeout (exit
+            // 4); one that failed is local trouble (exit 2).
+            let category = match e {
+                CommandError::TimedOut { .. } => Category::Unavailable,
+                _ => Category::Input,
+            };
             (
                 stdout,
                 Some(Failure {
                     message: format!("the {} hook `{command}`{on} failed: {e}", kind.as_str()),
                     stderr,
-                    category: Category::Input,
+                    category,
                 }),
             )
         }

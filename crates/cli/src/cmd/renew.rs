@@ -77,7 +77,8 @@ certificate is due.
 
 EXIT CODES:
   0  everything due was renewed (and its hooks succeeded), or nothing was due
-  2  bad input or local trouble; also a deploy or post hook that failed
+  2  bad input or local trouble; also a deploy or post hook that failed (one
+     past --hook-timeout: 4)
   3  the service refused (no quota, verify_fail) every certificate that was due
   4  network or timeout, or the directory in use by another command; state
      saved, safe to re-run
