@@ -141,6 +141,13 @@ pub struct RenewRequest {
     pub allow: Vec<String>,
     /// How long to wait for the CA.
     pub wait: Duration,
+    /// Wait for the CA also when nobody publishes the validation for
+    /// csrkit (a directory validated by hand). By default such a renewal
+    /// places (or resumes) its order, reports what to publish
+    /// ([`Event::PublishByHand`]) and ends with [`Error::Unavailable`]: an
+    /// unattended run does not wait hours for a person; the next run
+    /// finishes the order once the record is published.
+    pub wait_by_hand: bool,
     /// How long to wait for another command working on the directory.
     pub lock_timeout: Duration,
     /// Propagation settings replacing the recorded ones for this run.
@@ -172,6 +179,7 @@ impl RenewRequest {
             policy: csrkit_validate::Policy::default(),
             allow: Vec::new(),
             wait: DEFAULT_RENEW_WAIT,
+            wait_by_hand: false,
             lock_timeout: Duration::ZERO,
             propagation: PropagationSettings::default(),
             dry_run: false,
@@ -343,6 +351,19 @@ impl PreparedRenewal {
                 };
                 let (outcome, lock) = prepared.run_locked(service, reporter).await;
                 let outcome = outcome?;
+                if outcome.ending == Ending::Pending
+                    && let Some(publish) = outcome.publish.clone()
+                {
+                    reporter.report(Event::PublishByHand { publish });
+                    return Err(Error::unavailable(format!(
+                        "{} is validated by hand: publish what is shown above, then run `csrkit \
+                         renew {}` again to finish order {} (it is recorded and will not be \
+                         placed again)",
+                        dir.display(),
+                        dir.display(),
+                        outcome.order_id
+                    )));
+                }
                 if outcome.ending != Ending::Issued {
                     return Err(outcome.error().unwrap_or_else(|| {
                         Error::unavailable(format!(
@@ -571,7 +592,7 @@ fn order_request(req: &RenewRequest, dir: &Path, j: &Journal) -> Result<Request>
     r.key_passphrase = req.key_passphrase.clone();
     r.policy = req.policy.clone();
     r.allow = req.allow.clone();
-    r.wait = Some(req.wait);
+    r.wait = (j.dns.is_some() || req.wait_by_hand).then_some(req.wait);
     r.lock_timeout = req.lock_timeout;
     r.propagation = req.propagation.clone();
     r.interrupt = req.interrupt.clone();

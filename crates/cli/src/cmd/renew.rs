@@ -71,6 +71,10 @@ sleeps a random 1 s to 8 min, as certbot does, so that machines started by
 the same schedule do not call the API at once; --no-random-sleep skips it
 (the systemd timer spreads its runs itself). Nothing due: no sleep.
 
+A directory validated by hand (apply without --dns) is not waited for: its
+renewal prints the record to publish and exits 4; once it is published the
+next run finishes the same order (--wait-timeout waits for it instead).
+
 Each directory's order is renewed at the endpoint its order.json records
 (--endpoint overrides it); the credentials are read only when a
 certificate is due.
@@ -150,7 +154,7 @@ pub(crate) struct Args {
     force: bool,
     /// Order nothing: run the deploy hook on the current certificate (and
     /// the post hook), to test them.
-    #[arg(long, conflicts_with_all = ["force", "days"], help_heading = "When")]
+    #[arg(long, conflicts_with_all = ["force", "days", "dry_run"], help_heading = "When")]
     run_hooks: bool,
     /// Do not sleep a random 1 s–8 min first when stdin is not a terminal.
     #[arg(long, help_heading = "When")]
@@ -180,10 +184,13 @@ pub(crate) struct Args {
           help_heading = "After installation")]
     hook_timeout: Option<Duration>,
 
-    /// Wait this long for the CA to issue each certificate.
-    #[arg(long, value_name = "DURATION", default_value = "2h", value_parser = parse_duration,
+    /// Wait this long for the CA to issue each certificate [default: 2h].
+    /// A directory validated by hand (no --dns provider recorded) is waited
+    /// for only when this is given: otherwise its renewal prints what to
+    /// publish and exits 4, and the next run finishes it.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration,
           help_heading = "Waiting")]
-    wait_timeout: Duration,
+    wait_timeout: Option<Duration>,
     /// When another command works on a directory, wait this long for it
     /// instead of failing it with exit 4.
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = parse_duration,
@@ -339,9 +346,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             lines.push(runner.one(dir).await);
         }
-        let post = runner.post_hooks(&lines).await;
-        runner.progress.finish();
+        // Interrupted (Ctrl-C, systemd stopping the unit): no post hook.
         let interrupted = runner.interrupt.fired();
+        let post = match interrupted {
+            true => Vec::new(),
+            false => runner.post_hooks(&lines).await,
+        };
+        runner.progress.finish();
         let code = exit_code(&lines, &post, interrupted);
         report(&args, &lines, &post, code)?;
         Ok(ExitCode::from(code))
@@ -475,7 +486,8 @@ impl Runner<'_> {
             .map(zeroize::Zeroizing::new);
         r.policy = self.settings.policy.clone();
         r.allow = a.allow.clone();
-        r.wait = a.wait_timeout;
+        r.wait = a.wait_timeout.unwrap_or(csrkit_apply::DEFAULT_RENEW_WAIT);
+        r.wait_by_hand = a.wait_timeout.is_some();
         r.lock_timeout = a.lock_timeout;
         r.dry_run = a.connection.dry_run;
         r.run_hooks = a.run_hooks;

@@ -303,7 +303,7 @@ fn a_second_concurrent_renew_orders_nothing() {
     let dir = tmp.path().join("twice.example.com");
     let first_order = journal(&dir)["order_id"].as_str().unwrap().to_owned();
     let mut first = renew(&sb, tmp.path())
-        .args(["twice.example.com", "--days", "1"])
+        .args(["twice.example.com", "--days", "1", "--wait-timeout", "5m"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -366,6 +366,8 @@ fn a_failed_renewal_keeps_the_old_certificate_and_runs_the_post_hook() {
             &post,
             "--deploy-hook",
             &deploy,
+            "--wait-timeout",
+            "5m",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -404,7 +406,7 @@ fn a_failed_renewal_keeps_the_old_certificate_and_runs_the_post_hook() {
     // The next run places a new order (the failed one is retired) and
     // succeeds; the post hook now lists it as renewed.
     let mut next = renew(&sb, tmp.path())
-        .args(["--days", "1"])
+        .args(["--days", "1", "--wait-timeout", "5m"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -601,4 +603,59 @@ fn nothing_due_needs_no_credentials_and_a_dry_run_changes_nothing() {
         "a dry run sends nothing"
     );
     assert_eq!(st["orders_created"], 1);
+}
+
+/// A renewal stopped anywhere is resumed, never placed again: validated by
+/// hand, a renewal prints the record and exits 4 (no unattended wait), and
+/// the next runs follow the same order; `kill -9` while one waits for the
+/// CA, then a bare `renew`, installs that same order.
+#[test]
+fn an_unfinished_renewal_is_resumed_never_placed_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sb = due_certificate_then(tmp.path(), "again.example.com", &["--approve", "manual"]);
+    let dir = tmp.path().join("again.example.com");
+    let first = journal(&dir)["order_id"].as_str().unwrap().to_owned();
+    let (out, err) = run_expect(renew(&sb, tmp.path()).args(["--days", "1"]), 4);
+    assert!(
+        err.contains("_dnsauth.again.example.com"),
+        "the record is shown: {err}"
+    );
+    assert!(out.contains("validated by hand"), "{out}");
+    let order = journal(&dir)["order_id"].as_str().unwrap().to_owned();
+    assert_ne!(order, first);
+    // Again, without --days: the unfinished order makes it due, and it is
+    // the same order.
+    let (out, _) = run_expect(&mut renew(&sb, tmp.path()), 4);
+    assert!(out.contains("failed"), "{out}");
+    assert_eq!(journal(&dir)["order_id"], order.as_str());
+    assert_eq!(stats(&sb)["orders_created"], 2);
+
+    // Waiting for the CA, killed.
+    let looked = count(&stats(&sb), "DescribeCertificateState");
+    let mut child = renew(&sb, tmp.path())
+        .args(["--wait-timeout", "5m"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while count(&stats(&sb), "DescribeCertificateState") <= looked {
+        assert!(Instant::now() < give_up, "renew never looked at the order");
+        assert!(child.try_wait().unwrap().is_none(), "renew ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    sb.post(&format!("/_sandbox/orders/{order}/approve"));
+    let (out, _) = run_expect(&mut renew(&sb, tmp.path()), 0);
+    assert!(
+        out.contains("again.example.com: renewed (an earlier run's order is unfinished)"),
+        "{out}"
+    );
+    let j = journal(&dir);
+    assert_eq!(j["generations"][1]["order_id"], order.as_str());
+    assert_eq!(j["current"], 2);
+    let st = stats(&sb);
+    assert_eq!(st["orders_created"], 2, "{st}");
+    assert_eq!(count(&st, CREATE), 1, "{st}");
 }
