@@ -659,3 +659,91 @@ fn an_unfinished_renewal_is_resumed_never_placed_again() {
     assert_eq!(st["orders_created"], 2, "{st}");
     assert_eq!(count(&st, CREATE), 1, "{st}");
 }
+
+/// The certificate each sandbox resource serves (`/_sandbox/resources`).
+fn served(sb: &SandboxProcess) -> Vec<(String, Option<u64>)> {
+    sb.get_json("/_sandbox/resources")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["domain"].as_str().unwrap().to_owned(),
+                r["cert_id"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+/// Deployment targets recorded by `apply --deploy-to` are deployed after
+/// the first certificate and after every renewal (the resource serves the
+/// new certificate); a deployment that ends in error is reported like a
+/// failed hook (exit 3, the renewal stands) and tried again by the next
+/// run.
+#[test]
+fn recorded_deployment_targets_get_every_renewed_certificate() {
+    let sb = SandboxProcess::start(&[
+        "--resource",
+        "cdn:cdn.example.com",
+        "--resource",
+        "waf:waf.example.com:fail",
+        "--deploy-after",
+        "0",
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (out, _) = run_expect(
+        apply(&sb, tmp.path()).args([
+            "-d",
+            "cdn.example.com",
+            "--wait",
+            "--deploy-to",
+            "cdn:cdn.example.com",
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    assert_eq!(json(&out)["deployment"]["ok"], true, "{out}");
+    let first = served(&sb)[0]
+        .1
+        .expect("the CDN serves the first certificate");
+    let (out, _) = run_expect(
+        renew(&sb, tmp.path()).args(["--force", "--format", "json"]),
+        0,
+    );
+    let c = &json(&out)["certificates"][0];
+    assert_eq!(c["outcome"], "renewed");
+    assert_eq!(c["deployment"]["ok"], true, "{c}");
+    let second = served(&sb)[0].1.unwrap();
+    assert_ne!(second, first, "the CDN serves the renewed certificate");
+    assert_eq!(
+        json(&std::fs::read_to_string(tmp.path().join("cdn.example.com/deploy.json")).unwrap())
+            ["jobs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // A target whose job ends in error: exit 3, renewed all the same.
+    let (out, _) = run_expect(
+        renew(&sb, tmp.path()).args(["--force", "--deploy-to", "waf:waf.example.com"]),
+        3,
+    );
+    assert!(out.contains("cdn.example.com: renewed"), "{out}");
+    assert!(
+        out.contains("WAF:waf.example.com"),
+        "the resource is named: {out}"
+    );
+    assert_eq!(journal(&tmp.path().join("cdn.example.com"))["current"], 3);
+    let jobs = |sb: &SandboxProcess| count(&stats(sb), "CreateDeploymentJob");
+    let before = jobs(&sb);
+    // Not due, but the deployment of generation 3 has not succeeded: the
+    // next run tries it again (and fails again: the resource always does).
+    run_expect(&mut renew(&sb, tmp.path()), 3);
+    assert_eq!(jobs(&sb), before + 1);
+    // The target removed: nothing is left to do.
+    run_expect(renew(&sb, tmp.path()).args(["--deploy-to", ""]), 0);
+    run_expect(&mut renew(&sb, tmp.path()), 0);
+    assert_eq!(jobs(&sb), before + 1);
+}
