@@ -8,42 +8,18 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use csrkit_apply::{
-    Contact, Event, Reason, RenewAction, RenewRequest, Request, Service, Validation,
-};
-use csrkit_dns::ProviderSpec;
-use csrkit_sandbox::{Approval, Sandbox, SandboxConfig, SandboxHandle};
-use csrkit_submit::{Client, ClientOptions, Credentials, Endpoint};
+use csrkit_apply::{Event, Reason, RenewAction, RenewRequest, Service};
+use csrkit_sandbox::SandboxHandle;
+
+mod support;
 
 async fn sandbox(lifetime: Duration) -> (SandboxHandle, Service) {
-    let mut config = SandboxConfig::default();
-    config.zones = vec!["example.com".parse().unwrap()];
-    config.dns_listen = Some("127.0.0.1:0".parse().unwrap());
-    config.approve = Approval::Verify;
-    config.cert_lifetime = lifetime;
-    let sb = Sandbox::start(config).await.unwrap();
-    let key = sb.credentials();
-    let creds = Credentials::new(key.access_key_id(), key.access_key_secret(), None);
-    let options = ClientOptions {
-        endpoint: Endpoint::parse(&sb.endpoint()).unwrap(),
-        ..ClientOptions::default()
-    };
-    let service = Service::new(Client::new(creds.clone(), options).unwrap())
-        .with_fast_polling()
-        .with_dns_credentials(creds);
-    (sb, service)
+    support::sandbox(|c| c.cert_lifetime = lifetime).await
 }
 
 /// The first certificate, through `apply`, with `deploy_hook` recorded.
 async fn first(sb: &SandboxHandle, service: &Service, dir: &Path, deploy_hook: &str) {
-    let mut r = Request::new(dir);
-    r.domains = vec!["www.example.com".into()];
-    r.contact = Contact::new("Zhang San", "13800000000", "ops@example.com");
-    r.validation = Validation::Provider(ProviderSpec::Alidns {
-        endpoint: sb.endpoint(),
-    });
-    r.propagation.resolver = sb.dns_addr().map(|a| a.to_string());
-    r.wait = Some(Duration::from_secs(60));
+    let mut r = support::request(sb, dir);
     r.renewal.deploy_hook = Some(deploy_hook.to_owned());
     csrkit_apply::apply(r, service, &mut |_| {}).await.unwrap();
 }

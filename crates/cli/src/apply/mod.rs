@@ -188,7 +188,7 @@ pub(crate) struct Args {
     format: Format,
 }
 
-fn parse_key_type(s: &str) -> Result<KeyType, String> {
+pub(crate) fn parse_key_type(s: &str) -> Result<KeyType, String> {
     s.parse()
 }
 

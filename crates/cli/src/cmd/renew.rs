@@ -169,7 +169,7 @@ pub(crate) struct Args {
     new_key: bool,
     /// The new key's type [default: the current key's]. With the key
     /// reused, another type is an error (add --new-key).
-    #[arg(long, value_name = "TYPE", value_parser = parse_key_type, help_heading = "Key")]
+    #[arg(long, value_name = "TYPE", value_parser = crate::apply::parse_key_type, help_heading = "Key")]
     key_type: Option<KeyType>,
     /// Keep this many generations before the current one; older ones are
     /// removed after a renewal.
@@ -210,10 +210,6 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
-}
-
-fn parse_key_type(s: &str) -> Result<KeyType, String> {
-    s.parse()
 }
 
 /// One directory's result.

@@ -94,6 +94,38 @@ pub(crate) fn reader(dir: PathBuf, stop: Arc<AtomicBool>) -> Seen {
     seen
 }
 
+/// Runs `round` `rounds` times while two [`reader`]s read `dir`, then
+/// checks what they saw: no problem, more reads than rounds, and more than
+/// one generation (they read across a switch).
+pub(crate) fn while_reading(dir: &Path, rounds: usize, mut round: impl FnMut()) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (d, s) = (dir.to_path_buf(), stop.clone());
+            std::thread::spawn(move || reader(d, s))
+        })
+        .collect();
+    for _ in 0..rounds {
+        round();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut generations = std::collections::BTreeSet::new();
+    for r in readers {
+        let seen = r.join().unwrap();
+        assert!(
+            seen.problems.is_empty(),
+            "{:#?}",
+            &seen.problems[..seen.problems.len().min(10)]
+        );
+        assert!(seen.reads > rounds, "the reader read {} times", seen.reads);
+        generations.extend(seen.generations);
+    }
+    assert!(
+        generations.len() > 1,
+        "the readers saw only {generations:?}: they did not read across a switch"
+    );
+}
+
 /// Must show: a reader that resolves `current` once (and one reading
 /// `combined.pem`) never sees a key and a certificate that do not belong
 /// together, nor a missing or partial file, while `apply --new-order`
@@ -108,15 +140,8 @@ fn readers_never_see_a_key_and_certificate_that_do_not_belong_together() {
         0,
     );
     let dir = tmp.path().join("gen.example.com");
-    let stop = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..2)
-        .map(|_| {
-            let (d, s) = (dir.clone(), stop.clone());
-            std::thread::spawn(move || reader(d, s))
-        })
-        .collect();
     let mut keys = std::collections::BTreeSet::new();
-    for _ in 0..ROUNDS {
+    while_reading(&dir, ROUNDS, || {
         run_expect(
             apply(&sb, tmp.path()).args([
                 "--out-dir",
@@ -129,24 +154,8 @@ fn readers_never_see_a_key_and_certificate_that_do_not_belong_together() {
             0,
         );
         keys.insert(key_spki(&std::fs::read(dir.join("privkey.pem")).unwrap()).unwrap());
-    }
-    stop.store(true, Ordering::Relaxed);
-    let mut generations = std::collections::BTreeSet::new();
-    for r in readers {
-        let seen = r.join().unwrap();
-        assert!(
-            seen.problems.is_empty(),
-            "{:#?}",
-            &seen.problems[..seen.problems.len().min(10)]
-        );
-        assert!(seen.reads > ROUNDS, "the reader read {} times", seen.reads);
-        generations.extend(seen.generations);
-    }
+    });
     assert_eq!(keys.len(), ROUNDS, "each generation has its own key");
-    assert!(
-        generations.len() > 1,
-        "the readers saw only {generations:?}: they did not read across a switch"
-    );
     assert_eq!(
         std::fs::read_link(dir.join("current")).unwrap(),
         Path::new("generations").join((ROUNDS + 1).to_string())

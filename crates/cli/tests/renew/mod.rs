@@ -17,13 +17,11 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::hands_off::install::{key_spki, reader};
+use super::hands_off::install::{key_spki, while_reading};
 use super::util::SandboxProcess;
 use super::{CREATE, apply, check_issued, count, journal, json, run_expect, stats, write_root};
 
@@ -213,15 +211,8 @@ fn readers_never_see_a_mismatched_pair_during_50_renewals() {
         0,
     );
     let dir = tmp.path().join("fifty.example.com");
-    let stop = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..2)
-        .map(|_| {
-            let (d, s) = (dir.clone(), stop.clone());
-            std::thread::spawn(move || reader(d, s))
-        })
-        .collect();
     let mut keys = std::collections::BTreeSet::new();
-    for _ in 0..ROUNDS {
+    while_reading(&dir, ROUNDS, || {
         // --days 1: each one-minute certificate is due at once. --keep 60:
         // no generation a reader may have just resolved is removed (the
         // pruning has its own test).
@@ -230,24 +221,8 @@ fn readers_never_see_a_mismatched_pair_during_50_renewals() {
             0,
         );
         keys.insert(key_of(&dir));
-    }
-    stop.store(true, Ordering::Relaxed);
-    let mut generations = std::collections::BTreeSet::new();
-    for r in readers {
-        let seen = r.join().unwrap();
-        assert!(
-            seen.problems.is_empty(),
-            "{:#?}",
-            &seen.problems[..seen.problems.len().min(10)]
-        );
-        assert!(seen.reads > ROUNDS, "the reader read {} times", seen.reads);
-        generations.extend(seen.generations);
-    }
+    });
     assert_eq!(keys.len(), ROUNDS, "each renewal has its own key");
-    assert!(
-        generations.len() > 1,
-        "the readers saw only {generations:?}: they did not read across a switch"
-    );
     let j = journal(&dir);
     assert_eq!(j["generations"].as_array().unwrap().len(), ROUNDS + 1);
     assert_eq!(j["current"], ROUNDS + 1);
@@ -660,21 +635,6 @@ fn an_unfinished_renewal_is_resumed_never_placed_again() {
     assert_eq!(count(&st, CREATE), 1, "{st}");
 }
 
-/// The certificate each sandbox resource serves (`/_sandbox/resources`).
-fn served(sb: &SandboxProcess) -> Vec<(String, Option<u64>)> {
-    sb.get_json("/_sandbox/resources")
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["domain"].as_str().unwrap().to_owned(),
-                r["cert_id"].as_u64(),
-            )
-        })
-        .collect()
-}
-
 /// Deployment targets recorded by `apply --deploy-to` are deployed after
 /// the first certificate and after every renewal (the resource serves the
 /// new certificate); a deployment that ends in error is reported like a
@@ -704,9 +664,7 @@ fn recorded_deployment_targets_get_every_renewed_certificate() {
         0,
     );
     assert_eq!(json(&out)["deployment"]["ok"], true, "{out}");
-    let first = served(&sb)[0]
-        .1
-        .expect("the CDN serves the first certificate");
+    let first = sb.served()["cdn.example.com"].expect("the CDN serves the first certificate");
     let (out, _) = run_expect(
         renew(&sb, tmp.path()).args(["--force", "--format", "json"]),
         0,
@@ -714,7 +672,7 @@ fn recorded_deployment_targets_get_every_renewed_certificate() {
     let c = &json(&out)["certificates"][0];
     assert_eq!(c["outcome"], "renewed");
     assert_eq!(c["deployment"]["ok"], true, "{c}");
-    let second = served(&sb)[0].1.unwrap();
+    let second = sb.served()["cdn.example.com"].unwrap();
     assert_ne!(second, first, "the CDN serves the renewed certificate");
     assert_eq!(
         json(&std::fs::read_to_string(tmp.path().join("cdn.example.com/deploy.json")).unwrap())
