@@ -19,6 +19,8 @@ pub(crate) const USAGE: u8 = 2;
 pub(crate) const REFUSED: u8 = 3;
 /// Network or timeout after retries; state saved, safe to re-run.
 pub(crate) const NETWORK: u8 = 4;
+/// `renew`: some certificates failed, the others succeeded.
+pub(crate) const SOME_FAILED: u8 = 5;
 
 /// The exit code of an API client error.
 pub(crate) fn submit_code(e: &csrkit_submit::Error) -> u8 {
