@@ -88,17 +88,27 @@ pub(crate) fn records_json(j: &Journal) -> Value {
     serde_json::to_value(live_records(j)).unwrap_or(Value::Null)
 }
 
+/// How long a certificate has left, in the largest whole unit: days, then
+/// hours, minutes or seconds (a certificate of a short `--cert-lifetime`
+/// would otherwise always have "0 days left").
+fn time_left(secs: i64) -> String {
+    let (n, unit) = match secs {
+        s if s < 0 => return "expired".to_owned(),
+        s if s >= 86_400 => (s / 86_400, "day"),
+        s if s >= 3_600 => (s / 3_600, "hour"),
+        s if s >= 60 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{} left", if n == 1 { "" } else { "s" })
+}
+
 /// Why `renew` renews a certificate, or how long it has left.
 pub(crate) fn reason(d: &csrkit_apply::Decision) -> String {
     use csrkit_apply::Reason;
     let left = d
         .current
         .as_ref()
-        .map(|v| match v.days_left() {
-            n if n < 0 => "expired".to_owned(),
-            1 => "1 day left".to_owned(),
-            n => format!("{n} days left"),
-        })
+        .map(|v| time_left(v.remaining_secs))
         .unwrap_or_default();
     match d.reason {
         Reason::LifetimeThird => format!("less than a third of its lifetime left, {left}"),
@@ -107,5 +117,22 @@ pub(crate) fn reason(d: &csrkit_apply::Decision) -> String {
         Reason::NoCertificate => "no certificate yet".to_owned(),
         Reason::InFlight => "an earlier run's order is unfinished".to_owned(),
         _ => left,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::time_left;
+
+    #[test]
+    fn time_left_names_the_largest_whole_unit() {
+        assert_eq!(time_left(-1), "expired");
+        assert_eq!(time_left(0), "0 seconds left");
+        assert_eq!(time_left(1), "1 second left");
+        assert_eq!(time_left(59), "59 seconds left");
+        assert_eq!(time_left(90), "1 minute left");
+        assert_eq!(time_left(7_199), "1 hour left");
+        assert_eq!(time_left(86_400), "1 day left");
+        assert_eq!(time_left(29 * 86_400 + 3_600), "29 days left");
     }
 }
