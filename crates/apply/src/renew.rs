@@ -775,19 +775,27 @@ pub fn find_certificate_dirs(root: &Path) -> Found {
     found
 }
 
-/// Whether `dir` holds a csrkit order journal (by its schema; damaged
-/// ones included, so that the run reports them).
+/// Whether `dir` holds a csrkit order journal: by its schema, or, when the
+/// journal is too damaged to show one, by what csrkit leaves beside it (a
+/// `generations` directory, or a lock file csrkit wrote). A damaged journal
+/// is thus reported by the run instead of its certificate silently never
+/// being renewed again; another program's `order.json` has neither.
 fn is_certificate_dir(dir: &Path) -> bool {
     use std::io::Read;
     let Ok(file) = std::fs::File::open(dir.join(JOURNAL_FILE)) else {
         return false;
     };
     let mut head = Vec::new();
-    if file.take(64 * 1024).read_to_end(&mut head).is_err() {
-        return false;
+    if file.take(64 * 1024).read_to_end(&mut head).is_ok()
+        && String::from_utf8_lossy(&head).contains("\"csrkit.order/")
+    {
+        return true;
     }
-    let text = String::from_utf8_lossy(&head);
-    text.contains("\"csrkit.order/")
+    let lock_is_ours = || {
+        std::fs::read(dir.join(crate::lock::LOCK_FILE))
+            .is_ok_and(|b| String::from_utf8_lossy(&b).contains("\"command\":\"csrkit"))
+    };
+    dir.join(GENERATIONS_DIR).is_dir() || lock_is_ours()
 }
 
 /// Runs the post hook of a renewal run: see [`hooks::run_post_hook`].
@@ -924,8 +932,23 @@ mod tests {
         std::fs::write(foreign.join(JOURNAL_FILE), "{\"items\": []}").unwrap();
         std::os::unix::fs::symlink(r, r.join("a/loop")).unwrap();
         std::os::unix::fs::symlink(&ours, r.join("alias")).unwrap();
+        // Journals damaged past their schema are still found (and then
+        // reported by the run): beside csrkit's generations, or its lock.
+        let damaged = r.join("b/damaged.example.com");
+        std::fs::create_dir_all(damaged.join("generations/1")).unwrap();
+        std::fs::write(damaged.join(JOURNAL_FILE), b"\xff\xfe garbage").unwrap();
+        let unissued = r.join("b/unissued.example.com");
+        std::fs::create_dir_all(&unissued).unwrap();
+        std::fs::write(unissued.join(JOURNAL_FILE), b"\0\0\0").unwrap();
+        std::fs::write(
+            unissued.join(crate::lock::LOCK_FILE),
+            "{\"pid\":1,\"command\":\"csrkit apply -d unissued.example.com\"}",
+        )
+        .unwrap();
+        // Another program's lock beside another program's journal is not.
+        std::fs::write(foreign.join(crate::lock::LOCK_FILE), "{\"pid\":1}").unwrap();
         let found = find_certificate_dirs(r);
-        assert_eq!(found.dirs, vec![ours], "{found:?}");
+        assert_eq!(found.dirs, vec![ours, damaged, unissued], "{found:?}");
         assert!(found.skipped.is_empty(), "{found:?}");
     }
 }
