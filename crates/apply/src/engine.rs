@@ -159,6 +159,7 @@ pub fn prepare(req: Request, label: &str, reporter: &mut dyn Reporter) -> Result
     let chosen = publish::choose(&req, &plan.journal);
     if let Some(p) = &chosen {
         publish::check_fits(p, plan.params.validate_type)?;
+        publish::check_settings(p, label)?;
     }
     let lock = match held {
         Some(l) => l,
@@ -166,6 +167,9 @@ pub fn prepare(req: Request, label: &str, reporter: &mut dyn Reporter) -> Result
     };
     if let Some(m) = &plan.fresh {
         material::write(&dir, m)?;
+        plan.journal.save(&dir)?;
+    } else if let Some(targets) = req.deploy.as_ref().filter(|t| **t != plan.journal.deploy) {
+        plan.journal.deploy = targets.clone();
         plan.journal.save(&dir)?;
     }
     if existed && let Some(message) = layout::migrate(&dir, &mut plan.journal)? {

@@ -31,7 +31,8 @@
 //!   "generations": [ { "number": 1, "order_id": "98987582437920968", "cert_id": "12345",
 //!                      "key_spki_sha256": "…", "not_before": "…", "not_after": "…",
 //!                      "installed_at": "…" } ],
-//!   "current": 1
+//!   "current": 1,
+//!   "deploy": ["CDN:shop.example.com", "ALB:lb-123/listener-443"]
 //! }
 //! ```
 //!
@@ -306,6 +307,12 @@ pub struct Journal {
     /// The generation `current` points at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<u32>,
+    /// Where the certificate is deployed after every renewal, as
+    /// `csrkit deploy --to` takes them (`PRODUCT:DOMAIN`, or a resource id):
+    /// a manifest entry's `deploy = [...]`, recorded when the manifest is
+    /// applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deploy: Vec<String>,
 }
 
 /// Now, UTC, RFC 3339 with seconds.
@@ -445,6 +452,7 @@ mod tests {
             published: vec![],
             generations: vec![],
             current: None,
+            deploy: vec![],
         }
     }
 

@@ -84,12 +84,14 @@ mod dry_run;
 mod engine;
 mod error;
 mod event;
+pub mod fleet;
 mod follow;
 mod fsx;
 mod journal;
 mod layout;
 mod lint;
 mod lock;
+mod manifest;
 mod material;
 mod order;
 mod plan;
@@ -98,6 +100,7 @@ mod publish_text;
 mod reconcile;
 mod request;
 mod service;
+mod settings;
 mod status;
 
 use std::path::Path;
@@ -117,12 +120,14 @@ pub use layout::{
     GENERATIONS_DIR, generation_dir,
 };
 pub use lock::{DirLock, Holder, LOCK_FILE, LockError, this_command};
+pub use manifest::{Manifest, ManifestEntry};
 pub use plan::{ATTEMPT_TAG, DEFAULT_PRODUCT_CODE, check_tags};
 pub use publish_text::Publish;
 pub use request::{
     Contact, Interrupt, PropagationSettings, Request, Trigger, Validation, default_dir,
 };
 pub use service::Service;
+pub use settings::{ProviderName, Spelling, ValidationSettings, parse_duration};
 pub use status::{Status, Withdrawn, cancel, recorded_order, status, withdraw};
 
 /// Locks a certificate directory at once, for a command without a waiting

@@ -183,6 +183,7 @@ fn fresh(req: &Request, label: &str, reporter: &mut dyn Reporter) -> Result<Plan
         published: Vec::new(),
         generations: Vec::new(),
         current: None,
+        deploy: req.deploy.clone().unwrap_or_default(),
     };
     Ok(Plan {
         dir: dir.clone(),

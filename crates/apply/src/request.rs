@@ -171,6 +171,9 @@ pub struct Request {
     pub propagation: PropagationSettings,
     /// Stops a waiting run.
     pub interrupt: Option<Interrupt>,
+    /// Where the certificate is deployed after every renewal (the
+    /// journal's `deploy`); `None` keeps what the journal records.
+    pub deploy: Option<Vec<String>>,
 }
 
 impl Request {
@@ -197,6 +200,7 @@ impl Request {
             validation: Validation::Recorded,
             propagation: PropagationSettings::default(),
             interrupt: None,
+            deploy: None,
         }
     }
 
