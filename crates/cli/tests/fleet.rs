@@ -1,0 +1,387 @@
+//! `csrkit apply --manifest` end to end: the real binary against real
+//! `csrkit sandbox` processes limited to 10 requests per second per action,
+//! as the service is. The sandbox's counters (`/_sandbox/stats`:
+//! `orders_created`, `throttled`) are the oracle for what was sent and
+//! refused, `openssl` for what landed on disk.
+//!
+//! No test measures time: the waits below are bounds, and a kill is
+//! triggered by the sandbox's order count, not by a clock.
+#![allow(clippy::unwrap_used)]
+
+mod api;
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use util::{SandboxProcess, openssl};
+
+/// Ten requests per second per action, as the service allows an account.
+const RATE_LIMITED: [&str; 4] = ["--rate-limit", "10", "--quota", "digicert-free-1-free=1000"];
+
+/// A manifest of `n` certificates `{prefix}{i}.example.com`, in `dir`.
+fn manifest(dir: &Path, prefix: &str, n: usize, defaults: &str) -> PathBuf {
+    let mut text = format!("[defaults]\n{defaults}\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "\n[[certificate]]\nname = \"{prefix}{i}\"\ndomains = [\"{prefix}{i}.example.com\"]\n\
+             dir = \"certs/{prefix}{i}\"\n"
+        ));
+    }
+    let path = dir.join(format!("{prefix}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `csrkit apply --manifest PATH --format json` against `sb`, with the
+/// applicant's contact and an empty `HOME`.
+fn apply_manifest(sb: &SandboxProcess, home: &Path, path: &Path) -> Command {
+    let mut cmd = api::at(sb, home, &["apply", "--format", "json", "--manifest"]);
+    cmd.arg(path)
+        .env("CSRKIT_CONTACT_NAME", "Zhang San")
+        .env("CSRKIT_CONTACT_PHONE", "13800000000")
+        .env("CSRKIT_CONTACT_EMAIL", "ops@example.com");
+    cmd
+}
+
+fn json(run: &api::Run) -> Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {}", run.both()))
+}
+
+fn stats(sb: &SandboxProcess) -> Value {
+    sb.get_json("/_sandbox/stats")
+}
+
+fn orders_created(sb: &SandboxProcess) -> u64 {
+    stats(sb)["orders_created"].as_u64().unwrap()
+}
+
+/// Every certificate of a `csrkit.fleet/1` document, by outcome.
+fn outcomes(doc: &Value) -> std::collections::BTreeMap<String, usize> {
+    let mut by = std::collections::BTreeMap::new();
+    for c in doc["certificates"].as_array().unwrap() {
+        *by.entry(c["outcome"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    by
+}
+
+/// Checks every directory with openssl: one `verify` of all the leaves up
+/// to the sandbox root, and each leaf carrying its own privkey.pem's key.
+fn check_issued(dirs: &[PathBuf], root_pem: &str, scratch: &Path) {
+    let root = scratch.join("root.pem");
+    std::fs::write(&root, root_pem).unwrap();
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let mut args = vec![
+        "verify".to_owned(),
+        "-CAfile".to_owned(),
+        s(&root),
+        "-untrusted".to_owned(),
+        s(&dirs[0].join("chain.pem")),
+    ];
+    args.extend(dirs.iter().map(|d| s(&d.join("cert.pem"))));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let verified = openssl(&args);
+    for d in dirs {
+        let line = format!("{}: OK", s(&d.join("cert.pem")));
+        assert!(verified.contains(&line), "{line} missing from: {verified}");
+        let leaf = openssl(&["x509", "-in", &s(&d.join("cert.pem")), "-noout", "-pubkey"]);
+        let key = openssl(&["pkey", "-in", &s(&d.join("privkey.pem")), "-pubout"]);
+        assert_eq!(
+            leaf,
+            key,
+            "{}: the leaf is not for privkey.pem",
+            d.display()
+        );
+    }
+}
+
+/// Waits (at most `bound`) until `done` says so.
+fn wait_until(bound: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < bound, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// 200 certificates against a sandbox that throttles above 10 requests per
+/// second per action: no request is refused, every certificate is issued
+/// and fits its key; a second run sends nothing.
+#[test]
+fn two_hundred_certificates_at_the_rate_limit_are_issued_without_one_throttled_request() {
+    let sb = SandboxProcess::start(&RATE_LIMITED);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = manifest(tmp.path(), "t", 200, "");
+    let run = api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(0);
+    let doc = json(&run);
+    assert_eq!(doc["schema"], "csrkit.fleet/1");
+    assert_eq!(outcomes(&doc), [("issued".to_owned(), 200)].into());
+    assert_eq!(doc["summary"]["throttled"], 0, "{}", run.both());
+    let st = stats(&sb);
+    assert_eq!(st["throttled"], serde_json::json!({}), "{st}");
+    assert_eq!(st["orders_created"], 200);
+    assert_eq!(
+        doc["summary"]["requests"]["CreateCertificateWithCsrRequest"]["sent"],
+        200
+    );
+    for c in doc["certificates"].as_array().unwrap() {
+        assert!(
+            c["order_id"].is_string() && c["not_after"].is_string(),
+            "{c}"
+        );
+        assert!(c["error"].is_null(), "{c}");
+    }
+    let dirs: Vec<PathBuf> = (0..200)
+        .map(|i| tmp.path().join(format!("certs/t{i}")))
+        .collect();
+    check_issued(&dirs, &sb.get_text("/_sandbox/ca.pem"), tmp.path());
+
+    // The same manifest again: everything is issued, no request is sent.
+    let again = json(&api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(0));
+    assert_eq!(outcomes(&again), [("unchanged".to_owned(), 200)].into());
+    assert_eq!(stats(&sb)["requests"], st["requests"]);
+}
+
+/// `kill -9` in the middle of a run of 200, while four Creates the service
+/// already carried out wait for their answers, then the same command: the
+/// four orders are found (not placed again), every certificate is issued,
+/// and the sandbox made exactly 200 orders.
+#[test]
+fn a_fleet_killed_in_the_middle_and_run_again_orders_each_certificate_once() {
+    let mut args = RATE_LIMITED.to_vec();
+    // The first four Creates are done at once and answered ten minutes
+    // later: the kill finds them sent, done, and not journaled.
+    args.extend([
+        "--fault",
+        "CreateCertificateWithCsrRequest=answer-after-600000:4",
+    ]);
+    let sb = SandboxProcess::start(&args);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = manifest(tmp.path(), "k", 200, "");
+    let mut first = apply_manifest(&sb, tmp.path(), &path);
+    let mut child = first
+        .args(["--timeout", "900"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(300), "100 orders", || {
+        orders_created(&sb) >= 100
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let at_kill = orders_created(&sb);
+    assert!(
+        at_kill < 200,
+        "the run ended before the kill ({at_kill} orders)"
+    );
+
+    let run = api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(0);
+    let doc = json(&run);
+    let by = outcomes(&doc);
+    assert_eq!(by.get("failed"), None, "{}", run.both());
+    assert_eq!(
+        by.get("issued").unwrap_or(&0) + by.get("unchanged").unwrap_or(&0),
+        200,
+        "{by:?}"
+    );
+    assert_eq!(
+        orders_created(&sb),
+        200,
+        "exactly one order per certificate"
+    );
+    let found = run.stderr.matches("created by the earlier attempt").count();
+    assert!(
+        found >= 4,
+        "the four unanswered orders were looked up: {}",
+        run.stderr
+    );
+    for i in 0..200 {
+        let j: Value = serde_json::from_str(
+            &std::fs::read_to_string(tmp.path().join(format!("certs/k{i}/order.json"))).unwrap(),
+        )
+        .unwrap();
+        assert!(j["current"].is_u64(), "k{i} is not installed: {j}");
+    }
+}
+
+/// One certificate the lint refuses and one whose zone another account
+/// holds (the Alibaba Cloud DNS provider cannot publish there), among three good
+/// ones: the good ones are issued through the sandbox's DNS, the run exits
+/// 5, and the summary and the JSON say which failed and why.
+#[test]
+fn failing_certificates_do_not_stop_the_others_and_are_named_with_their_reason() {
+    let sb = SandboxProcess::start(&[
+        "--rate-limit",
+        "10",
+        "--approve",
+        "verify",
+        "--zone",
+        "example.com",
+        "--foreign-zone",
+        "example.org",
+        "--dns-listen",
+        "127.0.0.1:0",
+    ]);
+    let tmp = tempfile::tempdir().unwrap();
+    let defaults = format!(
+        "dns = \"alidns\"\ndns_endpoint = \"{}\"\ndns_resolver = \"{}\"",
+        sb.url,
+        sb.dns()
+    );
+    let path = tmp.path().join("mixed.toml");
+    let mut text = format!("[defaults]\n{defaults}\n");
+    for (name, domain) in [
+        ("good0", "good0.example.com"),
+        ("internal", "intranet.corp"),
+        ("good1", "good1.example.com"),
+        ("elsewhere", "shop.example.org"),
+        ("good2", "good2.example.com"),
+    ] {
+        text.push_str(&format!(
+            "\n[[certificate]]\nname = \"{name}\"\ndomains = [\"{domain}\"]\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+
+    let run = api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(5);
+    let doc = json(&run);
+    let by: std::collections::BTreeMap<&str, &Value> = doc["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c))
+        .collect();
+    for good in ["good0", "good1", "good2"] {
+        assert_eq!(by[good]["outcome"], "issued", "{}", run.both());
+    }
+    let lint = by["internal"]["error"].as_str().unwrap();
+    assert_eq!(by["internal"]["outcome"], "failed");
+    assert!(lint.contains("fails the lint"), "{lint}");
+    assert!(
+        by["internal"]["order_id"].is_null(),
+        "nothing was ordered for it"
+    );
+    assert!(
+        run.stderr.contains("V216"),
+        "the findings are shown: {}",
+        run.stderr
+    );
+    let refused = by["elsewhere"]["error"].as_str().unwrap();
+    assert_eq!(by["elsewhere"]["outcome"], "failed");
+    assert!(
+        refused.contains("alidns: no hosted zone contains _dnsauth.shop.example.org"),
+        "{refused}"
+    );
+    assert!(
+        by["elsewhere"]["order_id"].is_string(),
+        "its order is named"
+    );
+    assert_eq!(doc["summary"]["failed"], 2);
+    assert_eq!(doc["summary"]["issued"], 3);
+    assert_eq!(stats(&sb)["throttled"], serde_json::json!({}));
+    // Four orders (not the one the lint refused), three certificates.
+    assert_eq!(orders_created(&sb), 4);
+    let dirs: Vec<PathBuf> = ["good0", "good1", "good2"]
+        .iter()
+        .map(|n| tmp.path().join(format!("{n}.example.com")))
+        .collect();
+    check_issued(&dirs, &sb.get_text("/_sandbox/ca.pem"), tmp.path());
+
+    // The human summary says the same.
+    let mut human = api::at(&sb, tmp.path(), &["apply", "--manifest"]);
+    human
+        .arg(&path)
+        .env("CSRKIT_CONTACT_NAME", "Zhang San")
+        .env("CSRKIT_CONTACT_PHONE", "13800000000")
+        .env("CSRKIT_CONTACT_EMAIL", "ops@example.com");
+    let again = api::run(&mut human).expect_code(5);
+    let line = again
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("internal "))
+        .unwrap_or_else(|| panic!("{}", again.both()));
+    assert!(
+        line.contains("failed") && line.contains("fails the lint"),
+        "{line}"
+    );
+    assert!(
+        again
+            .stdout
+            .contains("5 certificates: 3 unchanged, 2 failed"),
+        "{}",
+        again.both()
+    );
+}
+
+/// A manifest that is not one (an unknown key, a duplicate directory, a
+/// malformed name) is refused whole, naming the line, before any request
+/// and before credentials are read; a certificate whose local checks fail
+/// is refused before any request is sent for any certificate.
+#[test]
+fn bad_manifests_are_refused_whole_naming_the_line_and_nothing_is_sent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "[[certificate]]\ndomains = [\"a.example.com\"]\nkey_tpye = \"p256\"\n",
+            "line 3",
+        ),
+        (
+            "[[certificate]]\ndomains = [\"a.example.com\"]\n\n[[certificate]]\nname = \"b\"\n\
+             domains = [\"b.example.com\"]\ndir = \"a.example.com\"\n",
+            "bad.toml:4: \"b\" uses the directory",
+        ),
+        (
+            "[[certificate]]\nname = \"x\"\ndomains = [\"exa mple.com\"]\n",
+            "bad.toml:3: domains:",
+        ),
+        (
+            "[defaults]\ndns = \"rfc2136\"\n[[certificate]]\ndomains = [\"a.example.com\"]\n",
+            "needs dns_server and tsig_key_file",
+        ),
+    ];
+    let path = tmp.path().join("bad.toml");
+    for (text, expect) in cases {
+        std::fs::write(&path, text).unwrap();
+        // No credentials and no endpoint: nothing could be sent anyway, and
+        // the error must not be about them.
+        let mut cmd = util::csrkit();
+        api::isolate(&mut cmd, tmp.path());
+        cmd.current_dir(tmp.path())
+            .args(["apply", "--manifest"])
+            .arg(&path);
+        let run = api::run(&mut cmd).expect_code(2);
+        assert!(run.stderr.contains(expect), "{expect}: {}", run.both());
+        assert!(!run.stderr.contains("credentials"), "{}", run.both());
+        assert!(!tmp.path().join("a.example.com").exists());
+    }
+
+    // Every certificate refused by its local checks: no credentials are
+    // read, nothing is sent, and the shared reason's exit code (1: lint).
+    std::fs::write(
+        &path,
+        "[[certificate]]\ndomains = [\"a.corp\"]\n[[certificate]]\ndomains = [\"b.corp\"]\n",
+    )
+    .unwrap();
+    let mut cmd = util::csrkit();
+    api::isolate(&mut cmd, tmp.path());
+    cmd.current_dir(tmp.path())
+        .args(["apply", "--format", "json", "--manifest"])
+        .arg(&path);
+    let run = api::run(&mut cmd).expect_code(1);
+    let doc = json(&run);
+    assert_eq!(doc["summary"]["failed"], 2);
+    assert!(!run.stderr.contains("credentials"), "{}", run.both());
+
+    // A flag that names one certificate does not go with a manifest.
+    let mut cmd = util::csrkit();
+    cmd.args(["apply", "--manifest"])
+        .arg(&path)
+        .args(["--domain", "x.example.com"]);
+    let run = api::run(&mut cmd).expect_code(2);
+    assert!(run.stderr.contains("--domain"), "{}", run.both());
+}
