@@ -7,7 +7,7 @@ RSA-2048 key, on the moduli file the Rust side times too.
 
 `make` needs `cryptography`; `time` needs badkeys 0.0.21 and gmpy2 (the venv
 `cargo bench -p csrkit-validate --bench shared_prime` makes under target/).
-Prints one Markdown table row: check, median µs/key, best round, keys (CPU
+Prints one Markdown table row: check, median µs/key, best and worst round, keys (CPU
 time of the thread, so other processes on the machine do not count).
 """
 
@@ -41,7 +41,7 @@ def timing(path):
     rounds.sort()
     print(
         f"| badkeys {version('badkeys')} `sharedprimes` (gmpy2 {version('gmpy2')}) "
-        f"| {rounds[len(rounds) // 2]:.0f} µs | {rounds[0]:.0f} µs | {len(moduli)} |"
+        f"| {rounds[len(rounds) // 2]:.0f} µs | {rounds[0]:.0f} µs | {rounds[-1]:.0f} µs | {len(moduli)} |"
     )
 
 

@@ -145,6 +145,32 @@ if find "$tree/etc/systemd/system" -name 'csrkit-renew.service' | grep -q .; the
     fail "csrkit-renew.service is enabled; only the timer starts it"
 fi
 
+step "the service's command, as the unit runs it, in /var/lib/csrkit"
+# ExecStart= and WorkingDirectory= of the installed unit, run with the tree's
+# binary and directory, without credentials (env -i): in the empty directory
+# nothing is due, so renew exits 0 without asking for any. Then with a
+# certificate made there by the installed binary's in-process sandbox: not
+# due (exit 0, no order), and --force renews it into generation 2.
+unit="$tree/usr/lib/systemd/system/csrkit-renew.service"
+exec_start="$(sed -n 's/^ExecStart=//p' "$unit")"
+workdir="$(sed -n 's/^WorkingDirectory=//p' "$unit")"
+[ "$exec_start" = "/usr/bin/csrkit renew --no-random-sleep" ] || fail "ExecStart is: $exec_start"
+[ "$workdir" = /var/lib/csrkit ] || fail "WorkingDirectory is: $workdir"
+renew_cmd="${exec_start//\/usr\/bin\/csrkit/$tree/usr/bin/csrkit}"
+state="$tree$workdir"
+in_state() { (cd "$state" && env -i PATH=/usr/bin:/bin HOME="$work" "$@" </dev/null); }
+in_state $renew_cmd >"$work/renew.out" 2>"$work/renew.err" \
+    || fail "$exec_start in an empty $workdir: $(cat "$work/renew.out" "$work/renew.err")"
+grep -q 'no certificate directories' "$work/renew.err" || fail "renew said: $(cat "$work/renew.err")"
+in_state "$tree/usr/bin/csrkit" apply --sandbox --domain www.example.com >/dev/null 2>"$work/apply.err" \
+    || fail "apply --sandbox: $(cat "$work/apply.err")"
+in_state $renew_cmd >"$work/renew.out" 2>"$work/renew.err" || fail "renew: $(cat "$work/renew.err")"
+grep -q '^www.example.com: not due' "$work/renew.out" || fail "renew said: $(cat "$work/renew.out")"
+in_state $renew_cmd --force >"$work/renew.out" 2>"$work/renew.err" || fail "renew --force: $(cat "$work/renew.err")"
+grep -q '^www.example.com: renewed .*generation 2' "$work/renew.out" || fail "renew --force said: $(cat "$work/renew.out")"
+[ "$(readlink "$state/www.example.com/current")" = generations/2 ] || fail "current is not generation 2"
+rm -r "$state/www.example.com"
+
 step "systemd-analyze verify (the installed units, binary and man page)"
 # Verified against a root that holds the installed tree plus this machine's
 # own units (sysinit.target and the rest a unit's default dependencies

@@ -15,6 +15,7 @@ use csrkit_submit::{CertificateState, OrderId, StateType};
 use crate::error::{Error, Result};
 use crate::event::{Event, Reporter, Step};
 use crate::follow::{self, is_final};
+use crate::hooks::{self, FollowUps};
 use crate::journal::{Generation, JOURNAL_FILE, Journal, Publishing};
 use crate::layout;
 use crate::lock::{self, DirLock};
@@ -65,6 +66,9 @@ pub struct Outcome {
     pub installed: Option<Generation>,
     /// The journal as saved.
     pub journal: Journal,
+    /// The deploy hook and deployment that ran after the installation (or
+    /// that an earlier run left to do).
+    pub follow_ups: FollowUps,
 }
 
 impl Outcome {
@@ -144,13 +148,24 @@ impl std::fmt::Debug for Prepared {
 /// [`Error::Input`], [`Error::Lock`], …
 pub fn prepare(req: Request, label: &str, reporter: &mut dyn Reporter) -> Result<Prepared> {
     req.check_interrupt("before starting")?;
-    let dir = req.dir.clone();
     // An existing directory is locked before its journal is read; a new
     // one is created only once every local check has passed.
-    let held = match dir.is_dir() {
-        true => Some(lock_dir(&dir, req.lock_timeout)?),
+    let held = match req.dir.is_dir() {
+        true => Some(lock_dir(&req.dir, req.lock_timeout)?),
         false => None,
     };
+    prepare_locked(req, label, held, reporter)
+}
+
+/// [`prepare`] with the directory's lock already held (`held`; `None` for
+/// a directory that does not exist yet).
+pub(crate) fn prepare_locked(
+    req: Request,
+    label: &str,
+    held: Option<DirLock>,
+    reporter: &mut dyn Reporter,
+) -> Result<Prepared> {
+    let dir = req.dir.clone();
     let journal = Journal::load(&dir)?;
     let existed = journal.is_some();
     reporter.report(Event::StepStarted { step: Step::Lint });
@@ -165,11 +180,11 @@ pub fn prepare(req: Request, label: &str, reporter: &mut dyn Reporter) -> Result
         Some(l) => l,
         None => lock_new_dir(&dir, req.lock_timeout)?,
     };
+    let changed = req.renewal.apply_to(&mut plan.journal.renewal);
     if let Some(m) = &plan.fresh {
         material::write(&dir, m)?;
         plan.journal.save(&dir)?;
-    } else if let Some(targets) = req.deploy.as_ref().filter(|t| **t != plan.journal.deploy) {
-        plan.journal.deploy = targets.clone();
+    } else if changed {
         plan.journal.save(&dir)?;
     }
     if existed && let Some(message) = layout::migrate(&dir, &mut plan.journal)? {
@@ -197,34 +212,54 @@ impl Prepared {
     }
 
     /// The network half of [`apply`]: the order, the publication, the wait,
-    /// the installation and the cleanup.
+    /// the installation, the cleanup, the deploy hook and the deployment.
     ///
     /// # Errors
     /// As [`apply`].
     pub async fn run(self, service: &Service, reporter: &mut dyn Reporter) -> Result<Outcome> {
+        self.run_locked(service, reporter).await.0
+    }
+
+    /// [`Prepared::run`], handing back the directory's lock.
+    pub(crate) async fn run_locked(
+        self,
+        service: &Service,
+        reporter: &mut dyn Reporter,
+    ) -> (Result<Outcome>, DirLock) {
         let Prepared {
-            mut req,
-            mut plan,
+            req,
+            plan,
             chosen,
             _lock,
         } = self;
-        let dir = plan.dir.clone();
-        if let Some(p) = &chosen {
-            publish::check_ready(service, p).await?;
-        }
-        publish::record_choice(service, &dir, &mut plan.journal, chosen, reporter).await?;
-        req.check_interrupt("before the order")?;
-        let order_id = order::settle(service, &mut plan, reporter).await?;
-        let Plan { journal, .. } = plan;
-        let mut run = Run {
-            service,
-            dir,
-            journal,
-            interrupt: req.interrupt.take(),
-            reporter,
-        };
-        run.follow(order_id, &req).await
+        (run_steps(req, plan, chosen, service, reporter).await, _lock)
     }
+}
+
+/// The network half: settle the order, then follow it.
+async fn run_steps(
+    mut req: Request,
+    mut plan: Plan,
+    chosen: Option<Publishing>,
+    service: &Service,
+    reporter: &mut dyn Reporter,
+) -> Result<Outcome> {
+    let dir = plan.dir.clone();
+    if let Some(p) = &chosen {
+        publish::check_ready(service, p).await?;
+    }
+    publish::record_choice(service, &dir, &mut plan.journal, chosen, reporter).await?;
+    req.check_interrupt("before the order")?;
+    let order_id = order::settle(service, &mut plan, reporter).await?;
+    let Plan { journal, .. } = plan;
+    let mut run = Run {
+        service,
+        dir,
+        journal,
+        interrupt: req.interrupt.take(),
+        reporter,
+    };
+    run.follow(order_id, &req).await
 }
 
 /// A run past the order step.
@@ -354,6 +389,18 @@ impl Run<'_> {
             self.reporter,
         )
         .await;
+        let follow_ups = match installed {
+            Some(_) => {
+                hooks::run_due(
+                    Some(self.service),
+                    &self.dir,
+                    &mut self.journal,
+                    self.reporter,
+                )
+                .await?
+            }
+            None => FollowUps::default(),
+        };
         Ok(Outcome {
             dir: self.dir.clone(),
             order_id,
@@ -362,6 +409,7 @@ impl Run<'_> {
             ending,
             installed,
             journal: self.journal.clone(),
+            follow_ups,
         })
     }
 

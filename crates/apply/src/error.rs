@@ -102,6 +102,21 @@ pub enum Error {
     #[error(transparent)]
     Csr(#[from] csrkit_csr::Error),
 
+    /// A deployment through CAS deployment jobs.
+    #[error(transparent)]
+    Deploy(Box<csrkit_deploy::Error>),
+
+    /// A deploy hook, post hook or deployment failed after the certificate
+    /// was installed: the certificate stays installed, and the next run on
+    /// the directory runs what failed again.
+    #[error("{message}")]
+    FollowUp {
+        /// What failed, with the end of its stderr.
+        message: String,
+        /// What kind of failure it is.
+        category: Category,
+    },
+
     /// The lint policy or a CSR could not be read.
     #[error(transparent)]
     Validate(#[from] csrkit_validate::Error),
@@ -116,6 +131,12 @@ impl From<LockError> for Error {
 impl From<csrkit_submit::Error> for Error {
     fn from(e: csrkit_submit::Error) -> Error {
         Error::Api(Box::new(e))
+    }
+}
+
+impl From<csrkit_deploy::Error> for Error {
+    fn from(e: csrkit_deploy::Error) -> Error {
+        Error::Deploy(Box::new(e))
     }
 }
 
@@ -146,6 +167,15 @@ impl Error {
                 csrkit_dns::Category::Refused => Category::Refused,
                 _ => Category::Unavailable,
             },
+            Error::Deploy(e) => match &**e {
+                csrkit_deploy::Error::Service(s) => api_category(s),
+                other => match other.category() {
+                    csrkit_deploy::Category::Refused => Category::Refused,
+                    csrkit_deploy::Category::Unavailable => Category::Unavailable,
+                    _ => Category::Input,
+                },
+            },
+            Error::FollowUp { category, .. } => *category,
         }
     }
 

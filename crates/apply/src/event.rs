@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use csrkit_submit::{OrderId, StateType};
 
+use crate::hooks::{DeploymentRun, HookRun};
 use crate::journal::PublishedRecord;
 use crate::publish_text::Publish;
+use crate::renew::Decision;
 
 /// A step of the lifecycle (DESIGN.md "The apply engine").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,11 +39,16 @@ pub enum Step {
     Cleanup,
     /// The order withdrawn (`csrkit cancel`).
     Cancel,
+    /// The deploy hook run.
+    DeployHook,
+    /// The certificate deployed to the recorded targets.
+    Deployment,
 }
 
 impl Step {
     /// A short name: `lint`, `quota`, `create`, `reconcile`, `publish`,
-    /// `propagation`, `wait`, `verify`, `install`, `cleanup`, `cancel`.
+    /// `propagation`, `wait`, `verify`, `install`, `cleanup`, `cancel`,
+    /// `deploy-hook`, `deployment`.
     pub fn as_str(self) -> &'static str {
         match self {
             Step::Lint => "lint",
@@ -55,6 +62,8 @@ impl Step {
             Step::Install => "install",
             Step::Cleanup => "cleanup",
             Step::Cancel => "cancel",
+            Step::DeployHook => "deploy-hook",
+            Step::Deployment => "deployment",
         }
     }
 }
@@ -146,6 +155,32 @@ pub enum Event {
     CleanedUp {
         /// The journal's entry, with `removed_at` set.
         record: PublishedRecord,
+    },
+    /// A deploy or post hook ran (successfully or not).
+    HookRan {
+        /// What ran and how it ended.
+        hook: HookRun,
+    },
+    /// Progress of a deployment to the recorded targets.
+    Deployment(csrkit_deploy::Event),
+    /// A deployment to the recorded targets ended (successfully or not).
+    Deployed {
+        /// What ran and how it ended.
+        run: DeploymentRun,
+    },
+    /// `renew` decided whether a certificate is due.
+    RenewalDecided {
+        /// The directory.
+        dir: PathBuf,
+        /// The decision.
+        decision: Decision,
+    },
+    /// Old generations were removed (`renew --keep`).
+    Pruned {
+        /// The directory.
+        dir: PathBuf,
+        /// The generations removed.
+        generations: Vec<u32>,
     },
 }
 

@@ -32,7 +32,11 @@
 //!                      "key_spki_sha256": "…", "not_before": "…", "not_after": "…",
 //!                      "installed_at": "…" } ],
 //!   "current": 1,
-//!   "deploy": ["CDN:shop.example.com", "ALB:lb-123/listener-443"]
+//!   "contact": { "name": "Zhang San", "phone": "13800000000", "email": "ops@example.com" },
+//!   "renewal": { "deploy_hook": "systemctl reload nginx", "post_hook": null,
+//!                "deploy_to": ["CDN:www.example.com"], "hook_timeout_secs": 300,
+//!                "reuse_key": false },
+//!   "follow_ups": { "generation": 1, "deploy_hook": true, "deployment": false }
 //! }
 //! ```
 //!
@@ -50,6 +54,17 @@
 //! `null`) so that a run stopped at any moment is cleaned up by the next.
 //! `generations` lists every certificate installed, with its order and
 //! certificate ids; `current` is the one `current` points at.
+//!
+//! `contact` is the applicant the last Create was sent with, so that a
+//! renewal from cron needs no contact flags. `renewal` holds what `apply`
+//! and `renew` were told to do after a certificate is installed (a deploy
+//! hook, deployment targets) and how `renew` orders the next one, so that a
+//! bare `csrkit renew` does the same. `follow_ups` is written together with
+//! the installation of a generation whose deploy hook or deployment has not
+//! run yet, and cleared once they succeeded: a run stopped (or failed) in
+//! between has them run by the next `apply` or `renew` on the directory.
+//! A generation whose directory was pruned (`renew --keep`) keeps its entry,
+//! with `pruned_at`.
 //!
 //! `previous_orders` was a list of order id strings in journals written
 //! before `last_state` and `retired_at` existed; both forms are read.
@@ -200,6 +215,54 @@ pub struct Generation {
     pub not_after: String,
     /// When `current` was switched to it (RFC 3339).
     pub installed_at: String,
+    /// When its directory was removed (`renew --keep`), if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned_at: Option<String>,
+}
+
+/// What runs after a certificate is installed and how `renew` orders the
+/// next one: recorded from `apply` and `renew` flags (or a manifest), so
+/// that a bare `csrkit renew` does the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct RenewalSettings {
+    /// Run once after each certificate is installed (`--deploy-hook`).
+    #[serde(default)]
+    pub deploy_hook: Option<String>,
+    /// Run once at the end of a `renew` run in which a certificate was due
+    /// (`--post-hook`).
+    #[serde(default)]
+    pub post_hook: Option<String>,
+    /// Deploy each new certificate here through CAS deployment jobs
+    /// (`PRODUCT:DOMAIN`, or a resource id).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deploy_to: Vec<String>,
+    /// How long each hook may run, in seconds (default 300).
+    #[serde(default)]
+    pub hook_timeout_secs: Option<u64>,
+    /// Renew with the same key (`--reuse-key`; `--new-key` turns it off).
+    #[serde(default)]
+    pub reuse_key: bool,
+}
+
+impl RenewalSettings {
+    /// True when nothing is recorded.
+    pub fn is_empty(&self) -> bool {
+        *self == RenewalSettings::default()
+    }
+}
+
+/// The deploy hook and deployment of an installed generation that have not
+/// succeeded yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FollowUpsDue {
+    /// The generation.
+    pub generation: u32,
+    /// Its deploy hook is still to run.
+    pub deploy_hook: bool,
+    /// Its deployment is still to run.
+    pub deployment: bool,
 }
 
 /// Who publishes the validation record, and how its propagation is
@@ -307,12 +370,15 @@ pub struct Journal {
     /// The generation `current` points at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<u32>,
-    /// Where the certificate is deployed after every renewal, as
-    /// `csrkit deploy --to` takes them (`PRODUCT:DOMAIN`, or a resource id):
-    /// a manifest entry's `deploy = [...]`, recorded when the manifest is
-    /// applied.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub deploy: Vec<String>,
+    /// The applicant the last Create was sent with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::request::Contact>,
+    /// What runs after installation, and how renewals are ordered.
+    #[serde(default, skip_serializing_if = "RenewalSettings::is_empty")]
+    pub renewal: RenewalSettings,
+    /// Follow-ups of the current generation still to run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_ups: Option<FollowUpsDue>,
 }
 
 /// Now, UTC, RFC 3339 with seconds.
@@ -452,7 +518,9 @@ mod tests {
             published: vec![],
             generations: vec![],
             current: None,
-            deploy: vec![],
+            contact: None,
+            renewal: RenewalSettings::default(),
+            follow_ups: None,
         }
     }
 

@@ -85,7 +85,7 @@ pub fn generation_dir(n: u32) -> PathBuf {
 
 /// The generation a path relative to the directory lies in
 /// (`generations/N/…`).
-fn number_of(path: &Path) -> Option<u32> {
+pub(crate) fn number_of(path: &Path) -> Option<u32> {
     let mut parts = path.components();
     match (parts.next(), parts.next()) {
         (Some(Component::Normal(g)), Some(Component::Normal(n))) if g == GENERATIONS_DIR => {
@@ -164,6 +164,7 @@ pub(crate) fn install(
         not_before: issued.not_before.clone(),
         not_after: issued.not_after.clone(),
         installed_at: journal::now(),
+        pruned_at: None,
     };
     write_certificate(&gdir, issued, &generation, has_key)?;
     switch(dir, n)?;
@@ -171,6 +172,7 @@ pub(crate) fn install(
     j.generations.retain(|g| g.number != n);
     j.generations.push(generation.clone());
     j.current = Some(n);
+    crate::hooks::mark_due(j, n);
     j.files = Files {
         key: if has_key {
             Some(PathBuf::from(KEY_FILE))
@@ -427,6 +429,7 @@ fn migrate_flat(dir: &Path, j: &mut Journal, n: u32) -> Result<()> {
         not_before: leaf.not_before,
         not_after: leaf.not_after,
         installed_at: journal::now(),
+        pruned_at: None,
     };
     write_extras(&gdir, &generation, has_key)?;
     switch(dir, n)?;

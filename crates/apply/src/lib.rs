@@ -1,14 +1,18 @@
 /*!
-The certificate lifecycle engine behind `csrkit apply`, `status` and
-`cancel` (and the coming `renew`): the journal, the directory lock, the
-steps, reconcile and resume, as a typed API that reports progress as
-[`Event`]s and prints nothing.
+The certificate lifecycle engine behind `csrkit apply`, `renew`, `status`
+and `cancel`: the journal, the directory lock, the steps, reconcile and
+resume, hooks and deployment after installation, and the renewal decision,
+as a typed API that reports progress as [`Event`]s and prints nothing.
 
 ```text
 key + CSR -> lint -> quota -> Create (reconcile when the outcome is unknown) -> describe
   -> publish the record -> propagation check -> wait for the CA -> fetch -> verify
   -> install (one switch to the new generation) -> clean up the record
+  -> deploy hook / deployment job
 ```
+
+[`renew`] decides whether a directory's certificate is due (less than a
+third of its lifetime left) and renews it through the same steps.
 
 Each step is journaled (`order.json`, see [`Journal`]) before it acts and
 after it learns something, so a run stopped at any moment (a crash,
@@ -87,6 +91,7 @@ mod event;
 pub mod fleet;
 mod follow;
 mod fsx;
+mod hooks;
 mod journal;
 mod layout;
 mod lint;
@@ -98,6 +103,7 @@ mod plan;
 mod publish;
 mod publish_text;
 mod reconcile;
+mod renew;
 mod request;
 mod service;
 mod settings;
@@ -111,9 +117,13 @@ pub use engine::{Ending, Outcome, Prepared, apply, prepare};
 pub use error::{Category, Error, Result, api_category};
 pub use event::{Event, Reporter, Step};
 pub use fsx::{CSR_FILE, KEY_FILE, create_dir};
+pub use hooks::{
+    DEFAULT_HOOK_TIMEOUT, DeploymentRun, Failure, FollowUps, HookKind, HookRun,
+    parse_deploy_target, run_post_hook,
+};
 pub use journal::{
-    CreateOutcome, Files, Generation, JOURNAL_FILE, Journal, PreviousOrder, PublishedRecord,
-    Publishing, SCHEMA, StateSeen, Submission, now,
+    CreateOutcome, Files, FollowUpsDue, Generation, JOURNAL_FILE, Journal, PreviousOrder,
+    PublishedRecord, Publishing, RenewalSettings, SCHEMA, StateSeen, Submission, now,
 };
 pub use layout::{
     CERT_FILE, CHAIN_FILE, COMBINED_FILE, CURRENT_LINK, FULLCHAIN_FILE, GENERATION_FILE,
@@ -123,8 +133,14 @@ pub use lock::{DirLock, Holder, LOCK_FILE, LockError, this_command};
 pub use manifest::{Manifest, ManifestEntry};
 pub use plan::{ATTEMPT_TAG, DEFAULT_PRODUCT_CODE, check_tags};
 pub use publish_text::Publish;
+pub use renew::{
+    DEFAULT_KEEP, DEFAULT_RENEW_WAIT, Decision, DueRule, FIND_MAX_DEPTH, Found, PreparedRenewal,
+    Reason, RenewAction, RenewOutcome, RenewRequest, Validity, check_due, decide,
+    find_certificate_dirs, post_hook, prepare_renewal, renew,
+};
 pub use request::{
-    Contact, Interrupt, PropagationSettings, Request, Trigger, Validation, default_dir,
+    Contact, Interrupt, PropagationSettings, RenewalChanges, Request, Trigger, Validation,
+    default_dir,
 };
 pub use service::Service;
 pub use settings::{ProviderName, Spelling, ValidationSettings, parse_duration};

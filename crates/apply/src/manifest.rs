@@ -83,8 +83,12 @@ pub struct ManifestEntry {
     pub validation: ValidationSettings,
     /// Run after each certificate is installed.
     pub deploy_hook: Option<String>,
-    /// Deployment targets, as `csrkit deploy --to` writes them
-    /// (`CDN:shop.example.com`, a resource id); `None`: not given.
+    /// `[defaults] post_hook`, recorded in the directory too (so that a
+    /// bare `csrkit renew` there runs it).
+    pub post_hook: Option<String>,
+    /// Deployment targets, as `csrkit deploy --to` takes them
+    /// (`cdn:shop.example.com`, a resource id); `None`: not given, `[]`
+    /// removes the recorded ones.
     pub deploy: Option<Vec<String>>,
 }
 
@@ -205,9 +209,13 @@ impl Manifest {
             )));
         }
         let defaults = Settings::from_defaults(&src, base, &raw.defaults)?;
+        if let Some(c) = &raw.defaults.post_hook {
+            crate::hooks::check_command("post_hook", c).map_err(|e| src.error(0, e))?;
+        }
         let mut certificates: Vec<ManifestEntry> = Vec::new();
         for spanned in &raw.certificate {
-            let entry = entry(&src, base, &defaults, spanned)?;
+            let mut entry = entry(&src, base, &defaults, spanned)?;
+            entry.post_hook = raw.defaults.post_hook.clone();
             let at = spanned.span().start;
             if let Some(other) = certificates.iter().find(|c| c.name == entry.name) {
                 return Err(src.error(
@@ -381,6 +389,9 @@ fn entry(
     if let Some(t) = &s.tags {
         check_tags(t).map_err(|e| src.error(at, e))?;
     }
+    if let Some(c) = &s.deploy_hook {
+        crate::hooks::check_command("deploy_hook", c).map_err(|e| src.error(at, e))?;
+    }
     // The provider's settings go together (the files they name are read
     // when the certificate is prepared).
     s.validation
@@ -398,6 +409,7 @@ fn entry(
         allow: s.allow.unwrap_or_default(),
         validation: s.validation,
         deploy_hook: s.deploy_hook,
+        post_hook: None,
         deploy: s.deploy,
     })
 }
@@ -428,12 +440,12 @@ fn tags(src: &Source<'_>, t: &Spanned<BTreeMap<String, String>>) -> Result<Vec<T
         .collect()
 }
 
+/// The deployment targets, checked as `--deploy-to` checks them.
 fn targets(src: &Source<'_>, d: &Spanned<Vec<String>>) -> Result<Vec<String>> {
     d.get_ref()
         .iter()
         .map(|t| {
-            t.parse::<csrkit_deploy::Target>()
-                .map(|t| t.to_string())
+            crate::hooks::recorded_deploy_target(t)
                 .map_err(|e| src.error(d.span().start, format!("deploy: {e}")))
         })
         .collect()
@@ -497,7 +509,19 @@ impl ManifestEntry {
             r.validation = v;
         }
         r.propagation = settings.propagation();
-        r.deploy = self.deploy.clone();
+        // What runs after installation is recorded in the directory (the
+        // journal's `renewal`), where every later `renew` reads it; a key
+        // the entry leaves out keeps what the command line (or, without
+        // it, the journal) says.
+        if let Some(c) = &self.deploy_hook {
+            r.renewal.deploy_hook = Some(c.clone());
+        }
+        if let Some(c) = &self.post_hook {
+            r.renewal.post_hook = Some(c.clone());
+        }
+        if let Some(t) = &self.deploy {
+            r.renewal.deploy_to = Some(t.clone());
+        }
         Ok(r)
     }
 }

@@ -336,6 +336,9 @@ fn commit(plan: &mut Plan, retiring: Vec<Retiring>, attempt: &str) -> Result<()>
         j.files.csr = m.csr_file;
         j.files.key = m.key_file;
     }
+    if let Some(a) = &plan.params.contact {
+        j.contact = Some(crate::request::Contact::new(&a.name, &a.phone, &a.email));
+    }
     j.product_code = plan.params.product_code.clone();
     j.validate_type = plan.params.validate_type.as_str().to_owned();
     j.tags = plan.params.tags.clone();

@@ -20,7 +20,7 @@ use crate::journal::{self, Files, Journal};
 use crate::layout;
 use crate::lint;
 use crate::material;
-use crate::request::Request;
+use crate::request::{Contact, Request};
 
 /// The tag key csrkit adds to every Create: the value is the attempt's id.
 pub const ATTEMPT_TAG: &str = "csrkit-attempt";
@@ -121,6 +121,7 @@ pub(crate) fn make(
     reporter: &mut dyn Reporter,
 ) -> Result<Plan> {
     check_tags(&req.tags)?;
+    req.renewal.check()?;
     let product = match &journal {
         Some(j) if !req.new_order => j.product_code.clone(),
         Some(j) => req
@@ -157,7 +158,7 @@ fn fresh(req: &Request, label: &str, reporter: &mut dyn Reporter) -> Result<Plan
             .unwrap_or_else(|| DEFAULT_PRODUCT_CODE.to_owned()),
         validate_type: req.validate_type.unwrap_or(ValidateType::Dns),
         tags: req.tags.clone(),
-        contact: Some(applicant(req)?),
+        contact: Some(applicant(req, None)?),
     };
     let journal = Journal {
         schema: journal::SCHEMA.into(),
@@ -183,7 +184,9 @@ fn fresh(req: &Request, label: &str, reporter: &mut dyn Reporter) -> Result<Plan
         published: Vec::new(),
         generations: Vec::new(),
         current: None,
-        deploy: req.deploy.clone().unwrap_or_default(),
+        contact: None,
+        renewal: Default::default(),
+        follow_ups: None,
     };
     Ok(Plan {
         dir: dir.clone(),
@@ -368,7 +371,7 @@ fn order_params(req: &Request, j: &Journal, reporter: &mut dyn Reporter) -> Resu
     // adopted by hand.
     let may_create = req.adopt.is_none() && (req.new_order || j.order_id.is_none());
     if may_create {
-        params.contact = Some(applicant(req)?);
+        params.contact = Some(applicant(req, j.contact.as_ref())?);
     }
     Ok(params)
 }
@@ -425,6 +428,20 @@ fn new_material(
             return Ok(None);
         }
         given_csr(req, given, staged_csr, reporter)?
+    } else if req.same_key {
+        let Some(key) = kept_key(dir, j)? else {
+            return Ok(None);
+        };
+        let mut with_key = req.clone();
+        with_key.key = Some(key);
+        let names = CsrRequest::new(&j.domains)?;
+        made_csr(
+            &with_key,
+            &names,
+            staged_csr,
+            generation.join(KEY_FILE),
+            reporter,
+        )?
     } else if req.key.is_some() || req.key_type.is_some() {
         if let Some(k) = &req.key
             && load_key(k, req.key_passphrase.as_ref())?.spki_sha256() == j.key_spki_sha256
@@ -446,6 +463,27 @@ fn new_material(
         )));
     }
     Ok(Some(m))
+}
+
+/// The key the directory's order was placed with, for a new CSR that keeps
+/// it: inside the directory, the generation file it is (the stable name
+/// `privkey.pem` is a link through `current`, which the new generation
+/// will replace); outside, the file as given. `None` when there is no key
+/// (a CSR given without one: it is sent again as it is).
+fn kept_key(dir: &Path, j: &Journal) -> Result<Option<PathBuf>> {
+    let Some(key) = &j.files.key else {
+        return Ok(None);
+    };
+    if key.is_absolute() {
+        return Ok(Some(key.clone()));
+    }
+    let resolve = |p: &Path| std::fs::canonicalize(p).map_err(Error::io("resolve", p));
+    let real_dir = resolve(dir)?;
+    let real_key = resolve(&dir.join(key))?;
+    Ok(Some(match real_key.strip_prefix(&real_dir) {
+        Ok(inside) => dir.join(inside),
+        Err(_) => real_key,
+    }))
 }
 
 /// A CSR given with `--csr` (and `--key`, checked against it), linted
@@ -590,8 +628,16 @@ fn relative(dir: &Path, path: &Path) -> PathBuf {
     }
 }
 
-/// The applicant's contact, required when a Create may go out.
-fn applicant(req: &Request) -> Result<Applicant> {
-    let (name, phone, email) = req.contact.complete()?;
+/// The applicant's contact, required when a Create may go out: each part
+/// from the request, else from the one the journal recorded with the last
+/// Create (so that a renewal from cron needs no contact flags).
+fn applicant(req: &Request, recorded: Option<&Contact>) -> Result<Applicant> {
+    let mut c = req.contact.clone();
+    if let Some(r) = recorded {
+        c.name = c.name.or_else(|| r.name.clone());
+        c.phone = c.phone.or_else(|| r.phone.clone());
+        c.email = c.email.or_else(|| r.email.clone());
+    }
+    let (name, phone, email) = c.complete()?;
     Ok(Applicant { name, phone, email })
 }

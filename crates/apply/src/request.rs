@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 
 /// The applicant the service requires on every Create; a part left out is
 /// asked for only when a Create must go out.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Contact {
     /// Name (`--contact-name`).
@@ -171,9 +171,78 @@ pub struct Request {
     pub propagation: PropagationSettings,
     /// Stops a waiting run.
     pub interrupt: Option<Interrupt>,
-    /// Where the certificate is deployed after every renewal (the
-    /// journal's `deploy`); `None` keeps what the journal records.
-    pub deploy: Option<Vec<String>>,
+    /// With `new_order`: a new CSR for the key the directory holds now
+    /// (`renew --reuse-key`), instead of a new key.
+    pub same_key: bool,
+    /// Changes to what runs after installation (deploy hook, deployment
+    /// targets) and how `renew` orders, recorded in the journal.
+    pub renewal: RenewalChanges,
+}
+
+/// Changes to the journal's [`crate::RenewalSettings`]: each `None` keeps
+/// what is recorded; an empty hook command (or an empty list of targets)
+/// removes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RenewalChanges {
+    /// `--deploy-hook CMD`.
+    pub deploy_hook: Option<String>,
+    /// `--post-hook CMD`.
+    pub post_hook: Option<String>,
+    /// Deployment targets (`PRODUCT:DOMAIN` or a resource id).
+    pub deploy_to: Option<Vec<String>>,
+    /// `--hook-timeout`.
+    pub hook_timeout: Option<Duration>,
+    /// `--reuse-key` (`Some(true)`) or `--new-key` (`Some(false)`).
+    pub reuse_key: Option<bool>,
+}
+
+impl RenewalChanges {
+    /// Checks the commands and targets.
+    ///
+    /// # Errors
+    /// [`Error::Input`] naming the flag at fault.
+    pub fn check(&self) -> Result<()> {
+        if let Some(c) = &self.deploy_hook {
+            crate::hooks::check_command("--deploy-hook", c)?;
+        }
+        if let Some(c) = &self.post_hook {
+            crate::hooks::check_command("--post-hook", c)?;
+        }
+        for t in self.deploy_to.iter().flatten() {
+            crate::hooks::parse_deploy_target(t)?;
+        }
+        if self.hook_timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::input("--hook-timeout must be at least 1s"));
+        }
+        Ok(())
+    }
+
+    /// Applies the changes; returns whether anything changed.
+    pub(crate) fn apply_to(&self, s: &mut crate::RenewalSettings) -> bool {
+        let before = s.clone();
+        let hook = |given: &Option<String>, slot: &mut Option<String>| {
+            if let Some(c) = given {
+                *slot = Some(c.trim().to_owned()).filter(|c| !c.is_empty());
+            }
+        };
+        hook(&self.deploy_hook, &mut s.deploy_hook);
+        hook(&self.post_hook, &mut s.post_hook);
+        if let Some(targets) = &self.deploy_to {
+            s.deploy_to = targets
+                .iter()
+                .filter_map(|t| crate::hooks::recorded_deploy_target(t).ok())
+                .collect();
+            s.deploy_to.dedup();
+        }
+        if let Some(t) = self.hook_timeout {
+            s.hook_timeout_secs = Some(t.as_secs().max(1));
+        }
+        if let Some(r) = self.reuse_key {
+            s.reuse_key = r;
+        }
+        *s != before
+    }
 }
 
 impl Request {
@@ -200,7 +269,8 @@ impl Request {
             validation: Validation::Recorded,
             propagation: PropagationSettings::default(),
             interrupt: None,
-            deploy: None,
+            same_key: false,
+            renewal: RenewalChanges::default(),
         }
     }
 

@@ -3,46 +3,19 @@
 //! the caller's interrupt.
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
+use csrkit_apply::{Category, Ending, Event, Interrupt, Service, Step, Validation};
+use csrkit_sandbox::{Approval, SandboxHandle};
+use csrkit_submit::StateType;
 
-use csrkit_apply::{
-    Category, Contact, Ending, Event, Interrupt, Request, Service, Step, Validation,
-};
-use csrkit_dns::ProviderSpec;
-use csrkit_sandbox::{Approval, Sandbox, SandboxConfig, SandboxHandle};
-use csrkit_submit::{Client, ClientOptions, Credentials, Endpoint, StateType};
+mod support;
 
 /// A sandbox approving as `approve`, hosting example.com and answering
 /// DNS for it, and the service it is.
 async fn sandbox(approve: Approval) -> (SandboxHandle, Service) {
-    let mut config = SandboxConfig::default();
-    config.zones = vec!["example.com".parse().unwrap()];
-    config.dns_listen = Some("127.0.0.1:0".parse().unwrap());
-    config.approve = approve;
-    let sb = Sandbox::start(config).await.unwrap();
-    let key = sb.credentials();
-    let creds = Credentials::new(key.access_key_id(), key.access_key_secret(), None);
-    let options = ClientOptions {
-        endpoint: Endpoint::parse(&sb.endpoint()).unwrap(),
-        ..ClientOptions::default()
-    };
-    let service = Service::new(Client::new(creds.clone(), options).unwrap())
-        .with_fast_polling()
-        .with_dns_credentials(creds);
-    (sb, service)
+    support::sandbox(|c| c.approve = approve).await
 }
 
-fn request(sb: &SandboxHandle, dir: &std::path::Path) -> Request {
-    let mut r = Request::new(dir);
-    r.domains = vec!["www.example.com".into()];
-    r.contact = Contact::new("Zhang San", "13800000000", "ops@example.com");
-    r.validation = Validation::Provider(ProviderSpec::Alidns {
-        endpoint: sb.endpoint(),
-    });
-    r.propagation.resolver = sb.dns_addr().map(|a| a.to_string());
-    r.wait = Some(Duration::from_secs(120));
-    r
-}
+use support::request;
 
 /// A short name for each event that says something happened.
 fn names(events: &[Event]) -> Vec<String> {

@@ -19,7 +19,7 @@ pub(crate) const USAGE: u8 = 2;
 pub(crate) const REFUSED: u8 = 3;
 /// Network or timeout after retries; state saved, safe to re-run.
 pub(crate) const NETWORK: u8 = 4;
-/// A fleet (`--manifest`) where some certificates failed and others did not.
+/// `renew`, manifests: some certificates failed, the others succeeded.
 pub(crate) const SOME_FAILED: u8 = 5;
 
 /// The exit code of an API client error.

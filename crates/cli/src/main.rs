@@ -20,6 +20,7 @@ const AFTER_HELP: &str = "\
 EXAMPLES:
   csrkit apply --sandbox --domain example.com     # the whole flow, locally
   csrkit apply --domain example.com --wait        # order, validate, download
+  csrkit renew                                    # renew what is due under .
   csrkit validate certs/ --format sarif > csrkit.sarif
   csrkit deploy example.com --to cdn:www.example.com
   csrkit help apply                               # or man csrkit-apply
@@ -31,6 +32,7 @@ EXIT CODES:
   3  the service refused, or certainly would (no quota left, verify_fail)
   4  network or timeout after retries, the directory in use by another command,
      or an order that cannot be identified yet; state saved, safe to re-run
+  5  renew: some certificates failed, the others were renewed
   130  interrupted by Ctrl-C (143 by SIGTERM, 129 by SIGHUP: 128 + the signal); state saved";
 
 /// From a domain to an issued DV certificate from Alibaba Cloud SSL
@@ -55,6 +57,9 @@ enum Cmd {
     Inspect(cmd::inspect::Args),
     /// Document a lint rule (a code such as V204 or a name).
     Explain(cmd::explain::Args),
+    /// Renew every certificate that is due (less than a third of its
+    /// lifetime left), run its hooks; for cron and systemd timers.
+    Renew(Box<cmd::renew::Args>),
     /// Show the state of an order and what to publish for validation.
     Status(cmd::status::Args),
     /// Show what is left of a certificate resource plan.
@@ -90,6 +95,7 @@ fn main() -> ExitCode {
         Cmd::Validate(args) => cmd::validate::run(args),
         Cmd::Inspect(args) => cmd::inspect::run(args),
         Cmd::Explain(args) => cmd::explain::run(args),
+        Cmd::Renew(args) => cmd::renew::run(*args),
         Cmd::Status(args) => cmd::status::run(args),
         Cmd::Quota(args) => cmd::quota::run(args),
         Cmd::Orders(args) => cmd::orders::run(args),

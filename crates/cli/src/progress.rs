@@ -166,7 +166,68 @@ impl Reporter for Progress {
                     self.status(what.to_owned());
                 }
             }
+            Event::RenewalDecided { dir, decision } if decision.due => {
+                self.line(&format!(
+                    "{}: due ({}): renewing",
+                    dir.display(),
+                    render::reason(&decision)
+                ));
+            }
+            Event::HookRan { hook } => self.hook(&hook),
+            Event::Deployment(e) => {
+                if let Some(text) = crate::cmd::deploy::progress_line(&e) {
+                    self.line(&text);
+                }
+            }
+            Event::Deployed { run } => match &run.failure {
+                None => self.line(&format!(
+                    "deployed {} to {}",
+                    run.dir.display(),
+                    run.targets.join(", ")
+                )),
+                Some(f) => self.line(&format!("error: {}", f.message)),
+            },
+            Event::Pruned { dir, generations } => {
+                let list: Vec<String> = generations.iter().map(u32::to_string).collect();
+                self.line(&format!(
+                    "{}: removed generation(s) {} (--keep)",
+                    dir.display(),
+                    list.join(", ")
+                ));
+            }
             _ => {}
+        }
+    }
+}
+
+impl Progress {
+    /// A hook's outcome: what it printed, indented; when it failed, why
+    /// and the end of its stderr.
+    fn hook(&self, hook: &csrkit_apply::HookRun) {
+        let on = hook
+            .dir
+            .as_ref()
+            .map(|d| format!(" for {}", d.display()))
+            .unwrap_or_default();
+        match &hook.failure {
+            None => self.line(&format!(
+                "{} hook `{}`{on} ran",
+                hook.kind.as_str(),
+                hook.command
+            )),
+            Some(f) => self.line(&format!("error: {}", f.message)),
+        }
+        let mut shown = String::new();
+        for l in hook.stdout.lines().take(20) {
+            shown.push_str(&format!("  | {l}\n"));
+        }
+        if let Some(f) = &hook.failure {
+            for l in f.stderr.lines() {
+                shown.push_str(&format!("  ! {l}\n"));
+            }
+        }
+        if !shown.is_empty() {
+            self.block(&shown);
         }
     }
 }
@@ -179,6 +240,8 @@ fn doing(step: Step) -> Option<&'static str> {
         Step::Publish => "publishing the validation record…",
         Step::Propagation => "checking that the record propagated…",
         Step::Cleanup => "removing the validation record…",
+        Step::DeployHook => "running the deploy hook…",
+        Step::Deployment => "deploying to the recorded targets…",
         _ => return None,
     })
 }

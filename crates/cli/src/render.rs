@@ -87,3 +87,25 @@ pub(crate) fn record_line(r: &PublishedRecord) -> String {
 pub(crate) fn records_json(j: &Journal) -> Value {
     serde_json::to_value(live_records(j)).unwrap_or(Value::Null)
 }
+
+/// Why `renew` renews a certificate, or how long it has left.
+pub(crate) fn reason(d: &csrkit_apply::Decision) -> String {
+    use csrkit_apply::Reason;
+    let left = d
+        .current
+        .as_ref()
+        .map(|v| match v.days_left() {
+            n if n < 0 => "expired".to_owned(),
+            1 => "1 day left".to_owned(),
+            n => format!("{n} days left"),
+        })
+        .unwrap_or_default();
+    match d.reason {
+        Reason::LifetimeThird => format!("less than a third of its lifetime left, {left}"),
+        Reason::Days(n) => format!("fewer than {n} days left, {left}"),
+        Reason::Forced => format!("--force, {left}"),
+        Reason::NoCertificate => "no certificate yet".to_owned(),
+        Reason::InFlight => "an earlier run's order is unfinished".to_owned(),
+        _ => left,
+    }
+}

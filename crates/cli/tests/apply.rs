@@ -12,6 +12,7 @@
 mod api;
 mod apply_attacks;
 mod hands_off;
+mod renew;
 mod util;
 
 use std::os::unix::fs::PermissionsExt;

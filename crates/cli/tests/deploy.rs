@@ -102,21 +102,6 @@ fn requests(sb: &SandboxProcess, action: &str) -> u64 {
     stats(sb)["requests"][action].as_u64().unwrap_or(0)
 }
 
-/// What `/_sandbox/resources` says each domain serves.
-fn served(sb: &SandboxProcess) -> BTreeMap<String, Option<u64>> {
-    sb.get_json("/_sandbox/resources")
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["domain"].as_str().unwrap().to_owned(),
-                r["cert_id"].as_u64(),
-            )
-        })
-        .collect()
-}
-
 fn output(cmd: &mut Command) -> (Option<i32>, String, String) {
     let out = cmd.output().unwrap();
     (
@@ -169,7 +154,7 @@ fn a_certificate_reaches_two_resources_and_a_rerun_sends_only_reads() {
         .map(|r| r["outcome"].as_str().unwrap())
         .collect();
     assert_eq!(outcomes, ["deployed", "deployed"]);
-    let now = served(&sb);
+    let now = sb.served();
     assert_eq!(now["www.deploy.example.com"], Some(cert_id), "{now:?}");
     assert_eq!(now["deploy.example.com"], Some(cert_id), "{now:?}");
     assert_eq!(now["bad.deploy.example.com"], None);
@@ -213,7 +198,7 @@ fn a_certificate_reaches_two_resources_and_a_rerun_sends_only_reads() {
     assert_eq!(code, Some(0), "{err}");
     assert_eq!(out.matches("already serving").count(), 2, "{out}");
     assert_eq!(writes(&sb), before, "a re-run sends nothing but reads");
-    assert_eq!(served(&sb), now);
+    assert_eq!(sb.served(), now);
 }
 
 #[test]
@@ -233,7 +218,7 @@ fn a_renewed_certificate_is_deployed_again() {
         ),
         (Some(2), Some(2))
     );
-    let ids: Vec<Option<u64>> = served(&sb).into_values().collect();
+    let ids: Vec<Option<u64>> = sb.served().into_values().collect();
     assert!(
         ids.iter().filter(|i| i.is_some()).all(|i| *i == ids[1]),
         "{ids:?}"
@@ -287,7 +272,7 @@ fn kill_9_after_the_upload_was_sent_then_a_rerun_uploads_once() {
             .next()
             .unwrap()["cert_id"]
             .as_u64();
-        assert_eq!(served(&sb)["www.deploy.example.com"], cert_id);
+        assert_eq!(sb.served()["www.deploy.example.com"], cert_id);
     }
 }
 
@@ -319,7 +304,7 @@ fn kill_9_after_the_job_was_created_then_a_rerun_creates_none() {
         "no second job"
     );
     assert_eq!(requests(&sb, "CreateDeploymentJob"), 1);
-    let now = served(&sb);
+    let now = sb.served();
     assert!(now["www.deploy.example.com"].is_some() && now["deploy.example.com"].is_some());
 }
 

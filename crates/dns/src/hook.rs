@@ -23,13 +23,10 @@
 //!   the hook's whole process group is killed and the step fails. A hook
 //!   must not leave processes behind that keep its stdout or stderr open.
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::process::Command;
-
 use crate::challenge::{Challenge, Published};
+use crate::command::{CommandError, ShellCommand};
 use crate::error::{Error, Result};
 use crate::rfc2136::RFC2136_DEFAULT_TTL;
 use crate::{BoxFuture, Publisher};
@@ -37,8 +34,6 @@ use crate::{BoxFuture, Publisher};
 const PROVIDER: &str = "hook";
 /// The default `--hook-timeout`: 5 minutes.
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(300);
-const STDOUT_LIMIT: usize = 64 * 1024;
-const STDERR_LIMIT: usize = 4 * 1024;
 
 /// Publishes by running a command (see the module's contract).
 #[derive(Debug, Clone)]
@@ -86,138 +81,50 @@ impl HookPublisher {
         p: &Published,
         present_output: Option<&str>,
     ) -> Result<String> {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(format!("{} \"$@\"", self.command))
-            .arg("csrkit-dns-hook")
+        let mut cmd = ShellCommand::new(&self.command, "csrkit-dns-hook", self.timeout)
             .arg(phase)
             .arg("--")
             .arg(&p.name)
             .arg(p.kind.as_str())
             .arg(&p.value)
+            .env_remove("CSRKIT_DNS_PRESENT_OUTPUT")
+            .env_remove("CSRKIT_ORDER_ID")
+            .env_remove("CSRKIT_DNS_ORDER_ID")
             .env("CSRKIT_DNS_PHASE", phase)
             .env("CSRKIT_DNS_NAME", &p.name)
             .env("CSRKIT_DNS_TYPE", p.kind.as_str())
             .env("CSRKIT_DNS_VALUE", &p.value)
             .env("CSRKIT_DNS_DOMAIN", &p.domain)
-            .env("CSRKIT_DNS_TTL", p.ttl.unwrap_or(self.ttl).to_string())
-            .env_remove("CSRKIT_DNS_PRESENT_OUTPUT")
-            .env_remove("CSRKIT_ORDER_ID")
-            .env_remove("CSRKIT_DNS_ORDER_ID")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
+            .env("CSRKIT_DNS_TTL", p.ttl.unwrap_or(self.ttl).to_string());
         if let Some(id) = &p.order_id {
-            cmd.env("CSRKIT_ORDER_ID", id)
+            cmd = cmd
+                .env("CSRKIT_ORDER_ID", id)
                 .env("CSRKIT_DNS_ORDER_ID", id);
         }
         if let Some(out) = present_output {
-            cmd.env("CSRKIT_DNS_PRESENT_OUTPUT", out);
+            cmd = cmd.env("CSRKIT_DNS_PRESENT_OUTPUT", out);
         }
-        let mut child = cmd.spawn().map_err(|source| Error::Io {
-            action: "run the DNS hook with",
-            path: "sh".into(),
-            source,
-        })?;
-        let group = child
-            .id()
-            .and_then(|id| i32::try_from(id).ok())
-            .and_then(rustix::process::Pid::from_raw);
-        let kill_group = || {
-            if let Some(pg) = group {
-                let _ = rustix::process::kill_process_group(pg, rustix::process::Signal::KILL);
-            }
-        };
-        let out = tokio::spawn(read_head(child.stdout.take(), STDOUT_LIMIT));
-        let err = tokio::spawn(read_tail(child.stderr.take(), STDERR_LIMIT));
-        let deadline = tokio::time::Instant::now() + self.timeout;
-
-        let status = match tokio::time::timeout_at(deadline, child.wait()).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(source)) => {
-                kill_group();
-                return Err(Error::Io {
-                    action: "wait for the DNS hook",
-                    path: "sh".into(),
-                    source,
-                });
-            }
-            Err(_) => {
-                kill_group();
-                let _ = child.wait().await;
-                out.abort();
-                let stderr = match tokio::time::timeout(Duration::from_secs(2), err).await {
-                    Ok(Ok(s)) => s,
-                    _ => String::new(),
-                };
-                return Err(Error::HookTimedOut {
-                    phase,
-                    command: self.command.clone(),
-                    timeout: self.timeout,
-                    stderr,
-                });
-            }
-        };
-        // The hook has exited; its pipes close when every process it started
-        // has let go of them (bounded by what is left of the timeout).
-        let (stdout, stderr) =
-            match tokio::time::timeout_at(deadline, async { (out.await, err.await) }).await {
-                Ok((o, e)) => (o.unwrap_or_default(), e.unwrap_or_default()),
-                Err(_) => {
-                    kill_group();
-                    (String::new(), String::new())
-                }
-            };
-        if !status.success() {
-            let how = match (
-                status.code(),
-                std::os::unix::process::ExitStatusExt::signal(&status),
-            ) {
-                (Some(c), _) => format!("exit status {c}"),
-                (None, Some(s)) => format!("killed by signal {s}"),
-                _ => status.to_string(),
-            };
-            return Err(Error::HookFailed {
+        match cmd.run().await {
+            Ok(out) => Ok(out.stdout),
+            Err(CommandError::Io { source }) => Err(Error::Io {
+                action: "run the DNS hook with",
+                path: "sh".into(),
+                source,
+            }),
+            Err(CommandError::TimedOut { timeout, stderr }) => Err(Error::HookTimedOut {
                 phase,
                 command: self.command.clone(),
-                status: how,
+                timeout,
                 stderr,
-            });
-        }
-        Ok(stdout)
-    }
-}
-
-async fn read_head<R: AsyncRead + Unpin>(r: Option<R>, limit: usize) -> String {
-    let Some(mut r) = r else { return String::new() };
-    let mut kept = Vec::new();
-    let mut buf = [0u8; 8192];
-    while let Ok(n) = r.read(&mut buf).await {
-        if n == 0 {
-            break;
-        }
-        let room = limit.saturating_sub(kept.len());
-        kept.extend_from_slice(&buf[..n.min(room)]);
-    }
-    String::from_utf8_lossy(&kept).into_owned()
-}
-
-async fn read_tail<R: AsyncRead + Unpin>(r: Option<R>, limit: usize) -> String {
-    let Some(mut r) = r else { return String::new() };
-    let mut kept: Vec<u8> = Vec::new();
-    let mut buf = [0u8; 8192];
-    while let Ok(n) = r.read(&mut buf).await {
-        if n == 0 {
-            break;
-        }
-        kept.extend_from_slice(&buf[..n]);
-        if kept.len() > limit {
-            kept.drain(..kept.len() - limit);
+            }),
+            Err(CommandError::Failed { status, stderr, .. }) => Err(Error::HookFailed {
+                phase,
+                command: self.command.clone(),
+                status,
+                stderr,
+            }),
         }
     }
-    String::from_utf8_lossy(&kept).trim_end().to_string()
 }
 
 impl Publisher for HookPublisher {

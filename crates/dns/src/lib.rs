@@ -64,6 +64,7 @@ assert!(!webroot.path().join(".well-known").exists());
 
 mod alidns;
 mod challenge;
+pub mod command;
 mod error;
 mod hook;
 mod net;

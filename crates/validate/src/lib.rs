@@ -94,7 +94,7 @@ pub use product::{PRODUCTS, Product, product};
 pub use rule::{Rule, Source};
 pub use rules::{explain, rules};
 #[doc(hidden)]
-pub use weak::bench_known_shared_prime;
+pub use weak::{bench_known_shared_prime, bench_paths};
 
 /// What makes a finding an error: the page `csrkit explain principles`
 /// prints (and the top of `csrkit explain all`).

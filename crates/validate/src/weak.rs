@@ -18,20 +18,22 @@
 
 use std::sync::OnceLock;
 
+use csrkit_simd::{Dividend, Path};
 use num_bigint::{BigInt, BigUint, Sign};
 use num_integer::Integer as _;
 
 use crate::keys::MAX_ANALYSED_BITS;
+
+mod gcd;
+use gcd::gcd;
 
 /// The product of the primes public keys of one modulus size were found to
 /// share, from badkeys' data (see `data/badkeys/README.md`).
 struct SharedPrimes {
     bits: u64,
     raw: &'static [u8],
-    /// The product's 64-bit words, least significant first.
-    limbs: OnceLock<Vec<u64>>,
-    /// The product in 28-bit limbs, least significant first.
-    limbs28: OnceLock<Vec<u64>>,
+    /// The product, prepared for reduction at first use.
+    product: OnceLock<Dividend>,
 }
 
 static SHARED: [SharedPrimes; 5] = [
@@ -47,29 +49,26 @@ impl SharedPrimes {
         SharedPrimes {
             bits,
             raw,
-            limbs: OnceLock::new(),
-            limbs28: OnceLock::new(),
+            product: OnceLock::new(),
         }
     }
 
     /// gmpy2's binary form of a positive mpz: 0x01 0x01, then the
     /// magnitude little-endian.
-    fn limbs(&self) -> &[u64] {
-        self.limbs.get_or_init(|| match self.raw {
-            [1, 1, magnitude @ ..] => magnitude
-                .chunks(8)
-                .map(|c| c.iter().rev().fold(0u64, |v, &b| (v << 8) | u64::from(b)))
-                .collect(),
-            _ => vec![1],
+    fn dividend(&self) -> &Dividend {
+        self.product.get_or_init(|| {
+            Dividend::new(match self.raw {
+                [1, 1, magnitude @ ..] => magnitude
+                    .chunks(8)
+                    .map(|c| c.iter().rev().fold(0u64, |v, &b| (v << 8) | u64::from(b)))
+                    .collect(),
+                _ => vec![1],
+            })
         })
     }
 
-    fn limbs28(&self) -> &[u64] {
-        self.limbs28.get_or_init(|| to_limbs28(self.limbs()))
-    }
-
     fn product(&self) -> BigUint {
-        from_words(self.limbs())
+        from_words(self.dividend().words())
     }
 }
 
@@ -99,16 +98,21 @@ pub(crate) struct SharedPrime {
 /// probability far below 2^-400.
 ///
 /// The cost is one reduction of the product (632 kbit for 2048-bit keys)
-/// modulo n, done by [`montgomery_fold`] with no division: for odd n,
-/// gcd(n, P·2^-28r mod n) = gcd(n, P).
+/// modulo n, done without division by [`csrkit_simd`] on the fastest
+/// kernel the CPU has (AVX-512 IFMA, AVX2 or portable code): for odd n it
+/// gives P·2^-s mod n, whose gcd with n is gcd(n, P).
 pub(crate) fn known_shared_prime(n: &[u8]) -> Option<SharedPrime> {
+    known_shared_prime_on(n, Path::best())
+}
+
+/// [`known_shared_prime`] with the reduction on the given kernel.
+fn known_shared_prime_on(n: &[u8], path: Path) -> Option<SharedPrime> {
     let n = BigUint::from_bytes_be(n);
     let set = SHARED.iter().find(|s| s.bits == n.bits())?;
-    let r = if n.bit(0) {
-        let words: Vec<u64> = n.iter_u64_digits().collect();
-        from_limbs28(&montgomery_fold(set.limbs28(), &to_limbs28(&words))) % &n
-    } else {
-        set.product() % &n
+    let r = match set.dividend().fold(&n.to_u64_digits(), path) {
+        Some(folded) => from_words(&folded.words) % &n,
+        // an even modulus (V-rules report it): num-bigint's division
+        None => set.product() % &n,
     };
     let g = gcd(&n, &r);
     if g == BigUint::from(1u32) || g.bits() == 0 {
@@ -121,254 +125,23 @@ pub(crate) fn known_shared_prime(n: &[u8]) -> Option<SharedPrime> {
     })
 }
 
-/// 28-bit limbs: a product of two fits in 56 bits, so a 64-bit lane adds
-/// up to 2^7 of them without a carry (the 147 limbs of a 4096-bit modulus
-/// included), and 32×32→64-bit vector multiplies do the work.
-const LIMB: u32 = 28;
-const LIMB_MASK: u64 = (1 << LIMB) - 1;
-/// Rows eliminated per step of [`montgomery_fold`].
-const ROWS: usize = 8;
-
-/// A number's 28-bit limbs from its 64-bit words (both least significant
-/// first).
-fn to_limbs28(words: &[u64]) -> Vec<u64> {
-    let mut out = Vec::with_capacity(words.len() * 64 / 28 + 1);
-    let (mut acc, mut have) = (0u128, 0u32);
-    for &w in words {
-        acc |= u128::from(w) << have;
-        have += 64;
-        while have >= LIMB {
-            out.push((acc as u64) & LIMB_MASK);
-            acc >>= LIMB;
-            have -= LIMB;
-        }
-    }
-    out.push(acc as u64);
-    while out.len() > 1 && out.last() == Some(&0) {
-        out.pop();
-    }
-    out
-}
-
-/// A number from 28-bit limbs (least significant first; a limb may hold
-/// more than 28 bits).
-fn from_limbs28(limbs: &[u64]) -> BigUint {
-    let mut words = Vec::with_capacity(limbs.len() * 28 / 64 + 3);
-    let (mut acc, mut have) = (0u128, 0u32);
-    for &l in limbs {
-        acc += u128::from(l) << have;
-        have += LIMB;
-        while have >= 64 {
-            words.push(acc as u64);
-            acc >>= 64;
-            have -= 64;
-        }
-    }
-    while acc != 0 {
-        words.push(acc as u64);
-        acc >>= 64;
-    }
-    from_words(&words)
-}
-
-/// A number congruent to `p`·2^(-28·r) modulo the odd `n` for some r (so
-/// with the same gcd with n), both in 28-bit limbs; the result is about
-/// `n.len() + 16` limbs long, its limbs not carried. Montgomery reduction
-/// of `p` from its low end, eight rows per step.
-///
-/// Each step takes the quotient of eight rows from the low end of the
-/// window as four 56-bit digits (a short serial chain), then adds their
-/// multiples of n to the rest of the window in one pass: 64-bit lanes
-/// summing products of 28-bit limbs, carries left for later, a loop the
-/// compiler vectorises. [`pulp`] runs it compiled for the best instruction
-/// set the CPU has (AVX2 where there is one; SSE2 anywhere on x86-64).
-fn montgomery_fold(p: &[u64], n: &[u64]) -> Vec<u64> {
-    pulp::Arch::new().dispatch(Fold { p, n })
-}
-
-struct Fold<'a> {
-    p: &'a [u64],
-    n: &'a [u64],
-}
-
-impl pulp::WithSimd for Fold<'_> {
-    type Output = Vec<u64>;
-
-    #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Vec<u64> {
-        fold_rows(self.p, self.n)
-    }
-}
-
-/// The window is the modulus's limbs rounded up to one of a few fixed
-/// lengths, so that the compiler sees whole vectors (the sizes of the
-/// shared-prime sets, 512 to 4096 bits, and anything between).
-#[inline(always)]
-fn fold_rows(p: &[u64], n: &[u64]) -> Vec<u64> {
-    match n.len() {
-        0..=24 => fold_fixed::<24>(p, n),
-        25..=32 => fold_fixed::<32>(p, n),
-        33..=40 => fold_fixed::<40>(p, n),
-        41..=76 => fold_fixed::<76>(p, n),
-        77..=80 => fold_fixed::<80>(p, n),
-        81..=152 => fold_fixed::<152>(p, n),
-        _ => p.to_vec(),
-    }
-}
-
-#[inline(always)]
-fn fold_fixed<const KV: usize>(p: &[u64], n: &[u64]) -> Vec<u64> {
-    const DIGIT: u32 = 2 * LIMB;
-    const DIGIT_MASK: u64 = (1 << DIGIT) - 1;
-    const LO32: u64 = 0xffff_ffff;
-    let k = n.len();
-    if k < ROWS || k > KV || p.len() < k + 2 * ROWS {
-        return p.to_vec();
-    }
-    // n in 56-bit digits for the quotient chain; -n^-1 mod 2^56
-    let digit = |a: usize| n[2 * a] | (n[2 * a + 1] << LIMB);
-    let nd: [u64; 4] = [digit(0), digit(1), digit(2), digit(3)];
-    let mut inv: u64 = 1;
-    for _ in 0..6 {
-        inv = inv.wrapping_mul(2u64.wrapping_sub(nd[0].wrapping_mul(inv)));
-    }
-    let ninv = inv.wrapping_neg() & DIGIT_MASK;
-    // shifted[g][j] = n[j + 8 - g]: row g's multiple of n where it lands
-    // past the eight rows. For odd g the product at j = 0 belongs to a pair
-    // of digits (a, b) with a + b = 3, which the chain counts: left out here.
-    let mut shifted = [[0u64; KV]; ROWS];
-    for (g, row) in shifted.iter_mut().enumerate() {
-        for (j, x) in row.iter_mut().enumerate() {
-            let at = j + ROWS - g;
-            if at < k && !(j == 0 && g % 2 == 1) {
-                *x = n[at];
-            }
-        }
-    }
-    let len = p.len();
-    let rows = (len - k - ROWS) / ROWS * ROWS;
-    let mut t = p.to_vec();
-    t.resize(len + KV + ROWS, 0);
-    for i in (0..rows).step_by(ROWS) {
-        // the eight quotient limbs, two at a time
-        let mut q = [0u64; 4];
-        let mut carry = 0u128;
-        for s in 0..4 {
-            let mut v = u128::from(t[i + 2 * s]) + (u128::from(t[i + 2 * s + 1]) << LIMB) + carry;
-            for a in 0..s {
-                v += u128::from(q[a]) * u128::from(nd[s - a]);
-            }
-            q[s] = (v as u64).wrapping_mul(ninv) & DIGIT_MASK;
-            v += u128::from(q[s]) * u128::from(nd[0]);
-            carry = v >> DIGIT;
-        }
-        let m: [u64; ROWS] = std::array::from_fn(|g| {
-            if g % 2 == 0 {
-                q[g / 2] & LIMB_MASK
-            } else {
-                q[g / 2] >> LIMB
-            }
-        });
-        let Ok(window) = <&mut [u64; KV]>::try_from(&mut t[i + ROWS..i + ROWS + KV]) else {
-            unreachable!("the window is KV long")
-        };
-        for j in 0..KV {
-            let mut acc = window[j];
-            for g in 0..ROWS {
-                acc += (m[g] & LO32) * (shifted[g][j] & LO32);
-            }
-            window[j] = acc;
-        }
-        window[0] += carry as u64;
-    }
-    t.split_off(rows)
-}
-
 /// V312's check alone, for its benchmark beside badkeys
-/// (`benches/shared_prime.rs`): the bit length of the common factor, if any.
+/// (`benches/shared_prime.rs`): the bit length of the common factor, if any,
+/// with the reduction on the named kernel (one of [`bench_paths`]).
 #[doc(hidden)]
-pub fn bench_known_shared_prime(n: &[u8]) -> Option<u64> {
-    known_shared_prime(n).map(|s| s.factor_bits)
+pub fn bench_known_shared_prime(n: &[u8], path: &str) -> Option<u64> {
+    let path = Path::available()
+        .into_iter()
+        .find(|p| p.name() == path)
+        .unwrap_or_else(|| panic!("this CPU has no {path} kernel"));
+    known_shared_prime_on(n, path).map(|s| s.factor_bits)
 }
 
-/// gcd(a, b) by Lehmer's algorithm (Knuth, TAOCP 4.5.2, Algorithm L): the
-/// quotients are found on the leading 62 bits in single precision, and a
-/// run of them is applied to the full numbers as one 2×2 matrix, so the
-/// 2048-bit gcd takes some seventy passes over the words instead of the
-/// binary algorithm's thousands. Falls back to a division step when the
-/// leading bits cannot decide, and to num-integer's gcd below 128 bits.
-fn gcd(a: &BigUint, b: &BigUint) -> BigUint {
-    let (mut x, mut y): (Vec<u64>, Vec<u64>) = if a >= b {
-        (a.to_u64_digits(), b.to_u64_digits())
-    } else {
-        (b.to_u64_digits(), a.to_u64_digits())
-    };
-    loop {
-        let x_bits = bit_len(&x);
-        if y.is_empty() {
-            return from_words(&x);
-        }
-        if x_bits <= 128 {
-            return from_words(&x).gcd(&from_words(&y));
-        }
-        let shift = x_bits - 62;
-        let (mut xh, mut yh) = (top_bits(&x, shift), top_bits(&y, shift));
-        let (mut ca, mut cb, mut cc, mut cd) = (1i64, 0i64, 0i64, 1i64);
-        while yh + cc != 0 && yh + cd != 0 {
-            let q = (xh + ca) / (yh + cc);
-            if q != (xh + cb) / (yh + cd) {
-                break;
-            }
-            (ca, cc) = (cc, ca.wrapping_sub(q.wrapping_mul(cc)));
-            (cb, cd) = (cd, cb.wrapping_sub(q.wrapping_mul(cd)));
-            (xh, yh) = (yh, xh - q * yh);
-        }
-        if cb == 0 {
-            let (xb, yb) = (from_words(&x), from_words(&y));
-            let r = &xb % &yb;
-            x = y;
-            y = r.to_u64_digits();
-        } else {
-            let nx = combine(&x, &y, ca, cb);
-            let ny = combine(&x, &y, cc, cd);
-            x = nx;
-            y = ny;
-        }
-    }
-}
-
-/// The bit length of a number given by its words (least significant
-/// first, no leading zero word).
-fn bit_len(x: &[u64]) -> u64 {
-    x.last()
-        .map_or(0, |&w| 64 * x.len() as u64 - u64::from(w.leading_zeros()))
-}
-
-/// Bits `shift..shift + 62` of `x` (fewer at the top), as an i64.
-fn top_bits(x: &[u64], shift: u64) -> i64 {
-    let (word, bit) = ((shift / 64) as usize, (shift % 64) as u32);
-    let lo = x.get(word).copied().unwrap_or(0);
-    let hi = x.get(word + 1).copied().unwrap_or(0);
-    let v = (u128::from(hi) << 64 | u128::from(lo)) >> bit;
-    (v as u64 & ((1 << 62) - 1)) as i64
-}
-
-/// `a·x + b·y` for cofactors that make it non-negative (Lehmer's matrix
-/// rows), trimmed.
-fn combine(x: &[u64], y: &[u64], a: i64, b: i64) -> Vec<u64> {
-    let mut out = Vec::with_capacity(x.len());
-    let mut acc: i128 = 0;
-    for (i, &xw) in x.iter().enumerate() {
-        let xi = i128::from(xw);
-        let yi = i128::from(y.get(i).copied().unwrap_or(0));
-        acc += i128::from(a) * xi + i128::from(b) * yi;
-        out.push(acc as u64);
-        acc >>= 64;
-    }
-    while out.last() == Some(&0) {
-        out.pop();
-    }
-    out
+/// The kernels this CPU runs V312's reduction on, fastest first (`ifma`,
+/// `avx2`, `portable`).
+#[doc(hidden)]
+pub fn bench_paths() -> Vec<&'static str> {
+    Path::available().into_iter().map(Path::name).collect()
 }
 
 /// Whether `x` is a perfect square (`x` ≥ 0).
@@ -710,6 +483,25 @@ mod tests {
         assert!(known_shared_prime(&m.to_bytes_be()).is_some());
         let m2 = &q * (&q + 2u32);
         assert_eq!(known_shared_prime(&m2.to_bytes_be()), None);
+        // An even modulus is not folded (the fold needs an odd one): it
+        // takes num-bigint's division, on every path, and is caught too.
+        let even = &p * (&q - 1u32);
+        assert_eq!(even.bits(), 2048);
+        assert_eq!(
+            set.dividend().fold(&even.to_u64_digits(), Path::best()),
+            None
+        );
+        for path in Path::available() {
+            assert_eq!(
+                known_shared_prime_on(&even.to_bytes_be(), path),
+                Some(SharedPrime {
+                    factor_bits: 1024,
+                    factored: true
+                }),
+                "{}",
+                path.name()
+            );
+        }
     }
 
     proptest::proptest! {
@@ -729,36 +521,102 @@ mod tests {
             let _ = bit_bias(&n, small);
         }
 
-        /// Lehmer's gcd agrees with num-integer's, common factors included.
-        #[test]
-        fn lehmer_gcd(
-            a in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
-            b in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
-            common in proptest::collection::vec(proptest::num::u64::ANY, 0..20),
-        ) {
-            let c = from_words(&common) | BigUint::from(1u32);
-            let (a, b) = (from_words(&a) * &c, from_words(&b) * &c);
-            proptest::prop_assert_eq!(gcd(&a, &b), a.gcd(&b));
-        }
-
-        /// The division-free fold keeps the gcd: against num-bigint's `%`.
+        /// The division-free fold keeps the gcd on every kernel this CPU
+        /// has, for arbitrary odd moduli: against num-bigint's `%`.
         #[test]
         fn fold_keeps_the_gcd(
-            p in proptest::collection::vec(proptest::num::u64::ANY, 1..80),
+            p in proptest::collection::vec(proptest::num::u64::ANY, 1..400),
             mut n in proptest::collection::vec(proptest::num::u64::ANY, 2..12),
             common in proptest::collection::vec(proptest::num::u64::ANY, 0..3),
         ) {
             n[0] |= 1;
-            let to_big = from_words;
             // give p and n a common factor half the time
-            let c = to_big(&common) | BigUint::from(1u32);
-            let nb = to_big(&n) * &c;
-            let pb = to_big(&p) * &c;
-            let nw: Vec<u64> = nb.iter_u64_digits().collect();
-            let pw: Vec<u64> = pb.iter_u64_digits().collect();
-            proptest::prop_assert_eq!(from_limbs28(&to_limbs28(&pw)), pb.clone());
-            let folded = from_limbs28(&montgomery_fold(&to_limbs28(&pw), &to_limbs28(&nw)));
-            proptest::prop_assert_eq!(nb.gcd(&(folded % &nb)), nb.gcd(&(pb % &nb)));
+            let c = from_words(&common) | BigUint::from(1u32);
+            let nb = from_words(&n) * &c;
+            let pb = from_words(&p) * &c;
+            let dividend = Dividend::new(pb.to_u64_digits());
+            for path in Path::available() {
+                let folded = dividend.fold(&nb.to_u64_digits(), path).expect("an odd modulus");
+                let f = from_words(&folded.words);
+                proptest::prop_assert_eq!((&f << folded.shift) % &nb, &pb % &nb, "{}", path.name());
+                proptest::prop_assert_eq!(nb.gcd(&(f % &nb)), nb.gcd(&(&pb % &nb)), "{}", path.name());
+            }
+        }
+    }
+
+    /// Every kernel this CPU has, on the real products, against num-bigint:
+    /// badkeys' key, moduli built on its prime, and fresh odd moduli of
+    /// each set's size. The reductions agree exactly (P·2^-s mod n for the
+    /// same s) and so do the verdicts.
+    #[test]
+    fn every_path_on_the_shared_primes() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut random = |bytes: usize| -> Vec<u8> {
+            let mut v: Vec<u8> = (0..bytes)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            v[0] |= 0x80;
+            v[bytes - 1] |= 1;
+            v
+        };
+        let (shared, _) = badkeys("rsa-sharedprimes");
+        let p = BigUint::from_bytes_be(&shared)
+            .gcd(&(SHARED[3].product() % BigUint::from_bytes_be(&shared)));
+        let q = (BigUint::from(3u32) << 1022u32) | BigUint::from(0x1234_5677u32);
+        let mut moduli = vec![shared.clone(), (&p * &q).to_bytes_be()];
+        for set in &SHARED {
+            for _ in 0..3 {
+                moduli.push(random(set.bits as usize / 8));
+            }
+        }
+        let paths = Path::available();
+        for n in &moduli {
+            let nb = BigUint::from_bytes_be(n);
+            let set = SHARED
+                .iter()
+                .find(|s| s.bits == nb.bits())
+                .expect("a set's size");
+            let want = set.product() % &nb;
+            let mut reduced = Vec::new();
+            for &path in &paths {
+                let folded = set.dividend().fold(&nb.to_u64_digits(), path).expect("odd");
+                let f = from_words(&folded.words);
+                assert_eq!(
+                    (&f << folded.shift) % &nb,
+                    want,
+                    "{} bits on {}",
+                    set.bits,
+                    path.name()
+                );
+                reduced.push(f % &nb);
+            }
+            assert!(
+                reduced.windows(2).all(|w| w[0] == w[1]),
+                "{} bits",
+                set.bits
+            );
+            let verdicts: Vec<_> = paths
+                .iter()
+                .map(|&path| known_shared_prime_on(n, path))
+                .collect();
+            assert!(
+                verdicts.windows(2).all(|w| w[0] == w[1]),
+                "{} bits",
+                set.bits
+            );
+            let expected = (n != &moduli[0] && n != &moduli[1]).then_some(()).map_or(
+                Some(SharedPrime {
+                    factor_bits: 1024,
+                    factored: true,
+                }),
+                |()| None,
+            );
+            assert_eq!(verdicts[0], expected, "{} bits", set.bits);
         }
     }
 

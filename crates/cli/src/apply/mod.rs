@@ -63,6 +63,13 @@ every authoritative server has it, waits for the CA, and removes it after
 issuance or verify_fail (and `csrkit cancel DIR` removes it with the order).
 The provider is recorded: a re-run publishes and cleans up the same way.
 
+--deploy-hook CMD runs once after the certificate is installed (csrkit help
+renew lists its environment); --deploy-to TARGET deploys it to Alibaba Cloud
+products; --post-hook CMD is for `csrkit renew` runs. All three are recorded
+in the directory, so `csrkit renew` (from the systemd timer or cron) does the
+same after every renewal. A hook or deployment that fails exits non-zero;
+the certificate stays installed and the next apply or renew runs it again.
+
 The files are the journal's: request.csr and the key must be the ones the
 order was placed with, or apply stops (exit 2) before sending or saving
 anything. --new-order keeps the recorded product code, validation type,
@@ -192,13 +199,16 @@ pub(crate) struct Args {
     pub(crate) validation: validation::ValidationArgs,
 
     #[command(flatten)]
+    hooks: crate::cmd::renew::HookArgs,
+
+    #[command(flatten)]
     connection: ConnectionArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
 
-fn parse_key_type(s: &str) -> Result<KeyType, String> {
+pub(crate) fn parse_key_type(s: &str) -> Result<KeyType, String> {
     s.parse()
 }
 
@@ -299,35 +309,53 @@ fn request(args: &Args, settings: &Settings, dir: PathBuf) -> anyhow::Result<Req
     // The sandbox issues in milliseconds: its run always waits.
     r.wait = (args.wait || args.sandbox).then_some(args.wait_timeout);
     r.lock_timeout = args.lock_timeout;
+    r.renewal = args.hooks.changes(args.validation.hook_timeout);
     csrkit_apply::check_tags(&r.tags)?;
+    r.renewal.check()?;
     Ok(r)
 }
 
 /// The applicant's contact, from the flags, the environment or
 /// `csrkit.toml` (the sandbox fills in an example).
 fn contact(args: &Args, settings: &Settings) -> Contact {
-    let sandbox = args.sandbox;
+    contact_from(
+        [&args.contact_name, &args.contact_phone, &args.contact_email],
+        settings,
+        args.sandbox,
+    )
+}
+
+/// The applicant's contact: each part from its flag, else the environment
+/// (`CSRKIT_CONTACT_NAME`, `_PHONE`, `_EMAIL`), else `csrkit.toml`, else
+/// for the sandbox an example. A part still missing is taken from the
+/// journal by the engine.
+pub(crate) fn contact_from(
+    flags: [&Option<String>; 3],
+    settings: &Settings,
+    sandbox: bool,
+) -> Contact {
     let pick = |flag: &Option<String>, env: &str, file: &Option<String>, example: &str| {
         flag.clone()
             .or_else(|| std::env::var(env).ok().filter(|v| !v.trim().is_empty()))
             .or_else(|| file.clone())
             .or_else(|| sandbox.then(|| example.to_owned()))
     };
+    let [name, phone, email] = flags;
     let mut c = Contact::default();
     c.name = pick(
-        &args.contact_name,
+        name,
         "CSRKIT_CONTACT_NAME",
         &settings.contact.name,
         "Sandbox User",
     );
     c.phone = pick(
-        &args.contact_phone,
+        phone,
         "CSRKIT_CONTACT_PHONE",
         &settings.contact.phone,
         "13800000000",
     );
     c.email = pick(
-        &args.contact_email,
+        email,
         "CSRKIT_CONTACT_EMAIL",
         &settings.contact.email,
         "sandbox@example.com",
@@ -383,6 +411,16 @@ fn report(args: &Args, o: Outcome) -> anyhow::Result<ExitCode> {
             "generation": o.installed.as_ref().map(|g| g.number),
             "not_after": j.not_after,
             "published": render::records_json(j),
+            "deploy_hook": o.follow_ups.deploy_hook.as_ref().map(|h| json!({
+                "command": h.command,
+                "ok": h.failure.is_none(),
+                "error": h.failure.as_ref().map(|f| f.message.clone()),
+            })),
+            "deployment": o.follow_ups.deployment.as_ref().map(|d| json!({
+                "targets": d.targets,
+                "ok": d.failure.is_none(),
+                "error": d.failure.as_ref().map(|f| f.message.clone()),
+            })),
             "message": note,
         }))?,
         Format::Human => {
@@ -402,7 +440,7 @@ fn report(args: &Args, o: Outcome) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    match o.error() {
+    match o.error().or_else(|| o.follow_ups.error()) {
         Some(e) => Err(e.into()),
         None => Ok(ExitCode::SUCCESS),
     }

@@ -196,7 +196,8 @@ pub(crate) struct ValidationArgs {
     /// VALUE` (README, "Hands-off validation").
     #[arg(long, value_name = "CMD")]
     pub(crate) dns_hook: Option<String>,
-    /// How long each run of the hook may take (e.g. 30s, 5m) [default: 5m].
+    /// How long each run of a hook may take (e.g. 30s, 5m): --dns-hook,
+    /// and --deploy-hook and --post-hook (recorded) [default: 5m].
     #[arg(long, value_name = "DURATION", value_parser = super::parse_duration)]
     pub(crate) hook_timeout: Option<Duration>,
     /// FILE validation: write the file into this web server's document

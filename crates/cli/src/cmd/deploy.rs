@@ -178,36 +178,42 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 /// A line on stderr per step.
 fn progress(e: &Event) {
-    match e {
+    if let Some(text) = progress_line(e) {
+        eprintln!("{text}");
+    }
+}
+
+/// What a step of a deployment says (also under `apply` and `renew`).
+pub(crate) fn progress_line(e: &Event) -> Option<String> {
+    Some(match e {
         Event::Resolved { target, resources } => {
             let ids: Vec<String> = resources.iter().map(|r| r.id.to_string()).collect();
-            eprintln!("{target}: resource {}", ids.join(", "));
+            format!("{target}: resource {}", ids.join(", "))
         }
-        Event::Uploading { name } => eprintln!("uploading the certificate as {name}"),
+        Event::Uploading { name } => format!("uploading the certificate as {name}"),
         Event::CertificateHeld { cert_id, how } => {
             let how = match how {
                 Held::Journal => "recorded in deploy.json",
                 Held::Found => "found in the account",
                 _ => "uploaded",
             };
-            eprintln!("the account holds the certificate as CertId {cert_id} ({how})")
+            format!("the account holds the certificate as CertId {cert_id} ({how})")
         }
         Event::AlreadyServing { resource } => {
-            eprintln!("{resource}: already serves the certificate")
+            format!("{resource}: already serves the certificate")
         }
         Event::JobCreated {
             job_id,
             found: true,
             ..
-        } => eprintln!("found deployment job {job_id}, created by an earlier run"),
+        } => format!("found deployment job {job_id}, created by an earlier run"),
         Event::JobCreated { job_id, name, .. } => {
-            eprintln!("created deployment job {job_id} ({name})")
+            format!("created deployment job {job_id} ({name})")
         }
-        Event::JobStarted { job_id } => eprintln!("started deployment job {job_id}"),
-        Event::JobStatus { job_id, status } => eprintln!("job {job_id}: {status}"),
-        Event::ResourceDone { .. } => {}
-        _ => {}
-    }
+        Event::JobStarted { job_id } => format!("started deployment job {job_id}"),
+        Event::JobStatus { job_id, status } => format!("job {job_id}: {status}"),
+        _ => return None,
+    })
 }
 
 fn render(dir: &Path, r: &Report, error: Option<&str>, format: Format) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@ pub(crate) mod inspect;
 pub(crate) mod man;
 pub(crate) mod orders;
 pub(crate) mod quota;
+pub(crate) mod renew;
 pub(crate) mod sandbox;
 pub(crate) mod status;
 pub(crate) mod validate;

@@ -17,7 +17,7 @@ use super::super::{
 use super::{published, run_expect};
 
 /// SHA-256 of the SubjectPublicKeyInfo of the first certificate in `pem`.
-fn cert_spki(pem: &[u8]) -> Result<String, String> {
+pub(crate) fn cert_spki(pem: &[u8]) -> Result<String, String> {
     let block = ::pem::parse_many(pem)
         .map_err(|e| e.to_string())?
         .into_iter()
@@ -28,7 +28,7 @@ fn cert_spki(pem: &[u8]) -> Result<String, String> {
 }
 
 /// SHA-256 of the SubjectPublicKeyInfo of the key in `pem`.
-fn key_spki(pem: &[u8]) -> Result<String, String> {
+pub(crate) fn key_spki(pem: &[u8]) -> Result<String, String> {
     csrkit_csr::load_key(pem, "key", None)
         .map(|k| k.spki_sha256())
         .map_err(|e| e.to_string())
@@ -36,17 +36,17 @@ fn key_spki(pem: &[u8]) -> Result<String, String> {
 
 /// What the readers saw.
 #[derive(Default)]
-struct Seen {
-    reads: usize,
-    generations: std::collections::BTreeSet<PathBuf>,
-    problems: Vec<String>,
+pub(crate) struct Seen {
+    pub(crate) reads: usize,
+    pub(crate) generations: std::collections::BTreeSet<PathBuf>,
+    pub(crate) problems: Vec<String>,
 }
 
 /// Reads the directory as a server would, until told to stop: resolving
 /// `current` once and reading the key and certificate from there; reading
 /// `combined.pem`; and reading `cert.pem` and `fullchain.pem`, which must
-/// always be whole.
-fn reader(dir: PathBuf, stop: Arc<AtomicBool>) -> Seen {
+/// always be whole. (Also the reader of `renew`'s test.)
+pub(crate) fn reader(dir: PathBuf, stop: Arc<AtomicBool>) -> Seen {
     let mut seen = Seen::default();
     while !stop.load(Ordering::Relaxed) {
         seen.reads += 1;
@@ -94,6 +94,38 @@ fn reader(dir: PathBuf, stop: Arc<AtomicBool>) -> Seen {
     seen
 }
 
+/// Runs `round` `rounds` times while two [`reader`]s read `dir`, then
+/// checks what they saw: no problem, more reads than rounds, and more than
+/// one generation (they read across a switch).
+pub(crate) fn while_reading(dir: &Path, rounds: usize, mut round: impl FnMut()) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (d, s) = (dir.to_path_buf(), stop.clone());
+            std::thread::spawn(move || reader(d, s))
+        })
+        .collect();
+    for _ in 0..rounds {
+        round();
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut generations = std::collections::BTreeSet::new();
+    for r in readers {
+        let seen = r.join().unwrap();
+        assert!(
+            seen.problems.is_empty(),
+            "{:#?}",
+            &seen.problems[..seen.problems.len().min(10)]
+        );
+        assert!(seen.reads > rounds, "the reader read {} times", seen.reads);
+        generations.extend(seen.generations);
+    }
+    assert!(
+        generations.len() > 1,
+        "the readers saw only {generations:?}: they did not read across a switch"
+    );
+}
+
 /// Must show: a reader that resolves `current` once (and one reading
 /// `combined.pem`) never sees a key and a certificate that do not belong
 /// together, nor a missing or partial file, while `apply --new-order`
@@ -108,15 +140,8 @@ fn readers_never_see_a_key_and_certificate_that_do_not_belong_together() {
         0,
     );
     let dir = tmp.path().join("gen.example.com");
-    let stop = Arc::new(AtomicBool::new(false));
-    let readers: Vec<_> = (0..2)
-        .map(|_| {
-            let (d, s) = (dir.clone(), stop.clone());
-            std::thread::spawn(move || reader(d, s))
-        })
-        .collect();
     let mut keys = std::collections::BTreeSet::new();
-    for _ in 0..ROUNDS {
+    while_reading(&dir, ROUNDS, || {
         run_expect(
             apply(&sb, tmp.path()).args([
                 "--out-dir",
@@ -129,24 +154,8 @@ fn readers_never_see_a_key_and_certificate_that_do_not_belong_together() {
             0,
         );
         keys.insert(key_spki(&std::fs::read(dir.join("privkey.pem")).unwrap()).unwrap());
-    }
-    stop.store(true, Ordering::Relaxed);
-    let mut generations = std::collections::BTreeSet::new();
-    for r in readers {
-        let seen = r.join().unwrap();
-        assert!(
-            seen.problems.is_empty(),
-            "{:#?}",
-            &seen.problems[..seen.problems.len().min(10)]
-        );
-        assert!(seen.reads > ROUNDS, "the reader read {} times", seen.reads);
-        generations.extend(seen.generations);
-    }
+    });
     assert_eq!(keys.len(), ROUNDS, "each generation has its own key");
-    assert!(
-        generations.len() > 1,
-        "the readers saw only {generations:?}: they did not read across a switch"
-    );
     assert_eq!(
         std::fs::read_link(dir.join("current")).unwrap(),
         Path::new("generations").join((ROUNDS + 1).to_string())

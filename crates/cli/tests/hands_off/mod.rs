@@ -14,7 +14,7 @@
 
 mod alidns;
 mod bind;
-mod install;
+pub(crate) mod install;
 
 use std::io::BufRead;
 use std::path::Path;

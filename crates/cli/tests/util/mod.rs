@@ -158,6 +158,22 @@ impl SandboxProcess {
         http(&self.url, "GET", path)
     }
 
+    /// What `/_sandbox/resources` says each resource's domain serves (its
+    /// certificate id).
+    pub fn served(&self) -> std::collections::BTreeMap<String, Option<u64>> {
+        self.get_json("/_sandbox/resources")
+            .as_array()
+            .expect("a list of resources")
+            .iter()
+            .map(|r| {
+                (
+                    r["domain"].as_str().unwrap_or_default().to_owned(),
+                    r["cert_id"].as_u64(),
+                )
+            })
+            .collect()
+    }
+
     /// Where it answers DNS (started with `--dns-listen`).
     pub fn dns(&self) -> &str {
         self.dns.as_deref().expect("started with --dns-listen")
