@@ -30,7 +30,7 @@
 //! twice.
 //!
 //! The job is pluggable ([`Job`]): [`ApplyJob`] orders (or resumes) each
-//! certificate; a renewal job decides whether each is due and renews it.
+//! certificate; [`RenewJob`] decides whether each is due and renews it.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -47,8 +47,12 @@ use crate::error::{Error, Result};
 use crate::event::{Event, Reporter};
 use crate::journal::Journal;
 use crate::layout;
+use crate::renew::RenewOutcome;
 use crate::request::{Interrupt, Request};
 use crate::service::Service;
+
+mod renew;
+pub use renew::RenewJob;
 
 /// Certificates worked on at once when the caller does not say.
 pub const DEFAULT_CONCURRENCY: usize = 16;
@@ -86,6 +90,11 @@ pub enum Verdict {
     Renewed,
     /// Not due for renewal; nothing was sent.
     NotDue,
+    /// Due for renewal, and a dry run: nothing was sent.
+    WouldRenew,
+    /// Renewal: no certificate was ever installed in its directory (or
+    /// there is no directory); left to `apply`, nothing was sent.
+    NotIssued,
     /// Ordered; waiting for a record published by hand.
     Pending,
     /// Failed (see the error).
@@ -93,13 +102,16 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    /// `issued`, `unchanged`, `renewed`, `not_due`, `pending`, `failed`.
+    /// `issued`, `unchanged`, `renewed`, `not_due`, `would_renew`,
+    /// `not_issued`, `pending`, `failed`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Issued => "issued",
             Verdict::Unchanged => "unchanged",
             Verdict::Renewed => "renewed",
             Verdict::NotDue => "not_due",
+            Verdict::WouldRenew => "would_renew",
+            Verdict::NotIssued => "not_issued",
             Verdict::Pending => "pending",
             Verdict::Failed => "failed",
         }
@@ -107,7 +119,7 @@ impl Verdict {
 }
 
 /// What a [`Job`] reports for a certificate that did not fail.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Done {
     /// How it ended (anything but [`Verdict::Failed`]).
@@ -116,6 +128,8 @@ pub struct Done {
     pub order_id: Option<String>,
     /// Its certificate's notAfter (RFC 3339), once issued.
     pub not_after: Option<String>,
+    /// What a renewal decided and did ([`RenewJob`]).
+    pub renewal: Option<Box<RenewOutcome>>,
 }
 
 impl Done {
@@ -125,16 +139,13 @@ impl Done {
             verdict,
             order_id,
             not_after,
+            renewal: None,
         }
     }
 
     /// `verdict` for the order and certificate the journal records.
     pub fn from_journal(verdict: Verdict, j: &Journal) -> Done {
-        Done {
-            verdict,
-            order_id: j.order_id.clone(),
-            not_after: j.not_after.clone(),
-        }
+        Done::new(verdict, j.order_id.clone(), j.not_after.clone())
     }
 }
 
@@ -155,6 +166,8 @@ pub struct CertificateResult {
     pub not_after: Option<String>,
     /// Why it failed.
     pub error: Option<Arc<Error>>,
+    /// What a renewal decided and did ([`RenewJob`]; not for a failure).
+    pub renewal: Option<Arc<RenewOutcome>>,
 }
 
 impl CertificateResult {
@@ -167,6 +180,7 @@ impl CertificateResult {
                 order_id: d.order_id,
                 not_after: d.not_after,
                 error: None,
+                renewal: d.renewal.map(|b| Arc::new(*b)),
             },
             Err(e) => {
                 // The order, if one was placed before the failure.
@@ -178,6 +192,7 @@ impl CertificateResult {
                     order_id,
                     not_after: None,
                     error: Some(Arc::new(e)),
+                    renewal: None,
                 }
             }
         }

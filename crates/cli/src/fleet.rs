@@ -4,10 +4,15 @@
 //! The result goes to stdout: a summary table, or one `csrkit.fleet/1`
 //! document.
 //!
-//! JSON: `{"schema": "csrkit.fleet/1", "manifest", "certificates": [{ name,
-//! dir, outcome, order_id, not_after, error }], "summary": { total, issued,
-//! unchanged, renewed, not_due, pending, failed, elapsed_ms,
-//! rate_per_second, throttled, requests: { ACTION: { sent, throttled } } }}`.
+//! JSON: `{"schema": "csrkit.fleet/1", "command": "apply"|"renew",
+//! "manifest", "certificates": [{ name, dir, outcome, order_id, not_after,
+//! error }], "summary": { total, issued, unchanged, renewed, not_due,
+//! would_renew, not_issued, pending, failed, elapsed_ms, rate_per_second,
+//! throttled, requests: { ACTION: { sent, throttled } } }}`. For `renew`
+//! each certificate also carries `csrkit.renew/1`'s fields (`reason`,
+//! `days_left`, `generation`, `cert_id`, `new_not_after`, `deploy_hook`,
+//! `deployment`, `pruned`; its `not_after` stays the certificate's after
+//! the run) and the document `post_hooks[] { command, ok, error, stderr }`.
 
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -15,8 +20,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use csrkit_apply::Event;
 use csrkit_apply::fleet::{CertificateResult, FleetEvent, FleetReport, FleetReporter, Verdict};
+use csrkit_apply::{Event, HookRun};
 use csrkit_submit::ActionStats;
 use serde_json::json;
 
@@ -146,13 +151,31 @@ fn finished_line(r: &CertificateResult, width: usize) -> String {
         line.push_str(&format!("  expires {t}"));
     }
     if let Some(e) = &r.error {
-        line.push_str(&format!(": {e}"));
+        line.push_str(&format!(": {}", message(e)));
     }
     line
 }
 
+/// An error with its causes (`could not write certs/a: Permission denied`),
+/// each said once.
+fn message(e: &csrkit_apply::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 /// What the client's rate limiter saw.
 pub(crate) struct Requests {
+    /// `apply` or `renew`.
+    pub(crate) command: &'static str,
     /// The limit, per second per action.
     pub(crate) rate: u32,
     /// Per action.
@@ -164,27 +187,40 @@ pub(crate) fn print_report(
     report: &FleetReport,
     manifest: &Path,
     requests: &Requests,
+    post: &[HookRun],
     format: Format,
 ) -> anyhow::Result<()> {
     let throttled: u64 = requests.stats.values().map(|s| s.throttled).sum();
+    let renew = requests.command == "renew";
     match format {
         Format::Json => print_json(&json!({
             "schema": "csrkit.fleet/1",
+            "command": requests.command,
             "manifest": manifest,
-            "certificates": report.certificates.iter().map(|c| json!({
-                "name": c.name,
-                "dir": c.dir,
-                "outcome": c.verdict.as_str(),
-                "order_id": c.order_id,
-                "not_after": c.not_after,
-                "error": c.error.as_ref().map(|e| e.to_string()),
-            })).collect::<Vec<_>>(),
+            "certificates": report.certificates.iter().map(|c| {
+                let mut v = json!({
+                    "name": c.name,
+                    "dir": c.dir,
+                    "outcome": c.verdict.as_str(),
+                    "error": c.error.as_deref().map(message),
+                });
+                if renew {
+                    let o = c.renewal.as_deref();
+                    crate::cmd::renew::renewal_json(&mut v, o.map(|o| &o.decision), o);
+                }
+                v["order_id"] = json!(c.order_id);
+                v["not_after"] = json!(c.not_after);
+                v
+            }).collect::<Vec<_>>(),
+            "post_hooks": post.iter().map(crate::cmd::renew::hook_json).collect::<Vec<_>>(),
             "summary": {
                 "total": report.certificates.len(),
                 "issued": report.count(Verdict::Issued),
                 "unchanged": report.count(Verdict::Unchanged),
                 "renewed": report.count(Verdict::Renewed),
                 "not_due": report.count(Verdict::NotDue),
+                "would_renew": report.count(Verdict::WouldRenew),
+                "not_issued": report.count(Verdict::NotIssued),
                 "pending": report.count(Verdict::Pending),
                 "failed": report.count(Verdict::Failed),
                 "elapsed_ms": u64::try_from(report.elapsed.as_millis()).unwrap_or(u64::MAX),
@@ -204,16 +240,16 @@ pub(crate) fn print_report(
                 .max()
                 .unwrap_or(4);
             outln!(
-                "{:name_w$}  {:9}  {:20}  {:20}  ERROR",
+                "{:name_w$}  {:11}  {:20}  {:20}  ERROR",
                 "NAME",
                 "OUTCOME",
                 "ORDER",
                 "EXPIRES"
             );
             for c in &report.certificates {
-                let error = c.error.as_ref().map(|e| e.to_string()).unwrap_or_default();
+                let error = c.error.as_deref().map(message).unwrap_or_default();
                 outln!(
-                    "{:name_w$}  {:9}  {:20}  {:20}  {}",
+                    "{:name_w$}  {:11}  {:20}  {:20}  {}",
                     c.name,
                     c.verdict.as_str(),
                     c.order_id.as_deref().unwrap_or("-"),
@@ -226,6 +262,8 @@ pub(crate) fn print_report(
                 Verdict::Unchanged,
                 Verdict::Renewed,
                 Verdict::NotDue,
+                Verdict::WouldRenew,
+                Verdict::NotIssued,
                 Verdict::Pending,
                 Verdict::Failed,
             ]
@@ -244,6 +282,19 @@ pub(crate) fn print_report(
                 report.elapsed.as_secs_f64(),
                 requests.rate,
             );
+            if report.count(Verdict::NotIssued) > 0 {
+                outln!(
+                    "not issued: no certificate was ever installed in their directories; \
+                     `csrkit apply --manifest {}` orders them (or finishes their orders)",
+                    manifest.display()
+                );
+            }
+            for h in post {
+                match &h.failure {
+                    None => outln!("post hook `{}` ran", h.command),
+                    Some(f) => outln!("{}", f.to_error()),
+                }
+            }
         }
     }
     Ok(())
@@ -251,24 +302,29 @@ pub(crate) fn print_report(
 
 /// The exit code of a fleet (DESIGN.md "Errors and exit codes"): 0 when
 /// nothing failed; when every certificate failed for the same kind of
-/// reason, that reason's code; otherwise 5.
-pub(crate) fn exit_code(report: &FleetReport) -> ExitCode {
+/// reason, that reason's code; a post hook that failed after a run where
+/// no certificate did, 2 (as `csrkit renew`); otherwise 5.
+pub(crate) fn exit_code(report: &FleetReport, post: &[HookRun]) -> ExitCode {
     let failed: Vec<u8> = report
         .certificates
         .iter()
         .filter_map(|c| c.error.as_deref())
         .map(crate::exit::engine_code)
         .collect();
+    let post_failed = post.iter().any(|h| h.failure.is_some());
     let interrupted = report.certificates.iter().any(|c| {
         c.error
             .as_deref()
             .is_some_and(|e| e.category() == csrkit_apply::Category::Interrupted)
     });
     let code = match failed.first() {
+        None if post_failed => crate::exit::USAGE,
         None => crate::exit::OK,
         Some(_) if interrupted => crate::signals::exit_code(),
         Some(first)
-            if failed.len() == report.certificates.len() && failed.iter().all(|c| c == first) =>
+            if !post_failed
+                && failed.len() == report.certificates.len()
+                && failed.iter().all(|c| c == first) =>
         {
             *first
         }

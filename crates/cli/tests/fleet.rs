@@ -385,3 +385,257 @@ fn bad_manifests_are_refused_whole_naming_the_line_and_nothing_is_sent() {
     let run = api::run(&mut cmd).expect_code(2);
     assert!(run.stderr.contains("--domain"), "{}", run.both());
 }
+
+/// `csrkit renew --manifest PATH --format json` against `sb`, off a
+/// terminal and without the random delay.
+fn renew_manifest(sb: &SandboxProcess, home: &Path, path: &Path) -> Command {
+    let mut cmd = api::at(
+        sb,
+        home,
+        &[
+            "renew",
+            "--no-random-sleep",
+            "--format",
+            "json",
+            "--manifest",
+        ],
+    );
+    cmd.arg(path).stdin(Stdio::null());
+    cmd
+}
+
+/// A shell script that appends one line per run to `dir/NAME.log`: the
+/// directory it deployed (`CSRKIT_CERT_DIR`) or, for a post hook, the
+/// renewed and failed lists.
+fn recording_hook(dir: &Path, name: &str) -> (String, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join(format!("{name}.log"));
+    let script = dir.join(format!("{name}.sh"));
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s|%s|%s\\n' \"${{CSRKIT_CERT_DIR-}}\" \"${{CSRKIT_RENEWED-}}\" \
+             \"${{CSRKIT_FAILED-}}\" >> '{}'\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script.display().to_string(), log)
+}
+
+fn log_lines(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .map(|t| t.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn order_journal(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("order.json")).unwrap()).unwrap()
+}
+
+/// Issue 12 items 1 and 4: 40 one-minute certificates applied from a
+/// manifest, then, with the sandbox restarted on the same state issuing
+/// 90-day certificates, `renew --manifest --days 1`: each is renewed once
+/// (80 orders), none throttled at 10 requests/s per action, each with a new
+/// verified certificate; the manifest's deploy hook ran once per renewal,
+/// its post hook once with the 40 directories, and its deployment targets
+/// serve the new certificates. The same command again finds nothing due
+/// and orders nothing; an entry added to the manifest and never applied is
+/// `not_issued`, not ordered.
+#[test]
+fn renew_manifest_renews_each_due_certificate_once_at_the_rate_limit() {
+    const N: usize = 40;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("sandbox.json");
+    let s = state.to_str().unwrap().to_owned();
+    let resources = [
+        "--resource",
+        "cdn:r0.example.com",
+        "--resource",
+        "cdn:r1.example.com",
+    ];
+    let mut args = RATE_LIMITED.to_vec();
+    args.extend(["--cert-lifetime", "60s", "--state", &s]);
+    args.extend(resources);
+    let sb = SandboxProcess::start(&args);
+    let (deploy_hook, deploy_log) = recording_hook(tmp.path(), "deploy");
+    let (post_hook, post_log) = recording_hook(tmp.path(), "post");
+    let mut text =
+        format!("[defaults]\ndeploy_hook = \"{deploy_hook}\"\npost_hook = \"{post_hook}\"\n");
+    for i in 0..N {
+        let deploy = match i {
+            0 | 1 => format!("deploy = [\"cdn:r{i}.example.com\"]\n"),
+            _ => String::new(),
+        };
+        text.push_str(&format!(
+            "\n[[certificate]]\nname = \"r{i}\"\ndomains = [\"r{i}.example.com\"]\n\
+             dir = \"certs/r{i}\"\n{deploy}"
+        ));
+    }
+    let path = tmp.path().join("r.toml");
+    std::fs::write(&path, &text).unwrap();
+    let run = api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(0);
+    assert_eq!(outcomes(&json(&run)), [("issued".to_owned(), N)].into());
+    assert_eq!(log_lines(&deploy_log).len(), N, "apply ran the deploy hook");
+    let dirs: Vec<PathBuf> = (0..N)
+        .map(|i| tmp.path().join(format!("certs/r{i}")))
+        .collect();
+    assert_eq!(
+        order_journal(&dirs[0])["renewal"]["deploy_to"],
+        serde_json::json!(["CDN:r0.example.com"]),
+        "the entry's deploy targets are recorded where renew reads them"
+    );
+
+    // The same sandbox, restarted issuing 90-day certificates: the
+    // one-minute ones are due by --days 1, their renewals are not.
+    let addr = sb.addr().to_owned();
+    sb.stop();
+    let mut args = RATE_LIMITED.to_vec();
+    args.extend(["--listen", &addr, "--state", &s, "--cert-lifetime", "90d"]);
+    args.extend(resources);
+    let sb = SandboxProcess::start(&args);
+    let first = sb.served();
+    for r in ["r0.example.com", "r1.example.com"] {
+        assert!(first[r].is_some(), "apply deployed to {r}: {first:?}");
+    }
+    // An entry added since, never applied.
+    text.push_str("\n[[certificate]]\nname = \"late\"\ndomains = [\"late.example.com\"]\n");
+    std::fs::write(&path, &text).unwrap();
+
+    let run = api::run(renew_manifest(&sb, tmp.path(), &path).args(["--days", "1"])).expect_code(0);
+    let doc = json(&run);
+    assert_eq!(doc["schema"], "csrkit.fleet/1");
+    assert_eq!(doc["command"], "renew");
+    assert_eq!(
+        outcomes(&doc),
+        [("not_issued".to_owned(), 1), ("renewed".to_owned(), N)].into(),
+        "{}",
+        run.both()
+    );
+    assert_eq!(doc["summary"]["throttled"], 0, "{}", run.both());
+    let st = stats(&sb);
+    assert_eq!(st["throttled"], serde_json::json!({}), "{st}");
+    assert_eq!(st["orders_created"], 2 * N, "each renewed once: {st}");
+    assert!(!tmp.path().join("late.example.com").exists());
+    for c in doc["certificates"].as_array().unwrap() {
+        if c["name"] == "late" {
+            assert!(c["order_id"].is_null() && c["error"].is_null(), "{c}");
+            continue;
+        }
+        assert_eq!(c["reason"], "days", "{c}");
+        assert_eq!(c["generation"], 2, "{c}");
+        assert!(c["new_not_after"].is_string(), "{c}");
+    }
+    for (i, d) in dirs.iter().enumerate() {
+        let j = order_journal(d);
+        assert_eq!(j["current"], 2, "r{i}: {j}");
+        assert_ne!(
+            j["generations"][1]["order_id"],
+            j["generations"][0]["order_id"]
+        );
+    }
+    check_issued(&dirs, &sb.get_text("/_sandbox/ca.pem"), tmp.path());
+    // The hooks: one deploy hook per renewal, one post hook for the run,
+    // naming every renewed directory and no failed one.
+    assert_eq!(log_lines(&deploy_log).len(), 2 * N);
+    let post = log_lines(&post_log);
+    assert_eq!(post.len(), 1, "one post hook per run: {post:?}");
+    let fields: Vec<&str> = post[0].split('|').collect();
+    assert_eq!(fields[1].split(' ').count(), N, "{post:?}");
+    assert!(
+        fields[1].contains("certs/r7") && fields[2].is_empty(),
+        "{post:?}"
+    );
+    // The deployment targets serve the new certificates.
+    let served = sb.served();
+    for i in [0, 1] {
+        let r = format!("r{i}.example.com");
+        assert!(
+            served[&r].is_some() && served[&r] != first[&r],
+            "{r}: {served:?}"
+        );
+        let c = &doc["certificates"][i];
+        assert_eq!(c["deployment"]["ok"], true, "{c}");
+    }
+
+    // Again: nothing is due, nothing is ordered, no hook runs.
+    let doc = json(
+        &api::run(renew_manifest(&sb, tmp.path(), &path).args(["--days", "1"])).expect_code(0),
+    );
+    assert_eq!(
+        outcomes(&doc),
+        [("not_due".to_owned(), N), ("not_issued".to_owned(), 1)].into()
+    );
+    assert_eq!(stats(&sb)["orders_created"], 2 * N);
+    assert_eq!(log_lines(&deploy_log).len(), 2 * N);
+    assert_eq!(log_lines(&post_log).len(), 1);
+}
+
+/// `kill -9` in the middle of `renew --manifest` while four renewal
+/// Creates the service carried out wait for their answers, then the same
+/// command: the four are found, not placed again, and the sandbox made
+/// exactly one renewal order per certificate.
+#[test]
+fn renew_manifest_killed_in_the_middle_and_run_again_renews_each_once() {
+    const N: usize = 40;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("sandbox.json");
+    let s = state.to_str().unwrap().to_owned();
+    let mut args = RATE_LIMITED.to_vec();
+    args.extend(["--cert-lifetime", "60s", "--state", &s]);
+    let sb = SandboxProcess::start(&args);
+    let path = manifest(tmp.path(), "q", N, "");
+    api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(0);
+    assert_eq!(orders_created(&sb), N as u64);
+
+    let addr = sb.addr().to_owned();
+    sb.stop();
+    let mut args = RATE_LIMITED.to_vec();
+    args.extend(["--listen", &addr, "--state", &s, "--cert-lifetime", "90d"]);
+    args.extend([
+        "--fault",
+        "CreateCertificateWithCsrRequest=answer-after-600000:4",
+    ]);
+    let sb = SandboxProcess::start(&args);
+    let mut first = renew_manifest(&sb, tmp.path(), &path);
+    let mut child = first
+        .args(["--days", "1", "--timeout", "900"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let half = (N + N / 2) as u64;
+    wait_until(Duration::from_secs(300), "half the renewals", || {
+        orders_created(&sb) >= half
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let at_kill = orders_created(&sb);
+    assert!(at_kill < 2 * N as u64, "the run ended before the kill");
+
+    let run = api::run(renew_manifest(&sb, tmp.path(), &path).args(["--days", "1"])).expect_code(0);
+    let doc = json(&run);
+    let by = outcomes(&doc);
+    assert_eq!(by.get("failed"), None, "{}", run.both());
+    assert_eq!(
+        by.get("renewed").unwrap_or(&0) + by.get("not_due").unwrap_or(&0),
+        N,
+        "{by:?}"
+    );
+    assert_eq!(
+        orders_created(&sb),
+        2 * N as u64,
+        "exactly one renewal order per certificate"
+    );
+    let found = run.stderr.matches("created by the earlier attempt").count();
+    assert!(
+        found >= 4,
+        "the four unanswered orders were looked up: {}",
+        run.stderr
+    );
+    for i in 0..N {
+        let j = order_journal(&tmp.path().join(format!("certs/q{i}")));
+        assert_eq!(j["current"], 2, "q{i}: {j}");
+    }
+}

@@ -69,11 +69,12 @@ pub(super) fn run(args: &Args, path: &Path) -> anyhow::Result<ExitCode> {
     })?;
     progress.finish();
     let requests = Requests {
+        command: "apply",
         rate: args.rate,
         stats: limiter.stats(),
     };
-    print_report(&report, path, &requests, args.format)?;
-    Ok(exit_code(&report))
+    print_report(&report, path, &requests, &[], args.format)?;
+    Ok(exit_code(&report, &[]))
 }
 
 /// The engine's request of every entry: the command line's flags as the

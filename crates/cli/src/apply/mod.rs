@@ -227,6 +227,7 @@ fn parse_tag(s: &str) -> Result<Tag, String> {
 }
 
 pub(crate) use csrkit_apply::parse_duration;
+pub(crate) use validation::alidns_default;
 
 /// Runs `csrkit apply`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
