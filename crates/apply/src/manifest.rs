@@ -54,6 +54,9 @@ pub struct Manifest {
     pub post_hook: Option<String>,
     /// The certificates, in the file's order.
     pub certificates: Vec<ManifestEntry>,
+    /// What is allowed but may not be meant: a name in two certificates
+    /// (each is ordered, each spends a unit of quota). One sentence each.
+    pub warnings: Vec<String>,
 }
 
 /// One `[[certificate]]`, with the defaults applied.
@@ -213,6 +216,7 @@ impl Manifest {
             crate::hooks::check_command("post_hook", c).map_err(|e| src.error(0, e))?;
         }
         let mut certificates: Vec<ManifestEntry> = Vec::new();
+        let mut warnings = Vec::new();
         for spanned in &raw.certificate {
             let mut entry = entry(&src, base, &defaults, spanned)?;
             entry.post_hook = raw.defaults.post_hook.clone();
@@ -243,12 +247,35 @@ impl Manifest {
                     ),
                 ));
             }
+            for other in &certificates {
+                let shared: Vec<&str> = entry
+                    .domains
+                    .iter()
+                    .filter(|d| other.domains.iter().any(|o| o.eq_ignore_ascii_case(d)))
+                    .map(String::as_str)
+                    .collect();
+                if !shared.is_empty() {
+                    warnings.push(format!(
+                        "{}:{}: {:?} names {} as {:?} (line {}) does: each is a certificate of \
+                         its own, ordered and renewed on its own, spending a unit of quota each \
+                         (meant for an RSA and an ECDSA certificate of one name); otherwise \
+                         remove one",
+                        path.display(),
+                        entry.line,
+                        entry.name,
+                        shared.join(", "),
+                        other.name,
+                        other.line
+                    ));
+                }
+            }
             certificates.push(entry);
         }
         Ok(Manifest {
             path: path.to_owned(),
             post_hook: raw.defaults.post_hook.clone(),
             certificates,
+            warnings,
         })
     }
 }
@@ -451,8 +478,10 @@ fn targets(src: &Source<'_>, d: &Spanned<Vec<String>>) -> Result<Vec<String>> {
         .collect()
 }
 
-/// A path made absolute with `.` and `..` resolved by its text (for
-/// comparing directories that may not exist yet).
+/// A path made absolute with `.` and `..` resolved, and the part of it
+/// that exists resolved through its links (so that `certs/shop` and a link
+/// to it are one directory; what does not exist yet is compared by its
+/// text).
 fn normal(p: &Path) -> PathBuf {
     let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
     let mut out = PathBuf::new();
@@ -465,7 +494,20 @@ fn normal(p: &Path) -> PathBuf {
             other => out.push(other),
         }
     }
-    out
+    let mut rest = Vec::new();
+    let mut existing = out.as_path();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            return rest.iter().rev().fold(real, |acc, part| acc.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return out,
+        }
+    }
 }
 
 impl ManifestEntry {
@@ -649,6 +691,52 @@ tags = {}
         assert!(e.contains(":3:") && e.contains("uses the directory"), "{e}");
         let e = err("[defaults]\ndns = \"alidns\"\n");
         assert!(e.contains("lists no certificate"), "{e}");
+    }
+
+    /// A link to another entry's directory is that directory: refused.
+    #[test]
+    fn a_directory_named_through_a_link_is_the_same_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("certs/shop")).unwrap();
+        std::os::unix::fs::symlink("certs/shop", tmp.path().join("alias")).unwrap();
+        let text = "[[certificate]]\nname = \"shop\"\ndomains = [\"shop.example.com\"]\n\
+                    dir = \"certs/shop\"\n[[certificate]]\nname = \"again\"\n\
+                    domains = [\"again.example.com\"]\ndir = \"alias/sub/..\"\n";
+        let e = Manifest::parse(text, &tmp.path().join("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("uses the directory") && e.contains("\"shop\""),
+            "{e}"
+        );
+        // A directory that does not exist yet under the link, too.
+        let text = text
+            .replace("certs/shop\"", "certs/shop/new\"")
+            .replace("alias/sub/..", "alias/new");
+        let e = Manifest::parse(&text, &tmp.path().join("m.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("uses the directory"), "{e}");
+    }
+
+    /// A name in two certificates is allowed (an RSA and an ECDSA
+    /// certificate of one name) and said.
+    #[test]
+    fn a_name_in_two_certificates_is_a_warning_naming_both_lines() {
+        let m = parse(
+            "[[certificate]]\nname = \"ec\"\ndomains = [\"shop.example.com\"]\n\
+             [[certificate]]\nname = \"rsa\"\ndomains = [\"www.example.com\", \"SHOP.example.com\"]\n\
+             dir = \"rsa\"\nkey_type = \"rsa2048\"\n",
+        )
+        .unwrap();
+        assert_eq!(m.certificates.len(), 2);
+        let [w] = &m.warnings[..] else {
+            panic!("{:?}", m.warnings)
+        };
+        assert!(
+            w.contains(":4:") && w.contains("SHOP.example.com") && w.contains("(line 1)"),
+            "{w}"
+        );
     }
 
     #[test]

@@ -639,3 +639,238 @@ fn renew_manifest_killed_in_the_middle_and_run_again_renews_each_once() {
         assert_eq!(j["current"], 2, "q{i}: {j}");
     }
 }
+
+/// The directories whose Create was sent and is not answered (journaled
+/// before it was sent, no order id yet).
+fn unanswered(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    dirs.iter()
+        .filter(|d| {
+            let j = order_journal(d);
+            j["order_id"].is_null() && !j["submission"].is_null()
+        })
+        .cloned()
+        .collect()
+}
+
+/// Attack: one name in two directories (an RSA and an ECDSA certificate),
+/// both Creates done and unanswered when the fleet is killed: the re-run
+/// gives each directory its own order (by its CSR), never the other's, and
+/// orders nothing more. The manifest says the name is in both.
+#[test]
+fn one_name_in_two_directories_killed_and_run_again_each_keeps_its_own_order() {
+    let mut args = RATE_LIMITED.to_vec();
+    args.extend([
+        "--fault",
+        "CreateCertificateWithCsrRequest=answer-after-600000:2",
+    ]);
+    let sb = SandboxProcess::start(&args);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("twins.toml");
+    std::fs::write(
+        &path,
+        "[[certificate]]\nname = \"ec\"\ndomains = [\"twin.example.com\"]\ndir = \"ec\"\n\
+         [[certificate]]\nname = \"rsa\"\ndomains = [\"twin.example.com\"]\ndir = \"rsa\"\n\
+         key_type = \"rsa2048\"\n",
+    )
+    .unwrap();
+    let mut first = apply_manifest(&sb, tmp.path(), &path);
+    let mut child = first
+        .args(["--timeout", "900"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(120), "both Creates", || {
+        orders_created(&sb) >= 2
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let dirs = [tmp.path().join("ec"), tmp.path().join("rsa")];
+    assert_eq!(unanswered(&dirs).len(), 2, "both Creates are unanswered");
+
+    let run = api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(0);
+    assert!(
+        run.stderr
+            .contains("\"rsa\" names twin.example.com as \"ec\" (line 1) does"),
+        "{}",
+        run.both()
+    );
+    let doc = json(&run);
+    assert_eq!(outcomes(&doc), [("issued".to_owned(), 2)].into());
+    assert_eq!(orders_created(&sb), 2, "no third order");
+    let ids: Vec<&Value> = doc["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["order_id"])
+        .collect();
+    assert_ne!(ids[0], ids[1], "each directory has its own order");
+    // Each leaf is for its own directory's key.
+    check_issued(&dirs, &sb.get_text("/_sandbox/ca.pem"), tmp.path());
+}
+
+/// Attack: the manifest edited between a killed run and the re-run (the
+/// entries reordered and renamed, and the names of a directory whose
+/// Create is done but unanswered changed): the renamed ones finish with one
+/// order each, the changed one fails naming its directory and the names it
+/// holds, with no second Create; put back, it finishes its own order.
+#[test]
+fn a_manifest_edited_after_a_kill_orders_nothing_twice() {
+    const N: usize = 20;
+    let mut args = RATE_LIMITED.to_vec();
+    args.extend([
+        "--fault",
+        "CreateCertificateWithCsrRequest=answer-after-600000:4",
+    ]);
+    let sb = SandboxProcess::start(&args);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = manifest(tmp.path(), "e", N, "");
+    let mut first = apply_manifest(&sb, tmp.path(), &path);
+    let mut child = first
+        .args(["--timeout", "900"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(120), "10 orders", || {
+        orders_created(&sb) >= 10
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let dirs: Vec<PathBuf> = (0..N)
+        .map(|i| tmp.path().join(format!("certs/e{i}")))
+        .collect();
+    let stuck = unanswered(&dirs);
+    assert_eq!(stuck.len(), 4, "four Creates done and unanswered");
+    let changed = stuck[0].file_name().unwrap().to_str().unwrap().to_owned();
+
+    // Reversed, renamed, and one directory's names changed.
+    let entry = |i: usize, domain: &str| {
+        format!(
+            "[[certificate]]\nname = \"renamed{i}\"\ndomains = [\"{domain}\"]\ndir = \"certs/e{i}\"\n"
+        )
+    };
+    let edited: String = (0..N)
+        .rev()
+        .map(|i| match format!("e{i}") == changed {
+            true => entry(i, "changed.example.com"),
+            false => entry(i, &format!("e{i}.example.com")),
+        })
+        .collect();
+    std::fs::write(&path, edited).unwrap();
+    let run = api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(5);
+    let doc = json(&run);
+    let failed: Vec<&Value> = doc["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["outcome"] == "failed")
+        .collect();
+    let [f] = failed[..] else {
+        panic!("{}", run.both())
+    };
+    let error = f["error"].as_str().unwrap();
+    assert!(
+        error.contains(&format!("{changed}.example.com")) && error.contains("changed.example.com"),
+        "{error}"
+    );
+    let done =
+        doc["summary"]["issued"].as_u64().unwrap() + doc["summary"]["unchanged"].as_u64().unwrap();
+    assert_eq!(done, (N - 1) as u64, "{}", run.both());
+    assert_eq!(
+        orders_created(&sb),
+        N as u64,
+        "no Create for the changed one"
+    );
+
+    // Put back: it finishes the order its journal records.
+    std::fs::write(
+        &path,
+        (0..N)
+            .map(|i| entry(i, &format!("e{i}.example.com")))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let doc = json(&api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(0));
+    assert_eq!(doc["summary"]["issued"], 1, "{doc}");
+    assert_eq!(
+        doc["summary"]["unchanged"].as_u64().unwrap(),
+        (N - 1) as u64
+    );
+    assert_eq!(orders_created(&sb), N as u64);
+}
+
+/// Attack: Ctrl-C in the middle of a fleet: exit 130, the report of what
+/// was done on stdout, and nothing lost: the same command finishes every
+/// certificate with exactly one order each.
+#[test]
+fn ctrl_c_during_a_fleet_exits_130_and_the_same_command_finishes_it() {
+    const N: usize = 30;
+    let sb = SandboxProcess::start(&RATE_LIMITED);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = manifest(tmp.path(), "c", N, "");
+    let child = apply_manifest(&sb, tmp.path(), &path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(120), "10 orders", || {
+        orders_created(&sb) >= 10
+    });
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        orders_created(&sb) < N as u64,
+        "the run stopped before the end"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert!(doc["summary"]["failed"].as_u64().unwrap() > 0, "{doc}");
+
+    let run = api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(0);
+    let by = outcomes(&json(&run));
+    assert_eq!(
+        by.get("issued").unwrap_or(&0) + by.get("unchanged").unwrap_or(&0),
+        N,
+        "{by:?}"
+    );
+    assert_eq!(orders_created(&sb), N as u64, "one order per certificate");
+}
+
+/// Attack: a journal damaged in one directory: `apply --manifest` and
+/// `renew --manifest` fail that certificate, naming its journal, and go on
+/// with the others (exit 5); nothing is ordered for it.
+#[test]
+fn a_damaged_journal_fails_its_certificate_and_the_others_go_on() {
+    let sb = SandboxProcess::start(&RATE_LIMITED);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = manifest(tmp.path(), "d", 3, "");
+    api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(0);
+    let damaged = tmp.path().join("certs/d1/order.json");
+    std::fs::write(&damaged, "{\"schema\": \"csrkit.order/1\", \"domains\": [").unwrap();
+
+    let doc = json(&api::run(&mut apply_manifest(&sb, tmp.path(), &path)).expect_code(5));
+    let c = &doc["certificates"][1];
+    assert_eq!(c["outcome"], "failed");
+    assert!(c["error"].as_str().unwrap().contains("order.json"), "{c}");
+    assert_eq!(doc["summary"]["unchanged"], 2);
+
+    let run = api::run(renew_manifest(&sb, tmp.path(), &path).arg("--force")).expect_code(5);
+    let doc = json(&run);
+    assert_eq!(
+        outcomes(&doc),
+        [("failed".to_owned(), 1), ("renewed".to_owned(), 2)].into(),
+        "{}",
+        run.both()
+    );
+    let c = &doc["certificates"][1];
+    assert!(c["error"].as_str().unwrap().contains("order.json"), "{c}");
+    assert_eq!(orders_created(&sb), 5, "3 orders, then 2 renewals");
+}

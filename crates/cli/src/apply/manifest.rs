@@ -24,6 +24,9 @@ use crate::settings::Settings;
 pub(super) fn run(args: &Args, path: &Path) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(args.policy.as_deref())?;
     let manifest = Manifest::load(path)?;
+    for w in &manifest.warnings {
+        eprintln!("warning: {w}");
+    }
     let certificates = certificates(args, &settings, &manifest)?;
     let label = label(args)?;
     let mut options = FleetOptions::default();

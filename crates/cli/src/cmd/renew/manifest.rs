@@ -35,6 +35,9 @@ pub(super) fn run(
     changes: RenewalChanges,
 ) -> anyhow::Result<ExitCode> {
     let manifest = Manifest::load(path)?;
+    for w in &manifest.warnings {
+        eprintln!("warning: {w}");
+    }
     let certificates = certificates(args, settings, changes, &manifest)?;
     // What the journals record for the service (read without credentials).
     let label = args.connection.options()?.endpoint.url();
