@@ -20,11 +20,15 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use csrkit_apply::fleet::{CertificateResult, FleetEvent, FleetReport, FleetReporter, Verdict};
-use csrkit_apply::{Event, HookRun};
-use csrkit_submit::ActionStats;
+use csrkit_apply::fleet::{
+    self, Certificate, CertificateResult, FleetEvent, FleetOptions, FleetReport, FleetReporter,
+    Job, Verdict,
+};
+use csrkit_apply::{Event, HookRun, Interrupt};
+use csrkit_submit::{ActionStats, RateLimiter};
 use serde_json::json;
 
+use crate::cmd::connection::ConnectionArgs;
 use crate::output::{Format, outln, print_json};
 
 /// Renders a fleet's events on stderr.
@@ -170,6 +174,57 @@ fn message(e: &csrkit_apply::Error) -> String {
         cause = c.source();
     }
     text
+}
+
+/// Where a fleet's requests go.
+pub(crate) struct Connection<'a> {
+    /// The connection flags.
+    pub(crate) args: &'a ConnectionArgs,
+    /// The rate limiter every request of the fleet goes through.
+    pub(crate) limiter: &'a RateLimiter,
+    /// Poll a sandbox on a loopback address in milliseconds (as `csrkit
+    /// renew` does).
+    pub(crate) fast_on_loopback: bool,
+}
+
+/// Runs `job` over `certificates` (on the current tokio runtime): the
+/// interrupt wired to Ctrl-C and SIGTERM, every local check, then, when a
+/// certificate needs the service, one connection whose client takes the
+/// rate limiter, and the network half. Returns the report and the
+/// interrupt (fired or not).
+pub(crate) async fn run<J: Job>(
+    job: J,
+    certificates: Vec<Certificate>,
+    label: &str,
+    options: &FleetOptions,
+    connection: &Connection<'_>,
+    progress: &mut FleetProgress,
+) -> anyhow::Result<(FleetReport, Interrupt)> {
+    let (trigger, interrupt) = Interrupt::new();
+    tokio::spawn(async move {
+        crate::signals::interrupted().await;
+        trigger.fire();
+    });
+    let certificates = certificates
+        .into_iter()
+        .map(|mut c| {
+            c.request.interrupt = Some(interrupt.clone());
+            c
+        })
+        .collect();
+    // Every local check before a credential is read.
+    let checked = fleet::check(job, certificates, label, options, progress);
+    if checked.ready() == 0 {
+        return Ok((checked.finish(), interrupt));
+    }
+    let mut client = connection.args.options()?;
+    client.rate_limiter = Some(connection.limiter.clone());
+    let mut connected = crate::service::connect_endpoint_with(connection.args, client)?;
+    if connection.fast_on_loopback && connected.service.client().endpoint().is_loopback() {
+        connected.service = connected.service.with_fast_polling();
+    }
+    let report = checked.run(&connected.service, options, progress).await;
+    Ok((report, interrupt))
 }
 
 /// What the client's rate limiter saw.

@@ -21,6 +21,17 @@ use util::{SandboxProcess, openssl};
 /// Ten requests per second per action, as the service allows an account.
 const RATE_LIMITED: [&str; 4] = ["--rate-limit", "10", "--quota", "digicert-free-1-free=1000"];
 
+/// A sandbox limited as the service is, whose first `creates` Creates are
+/// done at once and answered ten minutes later: a kill finds them sent,
+/// done, and not journaled.
+fn with_unanswered_creates(creates: u32, more: &[&str]) -> SandboxProcess {
+    let fault = format!("CreateCertificateWithCsrRequest=answer-after-600000:{creates}");
+    let mut args = RATE_LIMITED.to_vec();
+    args.extend(["--fault", &fault]);
+    args.extend(more);
+    SandboxProcess::start(&args)
+}
+
 /// A manifest of `n` certificates `{prefix}{i}.example.com`, in `dir`.
 fn manifest(dir: &Path, prefix: &str, n: usize, defaults: &str) -> PathBuf {
     let mut text = format!("[defaults]\n{defaults}\n");
@@ -99,6 +110,23 @@ fn check_issued(dirs: &[PathBuf], root_pem: &str, scratch: &Path) {
     }
 }
 
+/// Starts `cmd` and kills it (`kill -9`) once the sandbox has made
+/// `orders` orders (waiting at most five minutes for them).
+fn kill_9_at(sb: &SandboxProcess, cmd: &mut Command, orders: u64) {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(
+        Duration::from_secs(300),
+        &format!("{orders} orders"),
+        || orders_created(sb) >= orders,
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 /// Waits (at most `bound`) until `done` says so.
 fn wait_until(bound: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
@@ -152,28 +180,16 @@ fn two_hundred_certificates_at_the_rate_limit_are_issued_without_one_throttled_r
 /// and the sandbox made exactly 200 orders.
 #[test]
 fn a_fleet_killed_in_the_middle_and_run_again_orders_each_certificate_once() {
-    let mut args = RATE_LIMITED.to_vec();
     // The first four Creates are done at once and answered ten minutes
     // later: the kill finds them sent, done, and not journaled.
-    args.extend([
-        "--fault",
-        "CreateCertificateWithCsrRequest=answer-after-600000:4",
-    ]);
-    let sb = SandboxProcess::start(&args);
+    let sb = with_unanswered_creates(4, &[]);
     let tmp = tempfile::tempdir().unwrap();
     let path = manifest(tmp.path(), "k", 200, "");
-    let mut first = apply_manifest(&sb, tmp.path(), &path);
-    let mut child = first
-        .args(["--timeout", "900"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until(Duration::from_secs(300), "100 orders", || {
-        orders_created(&sb) >= 100
-    });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_9_at(
+        &sb,
+        apply_manifest(&sb, tmp.path(), &path).args(["--timeout", "900"]),
+        100,
+    );
     let at_kill = orders_created(&sb);
     assert!(
         at_kill < 200,
@@ -591,26 +607,15 @@ fn renew_manifest_killed_in_the_middle_and_run_again_renews_each_once() {
 
     let addr = sb.addr().to_owned();
     sb.stop();
-    let mut args = RATE_LIMITED.to_vec();
-    args.extend(["--listen", &addr, "--state", &s, "--cert-lifetime", "90d"]);
-    args.extend([
-        "--fault",
-        "CreateCertificateWithCsrRequest=answer-after-600000:4",
-    ]);
-    let sb = SandboxProcess::start(&args);
-    let mut first = renew_manifest(&sb, tmp.path(), &path);
-    let mut child = first
-        .args(["--days", "1", "--timeout", "900"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let half = (N + N / 2) as u64;
-    wait_until(Duration::from_secs(300), "half the renewals", || {
-        orders_created(&sb) >= half
-    });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let sb = with_unanswered_creates(
+        4,
+        &["--listen", &addr, "--state", &s, "--cert-lifetime", "90d"],
+    );
+    kill_9_at(
+        &sb,
+        renew_manifest(&sb, tmp.path(), &path).args(["--days", "1", "--timeout", "900"]),
+        (N + N / 2) as u64,
+    );
     let at_kill = orders_created(&sb);
     assert!(at_kill < 2 * N as u64, "the run ended before the kill");
 
@@ -658,12 +663,7 @@ fn unanswered(dirs: &[PathBuf]) -> Vec<PathBuf> {
 /// orders nothing more. The manifest says the name is in both.
 #[test]
 fn one_name_in_two_directories_killed_and_run_again_each_keeps_its_own_order() {
-    let mut args = RATE_LIMITED.to_vec();
-    args.extend([
-        "--fault",
-        "CreateCertificateWithCsrRequest=answer-after-600000:2",
-    ]);
-    let sb = SandboxProcess::start(&args);
+    let sb = with_unanswered_creates(2, &[]);
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("twins.toml");
     std::fs::write(
@@ -673,18 +673,11 @@ fn one_name_in_two_directories_killed_and_run_again_each_keeps_its_own_order() {
          key_type = \"rsa2048\"\n",
     )
     .unwrap();
-    let mut first = apply_manifest(&sb, tmp.path(), &path);
-    let mut child = first
-        .args(["--timeout", "900"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until(Duration::from_secs(120), "both Creates", || {
-        orders_created(&sb) >= 2
-    });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_9_at(
+        &sb,
+        apply_manifest(&sb, tmp.path(), &path).args(["--timeout", "900"]),
+        2,
+    );
     let dirs = [tmp.path().join("ec"), tmp.path().join("rsa")];
     assert_eq!(unanswered(&dirs).len(), 2, "both Creates are unanswered");
 
@@ -717,26 +710,14 @@ fn one_name_in_two_directories_killed_and_run_again_each_keeps_its_own_order() {
 #[test]
 fn a_manifest_edited_after_a_kill_orders_nothing_twice() {
     const N: usize = 20;
-    let mut args = RATE_LIMITED.to_vec();
-    args.extend([
-        "--fault",
-        "CreateCertificateWithCsrRequest=answer-after-600000:4",
-    ]);
-    let sb = SandboxProcess::start(&args);
+    let sb = with_unanswered_creates(4, &[]);
     let tmp = tempfile::tempdir().unwrap();
     let path = manifest(tmp.path(), "e", N, "");
-    let mut first = apply_manifest(&sb, tmp.path(), &path);
-    let mut child = first
-        .args(["--timeout", "900"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until(Duration::from_secs(120), "10 orders", || {
-        orders_created(&sb) >= 10
-    });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_9_at(
+        &sb,
+        apply_manifest(&sb, tmp.path(), &path).args(["--timeout", "900"]),
+        10,
+    );
     let dirs: Vec<PathBuf> = (0..N)
         .map(|i| tmp.path().join(format!("certs/e{i}")))
         .collect();

@@ -9,14 +9,14 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::Path;
 use std::process::ExitCode;
 
-use csrkit_apply::fleet::{self, ApplyJob, Certificate, FleetOptions};
-use csrkit_apply::{Interrupt, Journal, Manifest, Request, Validation};
+use csrkit_apply::fleet::{ApplyJob, Certificate, FleetOptions};
+use csrkit_apply::{Journal, Manifest, Request, Validation};
 use csrkit_submit::RateLimiter;
 
 use super::validation::alidns_default;
 use super::{Args, label, request};
 use crate::cmd::connection::{print_dry_run, runtime_for_fleet};
-use crate::fleet::{FleetProgress, Requests, exit_code, print_report};
+use crate::fleet::{Connection, FleetProgress, Requests, exit_code, print_report};
 use crate::service;
 use crate::settings::Settings;
 
@@ -39,37 +39,18 @@ pub(super) fn run(args: &Args, path: &Path) -> anyhow::Result<ExitCode> {
     let mut progress = FleetProgress::new(args.format, names);
     let limiter = RateLimiter::new(NonZeroU32::new(args.rate).unwrap_or(NonZeroU32::MIN));
     let rt = runtime_for_fleet(options.concurrency.get())?;
-    let report = rt.block_on(async {
-        let (trigger, interrupt) = Interrupt::new();
-        tokio::spawn(async move {
-            crate::signals::interrupted().await;
-            trigger.fire();
-        });
-        let certificates = certificates
-            .into_iter()
-            .map(|mut c| {
-                c.request.interrupt = Some(interrupt.clone());
-                c
-            })
-            .collect();
-        // Every local check before a credential is read.
-        let checked = fleet::check(
-            ApplyJob::default(),
-            certificates,
-            &label,
-            &options,
-            &mut progress,
-        );
-        if checked.ready() == 0 {
-            return Ok::<_, anyhow::Error>(checked.finish());
-        }
-        let mut client = args.connection.options()?;
-        client.rate_limiter = Some(limiter.clone());
-        let connected = service::connect_endpoint_with(&args.connection, client)?;
-        Ok(checked
-            .run(&connected.service, &options, &mut progress)
-            .await)
-    })?;
+    let (report, _) = rt.block_on(crate::fleet::run(
+        ApplyJob::default(),
+        certificates,
+        &label,
+        &options,
+        &Connection {
+            args: &args.connection,
+            limiter: &limiter,
+            fast_on_loopback: false,
+        },
+        &mut progress,
+    ))?;
     progress.finish();
     let requests = Requests {
         command: "apply",

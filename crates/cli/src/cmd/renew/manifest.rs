@@ -14,17 +14,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use csrkit_apply::fleet::{self, Certificate, FleetOptions, FleetReport, RenewJob, Verdict};
+use csrkit_apply::fleet::{Certificate, FleetOptions, FleetReport, RenewJob, Verdict};
 use csrkit_apply::{
-    Category, HookRun, Interrupt, Journal, Manifest, RenewalChanges, Request, ValidationSettings,
+    Category, HookRun, Journal, Manifest, RenewalChanges, Request, ValidationSettings,
 };
 use csrkit_submit::RateLimiter;
 
 use super::{Args, random_sleep, rule};
 use crate::apply::{alidns_default, contact_from};
 use crate::cmd::connection::runtime_for_fleet;
-use crate::fleet::{FleetProgress, Requests, exit_code, print_report};
-use crate::service;
+use crate::fleet::{Connection, FleetProgress, Requests, exit_code, print_report};
 use crate::settings::Settings;
 
 /// Runs `csrkit renew --manifest PATH`.
@@ -67,34 +66,19 @@ pub(super) fn run(
             return Ok::<_, anyhow::Error>(Ran::Stopped(code));
         }
         let mut progress = FleetProgress::new(args.format, names);
-        let (trigger, interrupt) = Interrupt::new();
-        tokio::spawn(async move {
-            crate::signals::interrupted().await;
-            trigger.fire();
-        });
-        let certificates = certificates
-            .into_iter()
-            .map(|mut c| {
-                c.request.interrupt = Some(interrupt.clone());
-                c
-            })
-            .collect();
-        // Every local check before a credential is read.
-        let checked = fleet::check(job, certificates, &label, &options, &mut progress);
-        let report = if checked.ready() == 0 {
-            checked.finish()
-        } else {
-            let mut client = args.connection.options()?;
-            client.rate_limiter = Some(limiter.clone());
-            let mut connected = service::connect_endpoint_with(&args.connection, client)?;
-            if connected.service.client().endpoint().is_loopback() {
-                // A sandbox answers in milliseconds (as `csrkit renew`).
-                connected.service = connected.service.with_fast_polling();
-            }
-            checked
-                .run(&connected.service, &options, &mut progress)
-                .await
-        };
+        let (report, interrupt) = crate::fleet::run(
+            job,
+            certificates,
+            &label,
+            &options,
+            &Connection {
+                args: &args.connection,
+                limiter: &limiter,
+                fast_on_loopback: true,
+            },
+            &mut progress,
+        )
+        .await?;
         progress.finish();
         // Interrupted (Ctrl-C, systemd stopping the unit): no post hook.
         let post = match args.connection.dry_run || interrupt.fired() || interrupted(&report) {
