@@ -174,6 +174,7 @@ pub(crate) fn prepare_locked(
     let chosen = publish::choose(&req, &plan.journal);
     if let Some(p) = &chosen {
         publish::check_fits(p, plan.params.validate_type)?;
+        publish::check_settings(p, label)?;
     }
     let lock = match held {
         Some(l) => l,

@@ -139,7 +139,8 @@ pub(crate) async fn wait_for_ca(
         });
         // The poll is read-only: an interrupt abandons it at once.
         let poll = async {
-            tokio::time::sleep(pause).await;
+            // A certificate of a fleet gives its place back while it sleeps.
+            crate::fleet::idle(tokio::time::sleep(pause)).await;
             describe(client, order_id, dir, j, reporter).await
         };
         let polled = match stop.as_deref_mut() {

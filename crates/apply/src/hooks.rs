@@ -178,6 +178,18 @@ pub fn parse_deploy_target(text: &str) -> Result<csrkit_deploy::Target> {
     })
 }
 
+/// A deployment target as the journal records it: `PRODUCT:DOMAIN` with the
+/// product's canonical name, or the resource id.
+///
+/// # Errors
+/// As [`parse_deploy_target`].
+pub(crate) fn recorded_deploy_target(text: &str) -> Result<String> {
+    Ok(match parse_deploy_target(text)? {
+        csrkit_deploy::Target::ResourceId(id) => id.to_string(),
+        other => other.to_string(),
+    })
+}
+
 /// How long each hook of the directory may run.
 pub(crate) fn timeout_of(settings: &RenewalSettings) -> Duration {
     settings

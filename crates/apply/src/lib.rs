@@ -88,6 +88,7 @@ mod dry_run;
 mod engine;
 mod error;
 mod event;
+pub mod fleet;
 mod follow;
 mod fsx;
 mod hooks;
@@ -95,6 +96,7 @@ mod journal;
 mod layout;
 mod lint;
 mod lock;
+mod manifest;
 mod material;
 mod order;
 mod plan;
@@ -104,6 +106,7 @@ mod reconcile;
 mod renew;
 mod request;
 mod service;
+mod settings;
 mod status;
 
 use std::path::Path;
@@ -127,6 +130,7 @@ pub use layout::{
     GENERATIONS_DIR, generation_dir,
 };
 pub use lock::{DirLock, Holder, LOCK_FILE, LockError, this_command};
+pub use manifest::{Manifest, ManifestEntry};
 pub use plan::{ATTEMPT_TAG, DEFAULT_PRODUCT_CODE, check_tags};
 pub use publish_text::Publish;
 pub use renew::{
@@ -139,6 +143,7 @@ pub use request::{
     default_dir,
 };
 pub use service::Service;
+pub use settings::{ProviderName, Spelling, ValidationSettings, parse_duration};
 pub use status::{Status, Withdrawn, cancel, recorded_order, status, withdraw};
 
 /// Locks a certificate directory at once, for a command without a waiting

@@ -71,6 +71,17 @@ pub(crate) fn check_fits(p: &Publishing, validate_type: ValidateType) -> Result<
     }
 }
 
+/// The provider's settings checked without credentials or the network
+/// (the TSIG key file, the hook command, the webroot, the Alidns endpoint
+/// unless it is the service's own `label`), so that a bad one stops the
+/// run with the other local checks.
+pub(crate) fn check_settings(p: &Publishing, label: &str) -> Result<()> {
+    match &p.publisher {
+        ProviderSpec::Alidns { endpoint } if endpoint == label => Ok(()),
+        spec => spec.check().map_err(Error::from),
+    }
+}
+
 /// Opens the provider and reads the propagation settings before anything is
 /// sent: a missing key file, a webroot that is not a directory or a
 /// resolver that is not `HOST:PORT` stops the run before the order.

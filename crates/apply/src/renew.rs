@@ -287,6 +287,43 @@ impl PreparedRenewal {
         }
     }
 
+    /// Whether [`PreparedRenewal::run`] has anything to do: a renewal, a
+    /// deploy hook or deployment an earlier run left to do, or
+    /// `run_hooks`. A dry run, and a certificate not due with nothing left
+    /// to do, have none: [`PreparedRenewal::settle`] says how they ended
+    /// without running.
+    pub fn has_work(&self) -> bool {
+        match &self.todo {
+            Todo::Renew(_) | Todo::RunHooks { .. } => true,
+            Todo::NotDue { journal, .. } => {
+                hooks::due(journal).is_some_and(|f| f.deploy_hook || f.deployment)
+            }
+            Todo::DryRun => false,
+        }
+    }
+
+    /// The outcome of a renewal with no work ([`PreparedRenewal::has_work`]
+    /// is false), without running anything; the lock is released. `None`
+    /// when there is work to do.
+    pub fn settle(self) -> Option<RenewOutcome> {
+        if self.has_work() {
+            return None;
+        }
+        let (action, journal) = match self.todo {
+            Todo::DryRun if self.decision.due => (RenewAction::WouldRenew, None),
+            Todo::NotDue { journal, .. } => (RenewAction::NotDue, Some(journal)),
+            _ => (RenewAction::NotDue, None),
+        };
+        Some(RenewOutcome {
+            dir: self.dir,
+            decision: self.decision,
+            action,
+            follow_ups: FollowUps::default(),
+            pruned: Vec::new(),
+            journal,
+        })
+    }
+
     /// Replaces the propagation settings (for a service whose resolver is
     /// known only once it runs, such as an in-process sandbox's DNS server).
     pub fn set_propagation(&mut self, settings: PropagationSettings) {

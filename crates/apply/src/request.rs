@@ -231,11 +231,7 @@ impl RenewalChanges {
         if let Some(targets) = &self.deploy_to {
             s.deploy_to = targets
                 .iter()
-                .filter_map(|t| crate::hooks::parse_deploy_target(t).ok())
-                .map(|t| match t {
-                    csrkit_deploy::Target::ResourceId(id) => id.to_string(),
-                    other => other.to_string(),
-                })
+                .filter_map(|t| crate::hooks::recorded_deploy_target(t).ok())
                 .collect();
             s.deploy_to.dedup();
         }

@@ -64,7 +64,8 @@ impl Service {
         self.fast
     }
 
-    /// Opens the publisher a journal's spec names.
+    /// Opens the publisher a journal's spec names; an `alidns` client
+    /// shares the certificate API client's options, rate limiter included.
     pub(crate) fn open_publisher(&self, spec: &ProviderSpec) -> Result<Box<dyn Publisher>> {
         let spec = match spec {
             ProviderSpec::Alidns { endpoint } if *endpoint == self.label => ProviderSpec::Alidns {
@@ -72,6 +73,9 @@ impl Service {
             },
             other => other.clone(),
         };
-        spec.open(self.dns_credentials.clone()).map_err(Error::from)
+        // The certificate API's options (timeouts, retries, the rate
+        // limiter shared by every request of a fleet) with its endpoint.
+        spec.open_with(self.dns_credentials.clone(), self.client.options())
+            .map_err(Error::from)
     }
 }

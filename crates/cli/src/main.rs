@@ -8,6 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 mod apply;
 mod cmd;
 mod exit;
+mod fleet;
 mod output;
 mod progress;
 mod render;

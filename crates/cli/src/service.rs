@@ -60,8 +60,17 @@ fn credentials(connection: &ConnectionArgs) -> anyhow::Result<Credentials> {
 /// The endpoint of the connection flags, with the credentials of the usual
 /// chain (also used for `--dns alidns`).
 pub(crate) fn connect_endpoint(connection: &ConnectionArgs) -> anyhow::Result<Connected> {
+    connect_endpoint_with(connection, connection.options()?)
+}
+
+/// [`connect_endpoint`] with these client options (a fleet's shared rate
+/// limiter), which `--dns alidns` shares.
+pub(crate) fn connect_endpoint_with(
+    connection: &ConnectionArgs,
+    options: ClientOptions,
+) -> anyhow::Result<Connected> {
     let creds = credentials(connection)?;
-    let client = Client::new(creds.clone(), connection.options()?)?;
+    let client = Client::new(creds.clone(), options)?;
     Ok(Connected {
         service: Service::new(client).with_dns_credentials(creds),
         sandbox_dns: None,

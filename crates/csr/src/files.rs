@@ -678,6 +678,9 @@ fn create_dirs(path: &Path) -> Result<Vec<PathBuf>, Error> {
                 registry().dirs.push(dir.clone());
                 created.push(dir);
             }
+            // Made a moment ago by someone else (another certificate of a
+            // fleet under the same parent): there is nothing to make.
+            Err(source) if source.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
             Err(source) => {
                 remove_created(&created);
                 return Err(Error::Io { path: dir, source });
@@ -806,6 +809,31 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    /// Many directories made at once under one missing parent (a fleet's
+    /// `certs/…`): each is made; the parent, made by one of them, is no
+    /// error for the others.
+    #[test]
+    fn siblings_made_at_once_under_a_missing_parent_all_succeed() {
+        let root = tempfile::tempdir().unwrap();
+        for round in 0..20 {
+            let parent = root.path().join(format!("round{round}/certs"));
+            let start = std::sync::Barrier::new(8);
+            std::thread::scope(|s| {
+                for i in 0..8 {
+                    let (parent, start) = (&parent, &start);
+                    s.spawn(move || {
+                        start.wait();
+                        let dir = parent.join(format!("c{i}"));
+                        OutputDir::open(&dir, &DirOptions::create())
+                            .unwrap_or_else(|e| panic!("{}: {e}: {e:?}", dir.display()))
+                            .keep();
+                    });
+                }
+            });
+            assert_eq!(names(&parent).len(), 8);
+        }
     }
 
     #[test]

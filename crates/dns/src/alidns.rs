@@ -221,6 +221,14 @@ impl Operation for DeleteDomainRecord {
 
 // -------------------------------------------------------------- publisher ---
 
+/// `--dns-endpoint URL`, checked.
+pub(crate) fn parse_endpoint(endpoint: &str) -> Result<Endpoint> {
+    Endpoint::parse(endpoint).map_err(|e| Error::Config {
+        setting: "--dns-endpoint",
+        reason: e.to_string(),
+    })
+}
+
 /// Publishes through Alibaba Cloud DNS.
 #[derive(Clone)]
 pub struct AlidnsPublisher {
@@ -251,17 +259,21 @@ impl AlidnsPublisher {
     /// [`Error::Config`] for an endpoint that is not `https://host[:port]`
     /// (or `http://` on loopback).
     pub fn new(credentials: Credentials, endpoint: &str) -> Result<Self> {
-        let endpoint = Endpoint::parse(endpoint).map_err(|e| Error::Config {
-            setting: "--dns-endpoint",
-            reason: e.to_string(),
-        })?;
-        AlidnsPublisher::with_options(
-            credentials,
-            ClientOptions {
-                endpoint,
-                ..ClientOptions::default()
-            },
-        )
+        AlidnsPublisher::with_base(credentials, endpoint, ClientOptions::default())
+    }
+
+    /// [`AlidnsPublisher::new`] with the rest of the client's options
+    /// (timeouts, retries, a shared rate limiter) taken from `base`.
+    ///
+    /// # Errors
+    /// As [`AlidnsPublisher::new`].
+    pub fn with_base(
+        credentials: Credentials,
+        endpoint: &str,
+        base: ClientOptions,
+    ) -> Result<Self> {
+        let endpoint = parse_endpoint(endpoint)?;
+        AlidnsPublisher::with_options(credentials, ClientOptions { endpoint, ..base })
     }
 
     /// A publisher with explicit client options (endpoint, timeouts, retries).

@@ -71,12 +71,39 @@ impl ProviderSpec {
         &self,
         credentials: Option<csrkit_submit::Credentials>,
     ) -> Result<Box<dyn Publisher>> {
+        self.open_with(credentials, &csrkit_submit::ClientOptions::default())
+    }
+
+    /// Checks the settings as [`ProviderSpec::open`] does, without
+    /// credentials: the Alidns endpoint, the TSIG key file, the hook
+    /// command, the webroot. Nothing is sent.
+    ///
+    /// # Errors
+    /// As [`ProviderSpec::open`], but never [`Error::Credentials`].
+    pub fn check(&self) -> Result<()> {
+        match self {
+            ProviderSpec::Alidns { endpoint } => crate::alidns::parse_endpoint(endpoint).map(drop),
+            other => other.open(None).map(drop),
+        }
+    }
+
+    /// [`ProviderSpec::open`], with `alidns`'s client made from `base`
+    /// (its endpoint replaced by the spec's): a rate limiter in it is
+    /// shared with the certificate API's client.
+    ///
+    /// # Errors
+    /// As [`ProviderSpec::open`].
+    pub fn open_with(
+        &self,
+        credentials: Option<csrkit_submit::Credentials>,
+        base: &csrkit_submit::ClientOptions,
+    ) -> Result<Box<dyn Publisher>> {
         Ok(match self {
             ProviderSpec::Alidns { endpoint } => {
                 let creds = credentials.ok_or_else(|| {
                     Error::Credentials("--dns alidns needs Alibaba Cloud credentials".into())
                 })?;
-                Box::new(AlidnsPublisher::new(creds, endpoint)?)
+                Box::new(AlidnsPublisher::with_base(creds, endpoint, base.clone())?)
             }
             ProviderSpec::Rfc2136 {
                 server,

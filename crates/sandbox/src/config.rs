@@ -234,6 +234,9 @@ pub enum FaultKind {
     /// Process the request (create the order, spend the quota...), then close the connection
     /// without answering.
     DropAfter,
+    /// Process the request, then wait this long before answering (spec `answer-after-MS`): a
+    /// slow answer to work that is already done, so a client can be stopped in between.
+    AnswerAfter(Duration),
 }
 
 impl fmt::Display for FaultKind {
@@ -246,6 +249,7 @@ impl fmt::Display for FaultKind {
             FaultKind::Delay(d) => write!(f, "delay-{}", d.as_millis()),
             FaultKind::DropBefore => f.write_str("drop-before"),
             FaultKind::DropAfter => f.write_str("drop-after"),
+            FaultKind::AnswerAfter(d) => write!(f, "answer-after-{}", d.as_millis()),
         }
     }
 }
@@ -323,13 +327,21 @@ impl FromStr for Fault {
             other => match (
                 other.strip_prefix("delay-"),
                 other.strip_prefix("throttle-after-"),
+                other.strip_prefix("answer-after-"),
             ) {
-                (Some(ms), _) => {
+                (Some(ms), _, _) => {
                     FaultKind::Delay(Duration::from_millis(ms.parse::<u64>().map_err(|_| {
                         bad(format!("delay `{ms}` is not a number of milliseconds"))
                     })?))
                 }
-                (_, Some(secs)) => match secs.parse::<u64>() {
+                (_, _, Some(ms)) => FaultKind::AnswerAfter(Duration::from_millis(
+                    ms.parse::<u64>().map_err(|_| {
+                        bad(format!(
+                            "answer-after `{ms}` is not a number of milliseconds"
+                        ))
+                    })?,
+                )),
+                (_, Some(secs), _) => match secs.parse::<u64>() {
                     Ok(n) if n > 0 => FaultKind::ThrottleRetryAfter(n),
                     _ => {
                         return Err(bad(format!(
@@ -556,6 +568,15 @@ mod tests {
             (FaultKind::Error503, FaultCount::Times(1))
         );
         assert_eq!(f.to_string(), "X=error503:1");
+        let f: Fault = "X=answer-after-1500:2".parse()?;
+        assert_eq!(
+            (f.kind, f.count),
+            (
+                FaultKind::AnswerAfter(Duration::from_millis(1500)),
+                FaultCount::Times(2)
+            )
+        );
+        assert_eq!(f.to_string(), "X=answer-after-1500:2");
         let f: Fault = "X=throttle-after-2:all".parse()?;
         assert_eq!(f.kind, FaultKind::ThrottleRetryAfter(2));
         assert_eq!(f.to_string(), "X=throttle-after-2:all");

@@ -1039,6 +1039,7 @@ async fn handle(
 
     // Faults.
     let mut drop_after = false;
+    let mut answer_after = None;
     match shared.take_fault(action) {
         None => {}
         Some(kind @ (FaultKind::Throttle | FaultKind::ThrottleRetryAfter(_))) => {
@@ -1071,6 +1072,7 @@ async fn handle(
         Some(FaultKind::DropBefore) => return Err(Dropped),
         Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
         Some(FaultKind::DropAfter) => drop_after = true,
+        Some(FaultKind::AnswerAfter(d)) => answer_after = Some(d),
     }
 
     let result = match product {
@@ -1079,6 +1081,9 @@ async fn handle(
     };
     if drop_after {
         return Err(Dropped);
+    }
+    if let Some(d) = answer_after {
+        tokio::time::sleep(d).await;
     }
     Ok(match result {
         Ok(r) => in_format(r, format, Some(action)),

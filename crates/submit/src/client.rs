@@ -15,6 +15,7 @@ use crate::ops::{
     GetInstanceDetail, Idempotency, InstanceDetail, ListTagResources, ListUserCertificateOrder,
     Operation, OrderId, OrderPage, OrderSummary, PackageState, TagResource,
 };
+use crate::ratelimit::RateLimiter;
 use crate::sign::{SignableRequest, SigningParams, canonical_query_string, sign_v3};
 
 /// The user agent sent (and signed) with every request.
@@ -241,6 +242,11 @@ pub struct ClientOptions {
     pub read_timeout: Duration,
     /// Retries (see [`RetryPolicy`]).
     pub retry: RetryPolicy,
+    /// A limit on requests per API action, shared with every client whose
+    /// options hold a clone of it (default: none). Every attempt, retries
+    /// included, waits for its turn; a `Throttling*` answer pauses the
+    /// action for all of them (see [`RateLimiter`]).
+    pub rate_limiter: Option<RateLimiter>,
 }
 
 impl Default for ClientOptions {
@@ -250,6 +256,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(5),
             read_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
+            rate_limiter: None,
         }
     }
 }
@@ -415,6 +422,20 @@ fn leaves_outcome_unknown(status: u16, code: &str) -> bool {
     status >= 500 || code == "SignatureNonceUsed"
 }
 
+/// Tells the limiter about a `Throttling*` answer (retried or not).
+fn note_throttling<O: Operation>(limiter: &RateLimiter, outcome: &Attempt<O::Output>) {
+    let (err, retry_after) = match outcome {
+        Attempt::Retry { err, retry_after } => (err, *retry_after),
+        Attempt::Done(Err(err)) => (err, None),
+        Attempt::Done(Ok(_)) => return,
+    };
+    if let Error::Api { code, .. } = err
+        && code.starts_with("Throttling")
+    {
+        limiter.throttled(O::ACTION, retry_after);
+    }
+}
+
 fn excerpt(body: &[u8]) -> String {
     let s = String::from_utf8_lossy(body);
     s.chars().take(200).collect()
@@ -470,6 +491,12 @@ impl Client {
     /// The endpoint.
     pub fn endpoint(&self) -> &Endpoint {
         &self.options.endpoint
+    }
+
+    /// The options it was made with (another client made with them shares
+    /// its rate limiter).
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
     }
 
     fn signable<O: Operation>(&self, op: &O) -> Result<(SignableRequest, String), Error> {
@@ -547,11 +574,23 @@ impl Client {
             result: result.map_err(|e| self.scrub(e)),
             attempts,
         };
+        let limiter = self.options.rate_limiter.as_ref();
         loop {
+            // The request keeps its place in the limiter's window until its
+            // answer is in (see `RateLimiter`).
+            let ticket = match limiter {
+                Some(l) => Some(l.acquire(O::ACTION).await),
+                None => None,
+            };
+            // Signed once it may go: the date and nonce are fresh.
             let signed = sign_v3(&req, &self.creds, &SigningParams::now());
             let outcome = self
                 .attempt::<O>(&url, signed.headers(), op.idempotency())
                 .await;
+            drop(ticket);
+            if let Some(l) = limiter {
+                note_throttling::<O>(l, &outcome);
+            }
             match outcome {
                 Attempt::Done(r) => return done(r, attempt),
                 Attempt::Retry { err, retry_after } => {

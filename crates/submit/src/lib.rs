@@ -57,6 +57,7 @@ mod credentials;
 mod deploy;
 mod error;
 mod ops;
+mod ratelimit;
 mod sign;
 
 pub use client::{
@@ -82,6 +83,7 @@ pub use ops::{
     ListUserCertificateOrder, Operation, OrderId, OrderPage, OrderSummary, PackageState,
     ReturnedPrivateKey, StateType, Tag, TagResource, TagResourcePage, ValidateType, Verification,
 };
+pub use ratelimit::{ActionStats, RateLimiter, SAFETY_MARGIN, Ticket};
 pub use sign::{
     ACS3_HMAC_SHA256, SignableRequest, SigningInstructions, SigningParams, canonical_query_string,
     percent_encode, sign_v1, sign_v3, v1_string_to_sign,

@@ -175,6 +175,40 @@ async fn retry_after_is_honoured_or_the_client_gives_up() {
     assert_eq!(server.requests().len(), 2);
 }
 
+/// A client's rate limiter sees every attempt, retries included, of every
+/// client made with the same options, and counts the `Throttling` answers
+/// that still arrive (each waited out as `x-acs-retry-after` asks).
+#[tokio::test]
+async fn a_shared_rate_limiter_counts_every_attempt_and_every_throttled_answer() {
+    let server = Server::start(vec![
+        Reply::Json {
+            status: 400,
+            headers: vec![("x-acs-retry-after".into(), "1".into())],
+            body: r#"{"Code":"Throttling.User","Message":"slow down","RequestId":"t"}"#.into(),
+        },
+        Reply::ok(r#"{"RequestId":"ok"}"#),
+        Reply::ok(r#"{"RequestId":"ok","Type":"process"}"#),
+    ])
+    .await;
+    let limiter = csrkit_submit::RateLimiter::new(std::num::NonZeroU32::new(10).unwrap());
+    let with_limiter = || {
+        let mut o = client(&server, creds(), 4).options().clone();
+        o.rate_limiter = Some(limiter.clone());
+        csrkit_submit::Client::new(creds(), o).unwrap()
+    };
+    with_limiter().describe_package_state(None).await.unwrap();
+    with_limiter()
+        .describe_certificate_state(OrderId(7))
+        .await
+        .unwrap();
+    let stats = limiter.stats();
+    assert_eq!(stats["DescribePackageState"].sent, 2, "{stats:?}");
+    assert_eq!(stats["DescribePackageState"].throttled, 1);
+    assert_eq!(stats["DescribeCertificateState"].sent, 1);
+    assert_eq!(limiter.throttled_total(), 1);
+    assert_eq!(server.requests().len(), 3);
+}
+
 #[tokio::test]
 async fn read_only_calls_retry_dropped_connections_and_timeouts() {
     let server = Server::start(vec![

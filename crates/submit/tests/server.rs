@@ -241,6 +241,7 @@ pub(crate) fn client(
             cap: Duration::from_millis(5),
             max_retry_after: Duration::from_secs(2),
         },
+        rate_limiter: None,
     };
     csrkit_submit::Client::new(creds, options).unwrap()
 }

@@ -11,11 +11,12 @@
 //! chain, fullchain }`, `generation`, `not_after`, `published` (the records
 //! still published), `message`.
 
+mod manifest;
 mod validation;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use csrkit_apply::{Contact, Ending, Interrupt, Journal, Outcome, Request};
 use csrkit_csr::KeyType;
@@ -175,6 +176,25 @@ pub(crate) struct Args {
           help_heading = "Waiting")]
     lock_timeout: Duration,
 
+    /// Order (or resume) every certificate of this manifest (TOML: README,
+    /// "Many certificates: manifests"), each in its own directory, at
+    /// most --concurrency at once and at most --rate requests per second
+    /// per API action. Flags that name one certificate do not go with it;
+    /// the others are defaults under the manifest's.
+    #[arg(long, value_name = "FILE", help_heading = "Manifest",
+          conflicts_with_all = ["domains", "csr", "key", "out_dir", "adopt", "new_order", "sandbox"])]
+    pub(crate) manifest: Option<PathBuf>,
+    /// Certificates worked on at once (one waiting for the CA does not
+    /// count).
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "manifest",
+          value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Manifest")]
+    pub(crate) concurrency: u32,
+    /// Requests per second per API action, shared by every certificate
+    /// (the service allows about 10 per account, shared by all its keys).
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "manifest",
+          value_parser = clap::value_parser!(u32).range(1..=1000), help_heading = "Manifest")]
+    pub(crate) rate: u32,
+
     #[command(flatten)]
     pub(crate) validation: validation::ValidationArgs,
 
@@ -206,34 +226,14 @@ fn parse_tag(s: &str) -> Result<Tag, String> {
     }
 }
 
-/// The longest duration accepted: a year and a day.
-const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
-
-/// Parses `90`, `90s`, `30m`, `2h`, `1d`, up to 366 days; every step of the
-/// arithmetic is checked.
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration such as 90s, 30m or 2h"))?;
-    let scale = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(format!("{s:?}: use s, m, h or d, as in 90s, 30m or 2h")),
-    };
-    let d = n
-        .checked_mul(scale)
-        .map(Duration::from_secs)
-        .filter(|d| *d <= MAX_DURATION && Instant::now().checked_add(*d).is_some())
-        .ok_or_else(|| format!("{s:?} is too long; give at most 366d"))?;
-    Ok(d)
-}
+pub(crate) use csrkit_apply::parse_duration;
+pub(crate) use validation::alidns_default;
 
 /// Runs `csrkit apply`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.manifest {
+        return manifest::run(&args, path);
+    }
     let settings = Settings::load(args.policy.as_deref())?;
     let dir = match &args.out_dir {
         Some(d) => d.clone(),

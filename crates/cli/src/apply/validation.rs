@@ -6,8 +6,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use csrkit_apply::{Journal, PropagationSettings, Validation};
-use csrkit_dns::{ALIDNS_DEFAULT_ENDPOINT, DEFAULT_HOOK_TIMEOUT, ProviderSpec};
+use csrkit_apply::{
+    Journal, PropagationSettings, ProviderName, Spelling, Validation, ValidationSettings,
+};
+use csrkit_dns::{ALIDNS_DEFAULT_ENDPOINT, ProviderSpec};
 use csrkit_submit::ValidateType;
 
 use super::Args;
@@ -26,79 +28,51 @@ pub(crate) enum DnsProvider {
     Hook,
 }
 
+impl From<DnsProvider> for ProviderName {
+    fn from(p: DnsProvider) -> ProviderName {
+        match p {
+            DnsProvider::Manual => ProviderName::Manual,
+            DnsProvider::Alidns => ProviderName::Alidns,
+            DnsProvider::Rfc2136 => ProviderName::Rfc2136,
+            DnsProvider::Hook => ProviderName::Hook,
+        }
+    }
+}
+
+impl ValidationArgs {
+    /// The flags as the engine's settings (what a manifest entry's keys
+    /// also become).
+    pub(crate) fn settings(&self) -> ValidationSettings {
+        let mut s = ValidationSettings::default();
+        s.dns = self.dns.map(ProviderName::from);
+        s.dns_endpoint = self.dns_endpoint.clone();
+        s.dns_server = self.dns_server.clone();
+        s.tsig_key_file = self.tsig_key_file.clone();
+        s.dns_hook = self.dns_hook.clone();
+        s.hook_timeout = self.hook_timeout;
+        s.webroot = self.webroot.clone();
+        s.dns_resolver = self.dns_resolver.clone();
+        s.propagation_timeout = self.propagation_timeout;
+        s.http_via = self.http_via.clone();
+        s
+    }
+}
+
+/// Where `alidns` publishes without `--dns-endpoint`.
+pub(crate) fn alidns_default(sandbox: bool) -> &'static str {
+    match sandbox {
+        true => SANDBOX_LABEL,
+        false => ALIDNS_DEFAULT_ENDPOINT,
+    }
+}
+
 /// The validation the flags ask for; `None` when they say nothing (the
 /// journal's choice stands).
 fn explicit(args: &Args) -> anyhow::Result<Option<Validation>> {
-    let v = &args.validation;
-    if let Some(dir) = &v.webroot {
-        return Ok(Some(Validation::Provider(ProviderSpec::Webroot {
-            dir: absolute(dir),
-        })));
-    }
-    let provider = match (v.dns, &v.dns_hook) {
-        (Some(DnsProvider::Hook) | None, Some(_)) => DnsProvider::Hook,
-        (Some(p), Some(_)) => anyhow::bail!(
-            "--dns-hook runs your command as the provider; it does not go with --dns {}",
-            flag_value(p)
-        ),
-        (Some(p), None) => p,
-        (None, None) => return Ok(None),
-    };
-    let spec = match provider {
-        DnsProvider::Manual => return Ok(Some(Validation::Manual)),
-        DnsProvider::Alidns => ProviderSpec::Alidns {
-            endpoint: match (&v.dns_endpoint, args.sandbox) {
-                (Some(e), _) => e.clone(),
-                (None, true) => SANDBOX_LABEL.to_owned(),
-                (None, false) => ALIDNS_DEFAULT_ENDPOINT.to_owned(),
-            },
-        },
-        DnsProvider::Rfc2136 => {
-            let missing: Vec<&str> = [
-                ("--dns-server HOST[:PORT]", v.dns_server.is_none()),
-                ("--tsig-key-file FILE", v.tsig_key_file.is_none()),
-            ]
-            .into_iter()
-            .filter_map(|(f, m)| m.then_some(f))
-            .collect();
-            let (Some(server), Some(key)) = (&v.dns_server, &v.tsig_key_file) else {
-                anyhow::bail!(
-                    "--dns rfc2136 needs {}: the zone's primary server and the TSIG key that \
-                     may update it (README, \"Hands-off validation\")",
-                    missing.join(" and ")
-                );
-            };
-            ProviderSpec::Rfc2136 {
-                server: server.clone(),
-                tsig_key_file: absolute(key),
-            }
-        }
-        DnsProvider::Hook => {
-            let Some(command) = &v.dns_hook else {
-                anyhow::bail!("--dns hook needs --dns-hook CMD: the command that publishes");
-            };
-            ProviderSpec::Hook {
-                command: command.clone(),
-                timeout_secs: v
-                    .hook_timeout
-                    .unwrap_or(DEFAULT_HOOK_TIMEOUT)
-                    .as_secs()
-                    .max(1),
-            }
-        }
-    };
-    Ok(Some(Validation::Provider(spec)))
-}
-
-/// What a provider is called on the command line (`alidns`, …).
-fn flag_value(p: DnsProvider) -> String {
-    clap::ValueEnum::to_possible_value(&p)
-        .map(|v| v.get_name().to_owned())
-        .unwrap_or_default()
-}
-
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_owned())
+    Ok(args
+        .validation
+        .settings()
+        .validation(alidns_default(args.sandbox), Spelling::Flags)?)
 }
 
 /// The validation of this run and, for `--sandbox`, how the in-process
@@ -189,14 +163,10 @@ fn csr_names(path: &Path) -> Vec<String> {
 /// The propagation settings of the flags; for the sandbox's own DNS, its
 /// address.
 pub(crate) fn propagation(args: &Args, sandbox_dns: Option<SocketAddr>) -> PropagationSettings {
-    let v = &args.validation;
-    let mut p = PropagationSettings::default();
-    p.resolver = v
-        .dns_resolver
-        .clone()
-        .or_else(|| sandbox_dns.map(|a| a.to_string()));
-    p.timeout = v.propagation_timeout;
-    p.http_via = v.http_via.clone();
+    let mut p = args.validation.settings().propagation();
+    if p.resolver.is_none() {
+        p.resolver = sandbox_dns.map(|a| a.to_string());
+    }
     p
 }
 

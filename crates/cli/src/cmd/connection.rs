@@ -122,3 +122,14 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()
         .context("cannot start the async runtime")
 }
+
+/// A multi-threaded tokio runtime for a fleet (`--manifest`): the engine
+/// writes its journals and checks keys on the runtime's threads, so a few
+/// of them keep one certificate's disk writes from holding up the others.
+pub(crate) fn runtime_for_fleet(concurrency: usize) -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(concurrency.clamp(2, 8))
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}

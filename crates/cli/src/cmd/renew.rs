@@ -34,6 +34,8 @@ use crate::render;
 use crate::service::{self, Connected, SANDBOX_LABEL, SandboxSetup, zone_of};
 use crate::settings::Settings;
 
+mod manifest;
+
 const EXAMPLES: &str = "\
 EXAMPLES:
   csrkit renew                                  # every certificate directory under .
@@ -42,6 +44,7 @@ EXAMPLES:
   csrkit renew example.com --run-hooks          # test the deploy hook
   csrkit renew example.com --force --reuse-key  # now, with the same key
   cd /var/lib/csrkit && csrkit renew --no-random-sleep   # what the timer runs
+  csrkit renew --manifest certs.toml            # a manifest's certificates that are due
 
 Without DIR, every directory under the current one that holds a csrkit
 order.json is renewed when it is due: when less than a third of its
@@ -78,6 +81,12 @@ next run finishes the same order (--wait-timeout waits for it instead).
 Each directory's order is renewed at the endpoint its order.json records
 (--endpoint overrides it); the credentials are read only when a
 certificate is due.
+
+With --manifest FILE the manifest's certificates are renewed as `apply
+--manifest` orders them: at most --concurrency at once, at most --rate
+requests per second per API action, one bar and a line per certificate, a
+summary table or csrkit.fleet/1 (--format json). An entry never issued is
+reported not_issued and left to `csrkit apply --manifest`.
 
 EXIT CODES:
   0  everything due was renewed (and its hooks succeeded), or nothing was due
@@ -205,6 +214,26 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE", help_heading = "Order")]
     policy: Option<PathBuf>,
 
+    /// Renew the certificates of this manifest (the file `csrkit apply
+    /// --manifest` takes) that are due, at most --concurrency at once and
+    /// at most --rate requests per second per API action; each entry's
+    /// deploy hook, deployment targets and the post hook are recorded and
+    /// run. An entry never issued is reported `not_issued` and left to
+    /// `csrkit apply --manifest`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dirs", "run_hooks"],
+          help_heading = "Manifest")]
+    manifest: Option<PathBuf>,
+    /// Certificates worked on at once (one waiting for the CA does not
+    /// count).
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "manifest",
+          value_parser = clap::value_parser!(u32).range(1..=4096), help_heading = "Manifest")]
+    concurrency: u32,
+    /// Requests per second per API action, shared by every certificate
+    /// (the service allows about 10 per account, shared by all its keys).
+    #[arg(long, value_name = "N", default_value_t = 10, requires = "manifest",
+          value_parser = clap::value_parser!(u32).range(1..=1000), help_heading = "Manifest")]
+    rate: u32,
+
     #[command(flatten)]
     connection: ConnectionArgs,
     /// Output format.
@@ -255,16 +284,10 @@ impl Line {
 /// Runs `csrkit renew`.
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(args.policy.as_deref())?;
-    let changes = {
-        let mut c = args.hooks.changes(args.hook_timeout);
-        c.reuse_key = match (args.reuse_key, args.new_key) {
-            (true, _) => Some(true),
-            (_, true) => Some(false),
-            _ => None,
-        };
-        c.check()?;
-        c
-    };
+    let changes = changes(&args)?;
+    if let Some(path) = &args.manifest {
+        return manifest::run(&args, path, &settings, changes);
+    }
     let dirs = match args.dirs.is_empty() {
         false => args.dirs.clone(),
         true => {
@@ -295,31 +318,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|_| ".".to_owned())
         );
     }
-    let rule = {
-        let mut r = DueRule::default();
-        r.days = args.days;
-        r.force = args.force;
-        r
-    };
+    let rule = rule(&args);
     let rt = runtime()?;
     rt.block_on(async {
-        if !args.no_random_sleep
-            && !args.connection.dry_run
-            && !args.run_hooks
-            && !std::io::stdin().is_terminal()
-            && any_due(&dirs, &rule)
-        {
-            let secs = rand::random_range(1..=RANDOM_SLEEP_MAX.as_secs());
-            eprintln!(
-                "sleeping {secs}s before renewing (a random delay of up to 8 minutes off a \
-                 terminal; --no-random-sleep skips it)"
-            );
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(secs)) => {}
-                () = crate::signals::interrupted() => {
-                    return Ok(ExitCode::from(crate::signals::exit_code()));
-                }
-            }
+        if let Some(code) = random_sleep(&args, &dirs, &rule).await {
+            return Ok(ExitCode::from(code));
         }
         let (trigger, interrupt) = Interrupt::new();
         tokio::spawn(async move {
@@ -353,6 +356,49 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         report(&args, &lines, &post, code)?;
         Ok(ExitCode::from(code))
     })
+}
+
+/// The changes to the recorded settings the flags ask for.
+fn changes(args: &Args) -> anyhow::Result<RenewalChanges> {
+    let mut c = args.hooks.changes(args.hook_timeout);
+    c.reuse_key = match (args.reuse_key, args.new_key) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    c.check()?;
+    Ok(c)
+}
+
+/// When a certificate is due, by the flags.
+fn rule(args: &Args) -> DueRule {
+    let mut r = DueRule::default();
+    r.days = args.days;
+    r.force = args.force;
+    r
+}
+
+/// Sleeps the random delay of an unattended run when one is due (off a
+/// terminal, not a dry run, without --no-random-sleep): `Some(exit code)`
+/// when a signal came during it.
+async fn random_sleep(args: &Args, dirs: &[PathBuf], rule: &DueRule) -> Option<u8> {
+    if args.no_random_sleep
+        || args.connection.dry_run
+        || args.run_hooks
+        || std::io::stdin().is_terminal()
+        || !any_due(dirs, rule)
+    {
+        return None;
+    }
+    let secs = rand::random_range(1..=RANDOM_SLEEP_MAX.as_secs());
+    eprintln!(
+        "sleeping {secs}s before renewing (a random delay of up to 8 minutes off a terminal; \
+         --no-random-sleep skips it)"
+    );
+    tokio::select! {
+        () = tokio::time::sleep(Duration::from_secs(secs)) => None,
+        () = crate::signals::interrupted() => Some(crate::signals::exit_code()),
+    }
 }
 
 /// Whether a look without the locks finds anything due (a journal that
@@ -497,41 +543,47 @@ impl Runner<'_> {
         if self.args.connection.dry_run {
             return Vec::new();
         }
-        let attempted: Vec<&Line> = lines.iter().filter(|l| l.attempted()).collect();
-        if attempted.is_empty() {
-            return Vec::new();
-        }
-        let renewed: Vec<PathBuf> = attempted
+        let attempted: Vec<(PathBuf, bool)> = lines
             .iter()
-            .filter(|l| l.result.is_ok())
-            .map(|l| l.dir.clone())
+            .filter(|l| l.attempted())
+            .map(|l| (l.dir.clone(), l.result.is_ok()))
             .collect();
-        let failed: Vec<PathBuf> = attempted
-            .iter()
-            .filter(|l| l.result.is_err())
-            .map(|l| l.dir.clone())
-            .collect();
-        let mut commands: Vec<(String, csrkit_apply::RenewalSettings)> = Vec::new();
-        for l in &attempted {
-            let recorded = Journal::load(&l.dir).ok().flatten().map(|j| j.renewal);
-            let Some(settings) = recorded else {
-                continue;
-            };
-            if let Some(c) = &settings.post_hook
-                && !commands.iter().any(|(have, _)| have == c)
-            {
-                commands.push((c.clone(), settings.clone()));
-            }
-        }
-        let mut ran = Vec::new();
-        for (command, settings) in commands {
-            ran.push(
-                csrkit_apply::post_hook(&command, &renewed, &failed, &settings, &mut self.progress)
-                    .await,
-            );
-        }
-        ran
+        post_hooks(&attempted, &mut self.progress).await
     }
+}
+
+/// Runs each distinct post hook recorded in the `attempted` directories
+/// (each with whether it was renewed, else it failed) once, with the lists
+/// of renewed and failed ones. Nothing attempted: nothing runs.
+pub(crate) async fn post_hooks(
+    attempted: &[(PathBuf, bool)],
+    reporter: &mut dyn csrkit_apply::Reporter,
+) -> Vec<HookRun> {
+    let pick = |ok: bool| -> Vec<PathBuf> {
+        attempted
+            .iter()
+            .filter(|(_, renewed)| *renewed == ok)
+            .map(|(d, _)| d.clone())
+            .collect()
+    };
+    let (renewed, failed) = (pick(true), pick(false));
+    let mut commands: Vec<(String, csrkit_apply::RenewalSettings)> = Vec::new();
+    for (dir, _) in attempted {
+        let recorded = Journal::load(dir).ok().flatten().map(|j| j.renewal);
+        let Some(settings) = recorded else {
+            continue;
+        };
+        if let Some(c) = &settings.post_hook
+            && !commands.iter().any(|(have, _)| have == c)
+        {
+            commands.push((c.clone(), settings.clone()));
+        }
+    }
+    let mut ran = Vec::new();
+    for (command, settings) in commands {
+        ran.push(csrkit_apply::post_hook(&command, &renewed, &failed, &settings, reporter).await);
+    }
+    ran
 }
 
 /// How the in-process sandbox is set up to renew a directory it issued.
@@ -603,7 +655,7 @@ fn outcome_name(l: &Line) -> &'static str {
     }
 }
 
-fn hook_json(h: &HookRun) -> Value {
+pub(crate) fn hook_json(h: &HookRun) -> Value {
     json!({
         "command": h.command,
         "ok": h.failure.is_none(),
@@ -613,12 +665,26 @@ fn hook_json(h: &HookRun) -> Value {
 }
 
 fn line_json(l: &Line) -> Value {
-    let current = l.decision.as_ref().and_then(|d| d.current.as_ref());
     let mut v = json!({
         "dir": l.dir,
         "domains": l.domains,
         "outcome": outcome_name(l),
-        "reason": l.decision.as_ref().map(|d| reason_name(d.reason)),
+        "error": l.failure().map(|f| f.1),
+        "exit_code": l.failure().map(|f| f.0),
+    });
+    renewal_json(&mut v, l.decision.as_ref(), l.result.as_ref().ok());
+    v
+}
+
+/// A renewal's fields of a certificate's JSON (`csrkit.renew/1`'s, also in
+/// `csrkit.fleet/1` for `renew --manifest`): `reason`, `not_before`,
+/// `not_after`, `days_left` (of the certificate that was serving),
+/// `generation`, `order_id`, `cert_id`, `new_not_after`, `deploy_hook`,
+/// `deployment`, `pruned`.
+pub(crate) fn renewal_json(v: &mut Value, decision: Option<&Decision>, o: Option<&RenewOutcome>) {
+    let current = decision.and_then(|d| d.current.as_ref());
+    let fields = json!({
+        "reason": decision.map(|d| reason_name(d.reason)),
         "not_before": current.map(|c| c.not_before.clone()),
         "not_after": current.map(|c| c.not_after.clone()),
         "days_left": current.map(|c| c.days_left()),
@@ -629,10 +695,11 @@ fn line_json(l: &Line) -> Value {
         "deploy_hook": null,
         "deployment": null,
         "pruned": [],
-        "error": l.failure().map(|f| f.1),
-        "exit_code": l.failure().map(|f| f.0),
     });
-    if let Ok(o) = &l.result {
+    if let (Some(map), Value::Object(fields)) = (v.as_object_mut(), fields) {
+        map.extend(fields);
+    }
+    if let Some(o) = o {
         if let RenewAction::Renewed { generation: g } = &o.action {
             v["generation"] = json!(g.number);
             v["order_id"] = json!(g.order_id);
@@ -654,7 +721,6 @@ fn line_json(l: &Line) -> Value {
         });
         v["pruned"] = json!(o.pruned);
     }
-    v
 }
 
 /// The line a person reads for one directory.

@@ -73,7 +73,8 @@ pub(crate) struct Args {
     quota: Vec<QuotaSpec>,
     /// Inject a fault, ACTION=KIND[:COUNT]; KIND is throttle,
     /// throttle-after-S (with x-acs-retry-after: S), error500, error503,
-    /// delay-MS, drop-before or drop-after; COUNT a number or all.
+    /// delay-MS, drop-before, drop-after or answer-after-MS (the work done,
+    /// the answer MS later); COUNT a number or all.
     #[arg(long, value_name = "ACTION=KIND[:COUNT]", value_parser = parse_from_str::<Fault>)]
     fault: Vec<Fault>,
     /// Host this zone behind the Alidns emulation; repeat for more
