@@ -247,6 +247,13 @@ async fn run_steps(
     let dir = plan.dir.clone();
     if let Some(p) = &chosen {
         publish::check_ready(service, p).await?;
+        // A new order only: one already placed (or being reconciled) is
+        // followed whatever the provider says now.
+        let places = plan.adopt.is_none()
+            && (plan.new_order || (plan.journal.order()?.is_none() && !plan.journal.unsettled()));
+        if places {
+            publish::preflight(service, p, &plan.journal.domains, reporter).await?;
+        }
     }
     publish::record_choice(service, &dir, &mut plan.journal, chosen, reporter).await?;
     req.check_interrupt("before the order")?;

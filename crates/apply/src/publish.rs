@@ -90,6 +90,33 @@ pub(crate) async fn check_ready(service: &Service, p: &Publishing) -> Result<()>
     options(service, p).await.map(|_| ())
 }
 
+/// Before a new order is placed: the provider can publish for every name
+/// (it has the zones; [`Publisher::preflight`]), so that no unit of quota is
+/// spent on an order whose record cannot be published.
+pub(crate) async fn preflight(
+    service: &Service,
+    p: &Publishing,
+    domains: &[String],
+    reporter: &mut dyn Reporter,
+) -> Result<()> {
+    reporter.report(Event::Notice {
+        message: format!(
+            "checking that {} can publish for {} before ordering…",
+            p.publisher.name(),
+            domains.join(", ")
+        ),
+    });
+    let publisher = service.open_publisher(&p.publisher)?;
+    publisher.preflight(domains).await.map_err(|e| {
+        let message = format!("{e}. No order was placed (checked before ordering)");
+        match e.category() {
+            csrkit_dns::Category::Refused => Error::Refused { message },
+            csrkit_dns::Category::Unavailable => Error::Unavailable { message },
+            _ => Error::from(e),
+        }
+    })
+}
+
 /// The propagation check's options.
 async fn options(service: &Service, p: &Publishing) -> Result<Options> {
     let mut options = Options::with_timeout(Duration::from_secs(p.propagation_timeout_secs));

@@ -332,31 +332,8 @@ impl AlidnsPublisher {
     }
 
     async fn zone_for(&self, name: &str) -> Result<Zone> {
-        let zones = self.zones().await?;
-        let best = zones
-            .iter()
-            .filter(|z| name == z.ascii || name.ends_with(&format!(".{}", z.ascii)))
-            .max_by_key(|z| z.ascii.len())
-            .cloned();
-        best.ok_or_else(|| {
-            let mut hosted: Vec<&str> = zones.iter().map(|z| z.ascii.as_str()).collect();
-            hosted.sort_unstable();
-            let shown = match hosted.len() {
-                0 => "the account hosts no zone".to_string(),
-                n if n <= 10 => format!("the account hosts {}", hosted.join(", ")),
-                n => format!("the account hosts {n} zones, e.g. {}", hosted[..10].join(", ")),
-            };
-            Error::ZoneNotFound {
-                provider: PROVIDER,
-                name: name.to_string(),
-                hint: format!(
-                    "{shown}. Add the domain's zone in the Alibaba Cloud DNS console, or use the account that \
-                     hosts it (--profile)"
-                ),
-            }
-        })
+        best_zone(&self.zones().await?, name)
     }
-
     async fn records_at(&self, name: &str, zone: &Zone) -> Result<Vec<HostedRecord>> {
         let rr = relative(name, &zone.ascii);
         let mut all = Vec::new();
@@ -640,6 +617,32 @@ fn map_error(e: csrkit_submit::Error, action: &str) -> Error {
     }
 }
 
+/// The deepest of `zones` that holds `name`.
+fn best_zone(zones: &[Zone], name: &str) -> Result<Zone> {
+    let best = zones
+        .iter()
+        .filter(|z| name == z.ascii || name.ends_with(&format!(".{}", z.ascii)))
+        .max_by_key(|z| z.ascii.len())
+        .cloned();
+    best.ok_or_else(|| {
+        let mut hosted: Vec<&str> = zones.iter().map(|z| z.ascii.as_str()).collect();
+        hosted.sort_unstable();
+        let shown = match hosted.len() {
+            0 => "the account hosts no zone".to_string(),
+            n if n <= 10 => format!("the account hosts {}", hosted.join(", ")),
+            n => format!("the account hosts {n} zones, e.g. {}", hosted[..10].join(", ")),
+        };
+        Error::ZoneNotFound {
+            provider: PROVIDER,
+            name: name.to_string(),
+            hint: format!(
+                "{shown}. Add the domain's zone in the Alibaba Cloud DNS console, or use the account that \
+                 hosts it (--profile)"
+            ),
+        }
+    })
+}
+
 impl Publisher for AlidnsPublisher {
     fn provider(&self) -> &'static str {
         PROVIDER
@@ -655,6 +658,16 @@ impl Publisher for AlidnsPublisher {
 
     fn cleanup<'a>(&'a self, published: &'a Published) -> BoxFuture<'a, Result<()>> {
         Box::pin(self.cleanup_dns(published))
+    }
+
+    fn preflight<'a>(&'a self, domains: &'a [String]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let zones = self.zones().await?;
+            for d in domains {
+                best_zone(&zones, crate::zone_holder(d))?;
+            }
+            Ok(())
+        })
     }
 }
 

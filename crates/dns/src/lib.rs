@@ -131,4 +131,25 @@ pub trait Publisher: Send + Sync {
     /// # Errors
     /// See [`Error`].
     fn cleanup<'a>(&'a self, published: &'a Published) -> BoxFuture<'a, Result<()>>;
+
+    /// Checks, before an order is placed, that the provider has a zone for
+    /// each of `domains` (the certificate's names, a wildcard's as its base),
+    /// and so for the record the CA will ask for below it: an order whose
+    /// validation cannot be published is a unit of quota spent for nothing.
+    /// Reads only. The default (hook, webroot: the provider cannot tell
+    /// beforehand) checks nothing.
+    ///
+    /// # Errors
+    /// [`Error::ZoneNotFound`] naming the first name no zone holds; what
+    /// reading the zones can answer (permissions, the network).
+    fn preflight<'a>(&'a self, domains: &'a [String]) -> BoxFuture<'a, Result<()>> {
+        let _ = domains;
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// The name whose zone holds a certificate name's validation record: the
+/// name itself, a wildcard's base.
+pub(crate) fn zone_holder(domain: &str) -> &str {
+    domain.strip_prefix("*.").unwrap_or(domain)
 }

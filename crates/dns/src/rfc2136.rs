@@ -445,6 +445,21 @@ impl Publisher for Rfc2136Publisher {
     fn cleanup<'a>(&'a self, published: &'a Published) -> BoxFuture<'a, Result<()>> {
         Box::pin(self.cleanup_dns(published))
     }
+
+    fn preflight<'a>(&'a self, domains: &'a [String]) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let addr = self.addr().await?;
+            for d in domains {
+                let name =
+                    net::fqdn(crate::zone_holder(d)).map_err(|reason| Error::InvalidChallenge {
+                        field: "domain",
+                        reason,
+                    })?;
+                self.find_zone(addr, &name).await?;
+            }
+            Ok(())
+        })
+    }
 }
 
 #[cfg(test)]

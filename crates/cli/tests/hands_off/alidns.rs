@@ -142,6 +142,38 @@ fn alidns_forbidden_ram_exits_3_naming_the_action() {
     assert!(sandbox_records(&sb, "_dnsauth.ram.example.com").is_empty());
 }
 
+/// A zone the account does not host, or a RAM user who may not list the
+/// zones: asked before ordering, so the run exits 3 with no order placed
+/// (before, the unit was spent and the order left waiting for a record
+/// nobody could publish).
+#[test]
+fn alidns_that_cannot_publish_is_found_out_before_the_order() {
+    let sb = verifying_sandbox(&["example.com"], &["--foreign-zone", "example.org"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, err) = run_expect(
+        apply_alidns(&sb, tmp.path()).args(["-d", "shop.example.org", "--wait"]),
+        3,
+    );
+    assert!(
+        err.contains("no hosted zone contains shop.example.org")
+            && err.contains("the account hosts example.com")
+            && err.contains("No order was placed"),
+        "{err}"
+    );
+    assert_eq!(count(&stats(&sb), CREATE), 0, "nothing was ordered");
+
+    let denied = verifying_sandbox(&["example.com"], &["--deny", "DescribeDomains"]);
+    let (_, err) = run_expect(
+        apply_alidns(&denied, tmp.path()).args(["-d", "denied.example.com", "--wait"]),
+        3,
+    );
+    assert!(
+        err.contains("Forbidden.RAM") && err.contains("alidns:DescribeDomains"),
+        "{err}"
+    );
+    assert_eq!(count(&stats(&denied), CREATE), 0, "nothing was ordered");
+}
+
 /// Must show: no record is left after `verify_fail`: the sandbox verified,
 /// then the CA failed the order; apply exits 3 and removes the record.
 #[test]

@@ -72,6 +72,29 @@ fn rfc2136_against_bind_ends_with_a_certificate_and_leaves_the_zone_as_it_was() 
     assert_eq!(j["dns"]["publisher"]["provider"], "rfc2136", "{j}");
 }
 
+/// A name in no zone the update server is primary for: found out before
+/// the order (`named` answers for example.com only), exit 3, nothing
+/// ordered.
+#[test]
+fn rfc2136_to_a_server_without_the_zone_orders_nothing() {
+    let named = Named::config()
+        .zone(Zone::primary("example.com").updatable())
+        .start();
+    let sb = sandbox_resolving_at(&named, &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = apply(&sb, tmp.path());
+    cmd.args(["-d", "shop.example.org", "--wait", "--dns", "rfc2136"])
+        .args(["--dns-server", &named.server(), "--tsig-key-file"])
+        .arg(named.key_file());
+    let (_, err) = run_expect(&mut cmd, 3);
+    assert!(
+        err.contains("no hosted zone contains shop.example.org")
+            && err.contains("No order was placed"),
+        "{err}"
+    );
+    assert_eq!(count(&stats(&sb), CREATE), 0, "nothing was ordered");
+}
+
 /// A hook script that logs its arguments and `CSRKIT_*` environment into
 /// `log`, publishes with `nsupdate` into `named`, and prints a marker on
 /// present's stdout.
