@@ -79,6 +79,16 @@ pub struct DirLock {
     _file: File,
 }
 
+impl Drop for DirLock {
+    /// Unlocks before the file is closed: closing alone releases the lock
+    /// only once no process holds the open file, and a child forked by
+    /// another thread (a hook being started) holds it until it execs, so a
+    /// lock dropped at that moment would stay held for an instant after.
+    fn drop(&mut self) {
+        let _ = fs4::FileExt::unlock(&self._file);
+    }
+}
+
 impl DirLock {
     /// Locks `dir` (which must exist) for `command`, trying until `wait`
     /// has passed (`Duration::ZERO`: once). `hint` ends the message when
@@ -243,6 +253,21 @@ mod tests {
         );
         drop(held);
         DirLock::acquire(dir.path(), Duration::ZERO, "third", hint).unwrap();
+    }
+
+    /// A child forked by another thread shares the lock's open file until
+    /// it execs (a clone of the file stands for it here): a dropped lock is
+    /// free at once all the same. Without the unlock in `Drop` it stayed
+    /// held, and one process renewing a directory twice in a row, while a
+    /// hook was being started, found its own pid holding it.
+    #[test]
+    fn a_dropped_lock_is_free_while_a_forked_child_still_shares_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = DirLock::acquire(dir.path(), Duration::ZERO, "first", "h").unwrap();
+        let child_copy = held._file.try_clone().unwrap();
+        drop(held);
+        DirLock::acquire(dir.path(), Duration::ZERO, "second", "h").expect("free once dropped");
+        drop(child_copy);
     }
 
     #[test]
