@@ -303,7 +303,7 @@ pub(crate) async fn cleanup(
     reporter.report(Event::StepStarted {
         step: Step::Cleanup,
     });
-    let publisher: Result<Box<dyn Publisher>> = match &j.dns {
+    let publisher: Result<std::sync::Arc<dyn Publisher>> = match &j.dns {
         Some(p) => service.open_publisher(&p.publisher),
         None => Err(Error::input(
             "the journal records no provider to remove them with",

@@ -1,5 +1,7 @@
 //! Where the certificate API is, and how to talk to it.
 
+use std::sync::{Arc, Mutex};
+
 use csrkit_dns::{ProviderSpec, Publisher};
 use csrkit_submit::{Client, Credentials};
 
@@ -13,6 +15,24 @@ pub struct Service {
     label: String,
     fast: bool,
     dns_credentials: Option<Credentials>,
+    publishers: Publishers,
+}
+
+/// The publishers opened so far, by spec, shared by the clones of a
+/// [`Service`] (a fleet's workers): one per provider for every certificate,
+/// so that what a provider learns once (`alidns`: the account's zones) is
+/// not asked again for each.
+#[derive(Clone, Default)]
+struct Publishers(Arc<Mutex<Vec<OpenPublisher>>>);
+
+/// A spec and the publisher opened for it.
+type OpenPublisher = (ProviderSpec, Arc<dyn Publisher>);
+
+impl std::fmt::Debug for Publishers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0.lock().map_or(0, |v| v.len());
+        write!(f, "Publishers({n} open)")
+    }
 }
 
 impl Service {
@@ -24,6 +44,7 @@ impl Service {
             label,
             fast: false,
             dns_credentials: None,
+            publishers: Publishers::default(),
         }
     }
 
@@ -47,6 +68,7 @@ impl Service {
     /// as the CLI resolves them).
     pub fn with_dns_credentials(mut self, credentials: Credentials) -> Service {
         self.dns_credentials = Some(credentials);
+        self.publishers = Publishers::default();
         self
     }
 
@@ -66,16 +88,29 @@ impl Service {
 
     /// Opens the publisher a journal's spec names; an `alidns` client
     /// shares the certificate API client's options, rate limiter included.
-    pub(crate) fn open_publisher(&self, spec: &ProviderSpec) -> Result<Box<dyn Publisher>> {
+    /// Opened once per spec and shared (see `Publishers`).
+    pub(crate) fn open_publisher(&self, spec: &ProviderSpec) -> Result<Arc<dyn Publisher>> {
         let spec = match spec {
             ProviderSpec::Alidns { endpoint } if *endpoint == self.label => ProviderSpec::Alidns {
                 endpoint: self.client.endpoint().url(),
             },
             other => other.clone(),
         };
+        let mut open = self
+            .publishers
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, p)) = open.iter().find(|(s, _)| *s == spec) {
+            return Ok(Arc::clone(p));
+        }
         // The certificate API's options (timeouts, retries, the rate
         // limiter shared by every request of a fleet) with its endpoint.
-        spec.open_with(self.dns_credentials.clone(), self.client.options())
-            .map_err(Error::from)
+        let publisher: Arc<dyn Publisher> = spec
+            .open_with(self.dns_credentials.clone(), self.client.options())
+            .map_err(Error::from)?
+            .into();
+        open.push((spec, Arc::clone(&publisher)));
+        Ok(publisher)
     }
 }

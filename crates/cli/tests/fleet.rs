@@ -302,6 +302,16 @@ fn failing_certificates_do_not_stop_the_others_and_are_named_with_their_reason()
     assert_eq!(doc["summary"]["failed"], 2);
     assert_eq!(doc["summary"]["issued"], 3);
     assert_eq!(stats(&sb)["throttled"], serde_json::json!({}));
+    // The account's zones are read once for the fleet and again for the
+    // name none of them holds (a zone added meanwhile would be found), not
+    // once or twice per certificate.
+    let zone_reads = stats(&sb)["requests"]["DescribeDomains"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        (1..=3).contains(&zone_reads),
+        "{zone_reads} DescribeDomains"
+    );
     // Three orders, three certificates: none for the lint's refusal nor for
     // the zone the provider does not host.
     assert_eq!(orders_created(&sb), 3);

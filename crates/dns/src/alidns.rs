@@ -20,6 +20,8 @@
 //! `alidns:DeleteDomainRecord`.
 
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use csrkit_submit::{Client, ClientOptions, Credentials, Endpoint, Idempotency, Operation};
 use serde::Deserialize;
@@ -233,7 +235,18 @@ pub(crate) fn parse_endpoint(endpoint: &str) -> Result<Endpoint> {
 #[derive(Clone)]
 pub struct AlidnsPublisher {
     client: Client,
+    /// The account's zones and when they were read (see [`ZONES_FRESH`]).
+    zones: Arc<Mutex<Option<ZoneList>>>,
 }
+
+/// A list of the account's zones, and when it was read.
+type ZoneList = (Instant, Arc<Vec<Zone>>);
+
+/// How long a list of the account's zones is used before it is read again.
+/// A name in no zone of a list is looked up again at once, so a zone added
+/// meanwhile is found; the list only saves asking for every certificate of
+/// a fleet (`DescribeDomains` shares the per-action rate limit).
+const ZONES_FRESH: Duration = Duration::from_secs(60);
 
 impl fmt::Debug for AlidnsPublisher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -285,7 +298,10 @@ impl AlidnsPublisher {
             setting: "--dns-endpoint",
             reason: e.to_string(),
         })?;
-        Ok(AlidnsPublisher { client })
+        Ok(AlidnsPublisher {
+            client,
+            zones: Arc::default(),
+        })
     }
 
     async fn call<O: Operation>(&self, op: &O) -> Result<O::Output> {
@@ -332,7 +348,27 @@ impl AlidnsPublisher {
     }
 
     async fn zone_for(&self, name: &str) -> Result<Zone> {
-        best_zone(&self.zones().await?, name)
+        self.zones_holding(&[name]).await.map(|mut z| z.remove(0))
+    }
+
+    /// The zone of each name, from a list of the zones read within
+    /// [`ZONES_FRESH`], or read again when the list is older or misses one.
+    async fn zones_holding(&self, names: &[&str]) -> Result<Vec<Zone>> {
+        let cached = {
+            let held = self.zones.lock().unwrap_or_else(PoisonError::into_inner);
+            held.as_ref()
+                .filter(|(at, _)| at.elapsed() < ZONES_FRESH)
+                .map(|(_, z)| Arc::clone(z))
+        };
+        if let Some(zones) = cached
+            && let Ok(found) = names.iter().map(|n| best_zone(&zones, n)).collect()
+        {
+            return Ok(found);
+        }
+        let zones = Arc::new(self.zones().await?);
+        *self.zones.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some((Instant::now(), Arc::clone(&zones)));
+        names.iter().map(|n| best_zone(&zones, n)).collect()
     }
     async fn records_at(&self, name: &str, zone: &Zone) -> Result<Vec<HostedRecord>> {
         let rr = relative(name, &zone.ascii);
@@ -662,11 +698,8 @@ impl Publisher for AlidnsPublisher {
 
     fn preflight<'a>(&'a self, domains: &'a [String]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let zones = self.zones().await?;
-            for d in domains {
-                best_zone(&zones, crate::zone_holder(d))?;
-            }
-            Ok(())
+            let names: Vec<&str> = domains.iter().map(|d| crate::zone_holder(d)).collect();
+            self.zones_holding(&names).await.map(|_| ())
         })
     }
 }

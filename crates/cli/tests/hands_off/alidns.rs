@@ -73,6 +73,9 @@ fn alidns_uses_the_longest_hosted_zone_and_removes_only_its_own_record() {
         "after issuance only the other value is left"
     );
     assert!(all_removed(&journal(&dir)));
+    // The zones were read once by apply (asked before the order, used to
+    // publish and to remove), once by publish_elsewhere.
+    assert_eq!(count(&stats(&sb), "DescribeDomains"), 2);
     status_shows_nothing_published(&sb, tmp.path(), "a.b.example.com");
     assert_eq!(count(&stats(&sb), CREATE), 1);
 }
