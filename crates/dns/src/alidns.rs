@@ -20,7 +20,7 @@
 //! `alidns:DeleteDomainRecord`.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use csrkit_submit::{Client, ClientOptions, Credentials, Endpoint, Idempotency, Operation};
@@ -236,7 +236,7 @@ pub(crate) fn parse_endpoint(endpoint: &str) -> Result<Endpoint> {
 pub struct AlidnsPublisher {
     client: Client,
     /// The account's zones and when they were read (see [`ZONES_FRESH`]).
-    zones: Arc<Mutex<Option<ZoneList>>>,
+    zones: Arc<tokio::sync::Mutex<Option<ZoneList>>>,
 }
 
 /// A list of the account's zones, and when it was read.
@@ -354,22 +354,21 @@ impl AlidnsPublisher {
     /// The zone of each name, from a list of the zones read within
     /// [`ZONES_FRESH`], or read again when the list is older or misses one.
     async fn zones_holding(&self, names: &[&str]) -> Result<Vec<Zone>> {
-        let cached = {
-            let held = self.zones.lock().unwrap_or_else(PoisonError::into_inner);
-            held.as_ref()
-                .filter(|(at, _)| at.elapsed() < ZONES_FRESH)
-                .map(|(_, z)| Arc::clone(z))
-        };
-        if let Some(zones) = cached
-            && let Ok(found) = names.iter().map(|n| best_zone(&zones, n)).collect()
+        // Held across the read: concurrent callers (a fleet's workers) wait
+        // for one read instead of each sending its own.
+        let mut held = self.zones.lock().await;
+        if let Some((at, zones)) = held.as_ref()
+            && at.elapsed() < ZONES_FRESH
+            && let Ok(found) = names.iter().map(|n| best_zone(zones, n)).collect()
         {
             return Ok(found);
         }
         let zones = Arc::new(self.zones().await?);
-        *self.zones.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((Instant::now(), Arc::clone(&zones)));
+        *held = Some((Instant::now(), Arc::clone(&zones)));
+        drop(held);
         names.iter().map(|n| best_zone(&zones, n)).collect()
     }
+
     async fn records_at(&self, name: &str, zone: &Zone) -> Result<Vec<HostedRecord>> {
         let rr = relative(name, &zone.ascii);
         let mut all = Vec::new();
