@@ -291,7 +291,7 @@ fn failing_certificates_do_not_stop_the_others_and_are_named_with_their_reason()
     let refused = by["elsewhere"]["error"].as_str().unwrap();
     assert_eq!(by["elsewhere"]["outcome"], "failed");
     assert!(
-        refused.contains("alidns: no hosted zone contains shop.example.org")
+        refused.contains("alidns: no hosted zone contains _dnsauth.shop.example.org")
             && refused.contains("No order was placed"),
         "{refused}"
     );

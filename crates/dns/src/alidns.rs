@@ -697,7 +697,8 @@ impl Publisher for AlidnsPublisher {
 
     fn preflight<'a>(&'a self, domains: &'a [String]) -> BoxFuture<'a, Result<()>> {
         Box::pin(async move {
-            let names: Vec<&str> = domains.iter().map(|d| crate::zone_holder(d)).collect();
+            let records: Vec<String> = domains.iter().map(|d| crate::expected_record(d)).collect();
+            let names: Vec<&str> = records.iter().map(String::as_str).collect();
             self.zones_holding(&names).await.map(|_| ())
         })
     }

@@ -133,8 +133,8 @@ pub trait Publisher: Send + Sync {
     fn cleanup<'a>(&'a self, published: &'a Published) -> BoxFuture<'a, Result<()>>;
 
     /// Checks, before an order is placed, that the provider has a zone for
-    /// each of `domains` (the certificate's names, a wildcard's as its base),
-    /// and so for the record the CA will ask for below it: an order whose
+    /// the record the CA will ask for for each of `domains` (the
+    /// certificate's names: `_dnsauth.` and the name, a wildcard's base): an order whose
     /// validation cannot be published is a unit of quota spent for nothing.
     /// Reads only. The default (hook, webroot: the provider cannot tell
     /// beforehand) checks nothing.
@@ -148,8 +148,17 @@ pub trait Publisher: Send + Sync {
     }
 }
 
-/// The name whose zone holds a certificate name's validation record: the
-/// name itself, a wildcard's base.
-pub(crate) fn zone_holder(domain: &str) -> &str {
-    domain.strip_prefix("*.").unwrap_or(domain)
+/// The label under which the CA asks for a DNS validation record
+/// (`RecordDomain` in `DescribeCertificateState`).
+pub(crate) const RECORD_LABEL: &str = "_dnsauth";
+
+/// The record the CA will ask for for a certificate name (a wildcard's
+/// under its base), before it says so: what a pre-order check looks up, so
+/// that a zone delegated for the record alone (`_dnsauth.example.com` on
+/// the update server) counts as well as the name's own.
+pub(crate) fn expected_record(domain: &str) -> String {
+    format!(
+        "{RECORD_LABEL}.{}",
+        domain.strip_prefix("*.").unwrap_or(domain)
+    )
 }

@@ -450,11 +450,12 @@ impl Publisher for Rfc2136Publisher {
         Box::pin(async move {
             let addr = self.addr().await?;
             for d in domains {
-                let name =
-                    net::fqdn(crate::zone_holder(d)).map_err(|reason| Error::InvalidChallenge {
+                let name = net::fqdn(&crate::expected_record(d)).map_err(|reason| {
+                    Error::InvalidChallenge {
                         field: "domain",
                         reason,
-                    })?;
+                    }
+                })?;
                 self.find_zone(addr, &name).await?;
             }
             Ok(())

@@ -473,7 +473,8 @@ fn write_config(dir: &Path, cfg: &NamedConfig, port: u16, key_file: &Path, key: 
         "include \"{}\";\n\
          options {{\n  directory \"{d}\";\n  listen-on port {port} {{ {} }};\n  listen-on-v6 port {port} {{ {} }};\n  \
          recursion no;\n  pid-file none;\n  session-keyfile none;\n  dnssec-validation no;\n  \
-         managed-keys-directory \"{d}\";\n  notify no;\n  minimal-responses no;\n}};\ncontrols {{ }};\n",
+         managed-keys-directory \"{d}\";\n  notify no;\n  minimal-responses no;\n  \
+         check-names primary ignore;\n}};\ncontrols {{ }};\n",
         key_file.display(),
         list(&v4),
         list(&v6),

@@ -158,7 +158,7 @@ fn alidns_that_cannot_publish_is_found_out_before_the_order() {
         3,
     );
     assert!(
-        err.contains("no hosted zone contains shop.example.org")
+        err.contains("no hosted zone contains _dnsauth.shop.example.org")
             && err.contains("the account hosts example.com")
             && err.contains("No order was placed"),
         "{err}"

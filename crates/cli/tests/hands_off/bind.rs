@@ -88,11 +88,41 @@ fn rfc2136_to_a_server_without_the_zone_orders_nothing() {
         .arg(named.key_file());
     let (_, err) = run_expect(&mut cmd, 3);
     assert!(
-        err.contains("no hosted zone contains shop.example.org")
+        err.contains("no hosted zone contains _dnsauth.shop.example.org")
             && err.contains("No order was placed"),
         "{err}"
     );
     assert_eq!(count(&stats(&sb), CREATE), 0, "nothing was ordered");
+}
+
+/// The record's own zone delegated to the update server (as acme-dns users
+/// do with `_acme-challenge`): the server is primary for
+/// `_dnsauth.deleg.example.com` alone, not for the name's zone. The
+/// pre-order check looks for the record's zone, so the order is placed,
+/// published there and issued.
+#[test]
+fn rfc2136_to_a_zone_delegated_for_the_record_alone_is_issued() {
+    let named = Named::config()
+        .zone(Zone::primary("_dnsauth.deleg.example.com").updatable())
+        .start();
+    let sb = sandbox_resolving_at(&named, &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = apply(&sb, tmp.path());
+    cmd.args(["-d", "deleg.example.com", "--wait", "--dns", "rfc2136"])
+        .args(["--dns-server", &named.server(), "--tsig-key-file"])
+        .arg(named.key_file())
+        .args(["--dns-resolver", &named.server()]);
+    run_expect(&mut cmd, 0);
+    assert_eq!(count(&stats(&sb), CREATE), 1);
+    let dir = tmp.path().join("deleg.example.com");
+    assert_eq!(
+        published(&journal(&dir))[0]["zone"],
+        "_dnsauth.deleg.example.com"
+    );
+    assert!(
+        named.txt(LOCAL, "_dnsauth.deleg.example.com").is_empty(),
+        "removed after issuance"
+    );
 }
 
 /// A hook script that logs its arguments and `CSRKIT_*` environment into
