@@ -167,14 +167,7 @@ impl Error {
                 csrkit_dns::Category::Refused => Category::Refused,
                 _ => Category::Unavailable,
             },
-            Error::Deploy(e) => match &**e {
-                csrkit_deploy::Error::Service(s) => api_category(s),
-                other => match other.category() {
-                    csrkit_deploy::Category::Refused => Category::Refused,
-                    csrkit_deploy::Category::Unavailable => Category::Unavailable,
-                    _ => Category::Input,
-                },
-            },
+            Error::Deploy(e) => from_deploy(e.category()),
             Error::FollowUp { category, .. } => *category,
         }
     }
@@ -217,21 +210,13 @@ impl Error {
 /// client that could not be set up, or missing credentials, is
 /// [`Category::Input`].
 pub fn api_category(e: &csrkit_submit::Error) -> Category {
-    use csrkit_submit::Error as E;
-    match e {
-        E::Api { code, .. }
-            if code.starts_with("Throttling")
-                || code == "ServiceUnavailable"
-                || code == "InternalError" =>
-        {
-            Category::Unavailable
-        }
-        E::Api { .. } => Category::Refused,
-        E::Transport {
-            kind: csrkit_submit::TransportKind::Setup,
-            ..
-        } => Category::Input,
-        E::Transport { .. } | E::Decode { .. } | E::OutcomeUnknown { .. } => Category::Unavailable,
+    from_deploy(csrkit_deploy::service_category(e))
+}
+
+fn from_deploy(c: csrkit_deploy::Category) -> Category {
+    match c {
+        csrkit_deploy::Category::Refused => Category::Refused,
+        csrkit_deploy::Category::Unavailable => Category::Unavailable,
         _ => Category::Input,
     }
 }

@@ -133,7 +133,13 @@ impl Error {
     }
 }
 
-fn service_category(e: &csrkit_submit::Error) -> Category {
+/// What a certificate API error means for a caller: throttling that
+/// outlived the client's retries, `ServiceUnavailable`, `InternalError` and
+/// a lost or unreadable answer are [`Category::Unavailable`]; any other
+/// answer is [`Category::Refused`]; a client that could not be set up, or
+/// missing credentials, is [`Category::Input`]. (The engine, `csrkit-apply`,
+/// classifies the API's errors with this too.)
+pub fn service_category(e: &csrkit_submit::Error) -> Category {
     use csrkit_submit::Error as E;
     match e {
         E::Api { code, .. }

@@ -72,7 +72,7 @@ use csrkit_submit::{
     PrivateKeyPem, UploadUserCertificate,
 };
 
-pub use error::{Category, Error, Result};
+pub use error::{Category, Error, Result, service_category};
 pub use journal::JOURNAL_FILE;
 pub use report::{Event, Held, Outcome, Report, ResourceReport};
 pub use target::{PRODUCTS, Resource, Target};
