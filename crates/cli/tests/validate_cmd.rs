@@ -86,6 +86,53 @@ fn exit_codes_and_directory_walk() {
     assert!(text(&out).contains("missing.csr"));
 }
 
+/// A walk reports files in the order of their paths (`Path`'s comparison,
+/// component by component, which is not the order of the strings:
+/// `a/z.csr` comes before `a-b/y.csr` and `a.csr`), across more files than
+/// are checked in one parallel chunk, each once.
+#[test]
+fn walk_order_is_path_order_across_chunks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("w");
+    let mut want = Vec::new();
+    for dir in ["", "a", "a-b", "a/deeper", "B"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    for (i, name) in [
+        "a.csr",
+        "B.csr",
+        "c.pem",
+        "a/z.csr",
+        "a-b/y.der",
+        "a/deeper/x.csr",
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::write(root.join(name), format!("junk {i}")).unwrap();
+        want.push(root.join(name));
+    }
+    for i in 0..1100 {
+        let name = format!("B/{i}.csr");
+        std::fs::write(root.join(&name), b"junk").unwrap();
+        want.push(root.join(name));
+    }
+    std::fs::write(root.join("a/ignored.txt"), b"not looked at").unwrap();
+    want.sort();
+    let out = run(tmp.path(), &["validate", "w", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<std::path::PathBuf> = doc["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| tmp.path().join(f["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(doc["summary"]["files"], 1106);
+    assert_eq!(doc["summary"]["errors"], 1106);
+}
+
 #[test]
 fn stdin_and_the_size_cap() {
     let tmp = corpus();

@@ -420,6 +420,61 @@ pub struct Renderer<W: io::Write> {
     input_errors: Vec<(String, String)>,
 }
 
+/// One file's share of a document, rendered apart from the others so that
+/// the costly part of rendering runs on the thread that checked the file;
+/// [`Renderer::add`] writes parts in order and keeps the totals.
+///
+/// ```
+/// use csrkit_validate::{render::{Format, Part, Renderer}, validate, Policy};
+///
+/// let report = validate(b"junk", &Policy::default());
+/// let part = Part::file(Format::Json, "a.csr", &report); // on any thread
+/// let mut out = Vec::new();
+/// let mut r = Renderer::new(&mut out, Format::Json)?;
+/// r.add(part)?;
+/// assert_eq!(r.finish()?.errors, 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Part {
+    text: String,
+    /// Items of the open JSON array (files or SARIF results) it holds.
+    items: usize,
+    requests: usize,
+    counts: Counts,
+}
+
+impl Part {
+    /// Renders one file's report for `format`.
+    pub fn file(format: Format, path: &str, report: &Report) -> Part {
+        let mut text = String::new();
+        let mut items = 0;
+        match format {
+            Format::Human { color } => human_file(&mut text, path, report, color),
+            Format::Github => github_file(&mut text, path, report),
+            Format::Json => {
+                text = nested(&json_file(path, report), 4);
+                items = 1;
+            }
+            Format::Sarif => {
+                for result in sarif_results(path, report) {
+                    if items > 0 {
+                        text.push_str(",\n        ");
+                    }
+                    text.push_str(&nested(&result, 8));
+                    items += 1;
+                }
+            }
+        }
+        Part {
+            text,
+            items,
+            requests: report.requests.len(),
+            counts: report.counts(),
+        }
+    }
+}
+
 /// The text of a pretty-printed JSON value, every line but the first
 /// indented by `indent` spaces: a value as `serde_json` prints it nested
 /// at that depth.
@@ -488,31 +543,34 @@ impl<W: io::Write> Renderer<W> {
 
     /// Adds one file's report.
     pub fn file(&mut self, path: &str, report: &Report) -> io::Result<()> {
+        self.add(Part::file(self.format, path, report))
+    }
+
+    /// Adds a file's [`Part`], rendered beforehand (on any thread) for
+    /// this renderer's format. Parts are written in the order they are
+    /// added. Render them with [`Renderer::format`]: a part of another
+    /// format is written as it is.
+    pub fn add(&mut self, part: Part) -> io::Result<()> {
         self.files += 1;
-        self.requests += report.requests.len();
-        self.counts.merge(report.counts());
-        let mut text = String::new();
-        match self.format {
-            Format::Human { color } => human_file(&mut text, path, report, color),
-            Format::Github => github_file(&mut text, path, report),
-            Format::Json => {
-                text.push_str(if self.items == 0 { "\n    " } else { ",\n    " });
-                text.push_str(&nested(&json_file(path, report), 4));
-                self.items += 1;
-            }
-            Format::Sarif => {
-                for result in sarif_results(path, report) {
-                    text.push_str(if self.items == 0 {
-                        "\n        "
-                    } else {
-                        ",\n        "
-                    });
-                    text.push_str(&nested(&result, 8));
-                    self.items += 1;
-                }
-            }
+        self.requests += part.requests;
+        self.counts.merge(part.counts);
+        if part.items > 0 {
+            let separator = match (self.format, self.items) {
+                (Format::Json, 0) => "\n    ",
+                (Format::Json, _) => ",\n    ",
+                (Format::Sarif, 0) => "\n        ",
+                (Format::Sarif, _) => ",\n        ",
+                _ => "",
+            };
+            self.out.write_all(separator.as_bytes())?;
+            self.items += part.items;
         }
-        self.out.write_all(text.as_bytes())
+        self.out.write_all(part.text.as_bytes())
+    }
+
+    /// The format this renderer writes, for rendering [`Part`]s.
+    pub fn format(&self) -> Format {
+        self.format
     }
 
     /// Ends the document and returns the totals.

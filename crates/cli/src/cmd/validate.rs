@@ -20,14 +20,15 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use csrkit_validate::{Profile, Report, Severity, render, validate};
+use csrkit_validate::render::{self, Part};
+use csrkit_validate::{Profile, Severity, validate};
 use rayon::prelude::*;
 
 use crate::exit;
 use crate::settings::Settings;
 
 /// Files checked in parallel before their results are written.
-const CHUNK: usize = 256;
+const CHUNK: usize = 1024;
 
 /// The most a file may hold: a CSR is a few KiB.
 const MAX_INPUT: u64 = 1 << 20;
@@ -110,6 +111,10 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     Severity::parse(s).ok_or_else(|| format!("{s:?} is not a level; use error, warning or info"))
 }
 
+/// A file's label, then its rendered part of the document and whether its
+/// report fails the run, or why it could not be read.
+type Checked = (String, Result<(Part, bool), String>);
+
 /// One input. Files are read inside the parallel loop, one at a time per
 /// thread, so memory holds reports, not the corpus.
 enum Input {
@@ -184,19 +189,26 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         if chunk.is_empty() {
             break;
         }
-        let checked: Vec<(String, Result<Report, String>)> = chunk
+        // Each worker renders its file's part of the document too, so the
+        // writing thread only copies bytes between chunks.
+        let format = renderer.format();
+        let checked: Vec<Checked> = chunk
             .into_par_iter()
             .map(|input| {
                 let label = input.label();
-                let result = input.read().map(|b| validate(&b, &policy));
+                let result = input.read().map(|b| {
+                    let report = validate(&b, &policy);
+                    let fails = report.fails(policy.fail_on());
+                    (Part::file(format, &label, &report), fails)
+                });
                 (label, result)
             })
             .collect();
         for (label, result) in checked {
             match result {
-                Ok(report) => {
-                    failed |= report.fails(policy.fail_on());
-                    renderer.file(&label, &report)?;
+                Ok((part, fails)) => {
+                    failed |= fails;
+                    renderer.add(part)?;
                 }
                 Err(e) => {
                     unreadable += 1;
@@ -259,7 +271,6 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
                 ));
                 continue;
             }
-            files.sort();
             if files.is_empty() {
                 eprintln!(
                     "warning: {} holds no *.csr, *.pem or *.der file",
@@ -274,20 +285,28 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
     Ok(out)
 }
 
+/// The wanted files under `dir`, in the order of their paths: entries are
+/// sorted by name in each directory and a subdirectory's files come at its
+/// name's place, which is the order `Path`'s comparison gives, without
+/// comparing whole paths.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let path = entry.path();
-        let kind = entry.file_type()?;
+        entries.push((entry.file_name(), entry.file_type()?));
+    }
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (name, kind) in entries {
+        let path = dir.join(&name);
         if kind.is_dir() {
             walk(&path, out)?;
-        } else if (kind.is_file() || kind.is_symlink()) && path.is_file() {
+        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
             // A `.csrkit-*.tmp` is what a killed `generate` leaves: it may
             // hold a private key about to be committed (V106).
             let wanted =
                 path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
                     matches!(e.to_ascii_lowercase().as_str(), "csr" | "pem" | "der")
-                }) || csrkit_csr::is_temp_file_name(&entry.file_name());
+                }) || csrkit_csr::is_temp_file_name(&name);
             if wanted {
                 out.push(path);
             }
@@ -318,8 +337,12 @@ pub(crate) fn read_stdin() -> Result<Vec<u8>, String> {
 }
 
 /// Reads at most 1 MiB (and one byte more, to tell a bigger input).
+///
+/// The buffer starts at 8 KiB, more than a CSR holds, so a CSR file takes
+/// two `read` calls (its bytes, then the end): an empty `Vec` makes
+/// `read_to_end` probe with 32 bytes and grow, six calls a file.
 pub(crate) fn read_capped(reader: impl Read) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(8 << 10);
     reader
         .take(MAX_INPUT + 1)
         .read_to_end(&mut bytes)
