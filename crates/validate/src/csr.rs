@@ -430,20 +430,20 @@ pub(crate) fn attr_name(oid: &str) -> Option<&'static str> {
     })
 }
 
-impl SubjectAttr<'_> {
+impl<'a> SubjectAttr<'a> {
     pub(crate) fn short(&self) -> String {
         attr_name(&self.oid).map_or_else(|| self.oid.clone(), str::to_owned)
     }
 
     /// The value as text, when it is a string type that decodes.
-    pub(crate) fn text(&self) -> Option<String> {
+    pub(crate) fn text(&self) -> Option<std::borrow::Cow<'a, str>> {
         match self.tag {
             Tag::PrintableString
             | Tag::Utf8String
             | Tag::Ia5String
             | Tag::NumericString
             | Tag::VisibleString
-            | Tag::TeletexString => std::str::from_utf8(self.data).ok().map(str::to_owned),
+            | Tag::TeletexString => std::str::from_utf8(self.data).ok().map(Into::into),
             Tag::BmpString => {
                 if !self.data.len().is_multiple_of(2) {
                     return None;
@@ -453,7 +453,7 @@ impl SubjectAttr<'_> {
                     .chunks_exact(2)
                     .map(|c| u16::from_be_bytes([c[0], c[1]]))
                     .collect();
-                String::from_utf16(&units).ok()
+                String::from_utf16(&units).ok().map(Into::into)
             }
             Tag::UniversalString => {
                 if !self.data.len().is_multiple_of(4) {
@@ -684,7 +684,9 @@ impl<'a> Csr<'a> {
 
     /// The first CN as text, if any.
     pub(crate) fn cn(&self) -> Option<String> {
-        self.cns().next().and_then(|(_, a)| a.text())
+        self.cns()
+            .next()
+            .and_then(|(_, a)| a.text().map(std::borrow::Cow::into_owned))
     }
 
     /// The dNSName entries.
@@ -715,7 +717,7 @@ impl<'a> Csr<'a> {
                 {
                     out.push(Name {
                         problems: csrkit_names::problems(&t),
-                        name: t,
+                        name: t.into_owned(),
                         offset: cn.offset,
                         field: format!("subject/CN[{i}]"),
                     });

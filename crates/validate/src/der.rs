@@ -15,7 +15,7 @@ pub(crate) struct Problem {
 
 /// The ASN.1 name of a universal tag, for messages (`UTF8String`, never a
 /// Rust `Debug` form).
-pub(crate) fn tag_name(tag: u32) -> String {
+pub(crate) fn tag_name(tag: u32) -> std::borrow::Cow<'static, str> {
     match tag {
         1 => "BOOLEAN".into(),
         2 => "INTEGER".into(),
@@ -39,7 +39,7 @@ pub(crate) fn tag_name(tag: u32) -> String {
         27 => "GeneralString".into(),
         28 => "UniversalString".into(),
         30 => "BMPString".into(),
-        n => format!("the universal type {n}"),
+        n => format!("the universal type {n}").into(),
     }
 }
 

@@ -25,7 +25,7 @@ use num_integer::Integer as _;
 use crate::keys::MAX_ANALYSED_BITS;
 
 mod gcd;
-use gcd::gcd;
+use gcd::gcd_words;
 
 /// The product of the primes public keys of one modulus size were found to
 /// share, from badkeys' data (see `data/badkeys/README.md`).
@@ -107,22 +107,39 @@ pub(crate) fn known_shared_prime(n: &[u8]) -> Option<SharedPrime> {
 
 /// [`known_shared_prime`] with the reduction on the given kernel.
 fn known_shared_prime_on(n: &[u8], path: Path) -> Option<SharedPrime> {
-    let n = BigUint::from_bytes_be(n);
-    let set = SHARED.iter().find(|s| s.bits == n.bits())?;
-    let r = match set.dividend().fold(&n.to_u64_digits(), path) {
-        Some(folded) => from_words(&folded.words) % &n,
+    let n = words_from_be(n);
+    let set = SHARED.iter().find(|s| s.bits == gcd::bit_len(&n))?;
+    let g = match set.dividend().fold(&n, path) {
+        // The folded number may be a few words longer than n: the gcd
+        // reduces it in its first step.
+        Some(folded) => gcd_words(n.clone(), folded.words),
         // an even modulus (V-rules report it): num-bigint's division
-        None => set.product() % &n,
+        None => {
+            let r = set.product() % from_words(&n);
+            gcd_words(n.clone(), r.to_u64_digits())
+        }
     };
-    let g = gcd(&n, &r);
-    if g == BigUint::from(1u32) || g.bits() == 0 {
+    if g.len() <= 1 && g.first().copied().unwrap_or(0) <= 1 {
         return None;
     }
     // g == n happens when both primes are in the set.
     Some(SharedPrime {
-        factor_bits: g.bits(),
+        factor_bits: gcd::bit_len(&g),
         factored: g != n,
     })
+}
+
+/// A big-endian number's 64-bit words, least significant first, no leading
+/// zero word.
+fn words_from_be(bytes: &[u8]) -> Vec<u64> {
+    let mut words: Vec<u64> = bytes
+        .rchunks(8)
+        .map(|c| c.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)))
+        .collect();
+    while words.last() == Some(&0) {
+        words.pop();
+    }
+    words
 }
 
 /// V312's check alone, for its benchmark beside badkeys

@@ -7,23 +7,33 @@
 //! the full numbers as one 2×2 matrix, so a 2048-bit gcd takes some seventy
 //! passes over the words instead of the binary algorithm's thousands.
 
+#[cfg(test)]
 use num_bigint::BigUint;
 
 use super::from_words;
 
 /// gcd(a, b). Falls back to a division step when the leading bits cannot
 /// decide a quotient, and finishes in 128-bit integers.
+#[cfg(test)]
 pub(super) fn gcd(a: &BigUint, b: &BigUint) -> BigUint {
-    let (mut x, mut y) = (a.to_u64_digits(), b.to_u64_digits());
-    if a < b {
+    from_words(&gcd_words(a.to_u64_digits(), b.to_u64_digits()))
+}
+
+/// [`gcd`] on numbers given by their 64-bit words, least significant
+/// first, no leading zero word (either may be the larger).
+pub(super) fn gcd_words(mut x: Vec<u64>, mut y: Vec<u64>) -> Vec<u64> {
+    if x.len() < y.len() || (x.len() == y.len() && x.iter().rev().lt(y.iter().rev())) {
         std::mem::swap(&mut x, &mut y);
     }
     loop {
         if y.is_empty() {
-            return from_words(&x);
+            return x;
         }
         if x.len() <= 2 {
-            return BigUint::from(gcd_u128(to_u128(&x), to_u128(&y)));
+            let g = gcd_u128(to_u128(&x), to_u128(&y));
+            let mut g = vec![g as u64, (g >> 64) as u64];
+            trim(&mut g);
+            return g;
         }
         let shift = bit_len(&x) - 62;
         let m = lehmer(top_bits(&x, shift), top_bits(&y, shift));
@@ -128,7 +138,7 @@ fn trim(x: &mut Vec<u64>) {
 
 /// The bit length of a number given by its words (least significant
 /// first, no leading zero word).
-fn bit_len(x: &[u64]) -> u64 {
+pub(super) fn bit_len(x: &[u64]) -> u64 {
     x.last()
         .map_or(0, |&w| 64 * x.len() as u64 - u64::from(w.leading_zeros()))
 }

@@ -46,7 +46,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             Hit::new(format!(
                 "the RSA signature AlgorithmIdentifier parameters are {}; they must be NULL",
                 match other {
-                    None => "absent".to_owned(),
+                    None => "absent".into(),
                     Some(t) => crate::der::tag_name(t.0),
                 }
             ))

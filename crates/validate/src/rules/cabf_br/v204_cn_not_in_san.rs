@@ -34,7 +34,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             );
             continue;
         };
-        let in_dns = csr.dns_names().any(|s| s.text == Some(text.as_str()));
+        let in_dns = csr.dns_names().any(|s| s.text == Some(&*text));
         let in_ip = csr
             .sans
             .iter()
