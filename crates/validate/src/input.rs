@@ -126,9 +126,15 @@ const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::
 /// (`Proc-Type:`, `DEK-Info:`).
 fn decode_body(body: &[u8]) -> Result<Vec<u8>, String> {
     let mut b64 = Vec::with_capacity(body.len());
-    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
-    for (i, line) in lines.iter().enumerate() {
-        if line.contains(&b':') {
+    let mut lines = body.split(|&b| b == b'\n').peekable();
+    while let Some(line) = lines.next() {
+        if memchr::memchr(b':', line).is_some() {
+            continue;
+        }
+        // The common line: base64 alone, maybe ended by a carriage return.
+        let bare = line.strip_suffix(b"\r").unwrap_or(line);
+        if !bare.is_empty() && !bare.iter().any(u8::is_ascii_whitespace) {
+            b64.extend_from_slice(bare);
             continue;
         }
         let blank = line.iter().all(u8::is_ascii_whitespace);
@@ -136,7 +142,7 @@ fn decode_body(body: &[u8]) -> Result<Vec<u8>, String> {
         // between base64 lines (or before END) makes what precedes it
         // headers and the request unreadable. (The last piece is what
         // follows the final newline, before the END line.)
-        if blank && !b64.is_empty() && i + 1 < lines.len() {
+        if blank && !b64.is_empty() && lines.peek().is_some() {
             return Err(
                 "the PEM body has a blank line after its base64 begins; OpenSSL \
                         reads the lines before it as headers and cannot load the request"

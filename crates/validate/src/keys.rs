@@ -164,11 +164,38 @@ const SQUARE_FILTERS: [(u64, &[(u64, u128)]); 2] = [
     ),
 ];
 
-/// `x mod m` for a `u32`-sized `m`.
+/// `x mod m` for a `u32`-sized `m`, half a word at a time so that every
+/// step is a 64-bit division (a 128-bit one is a library call).
 fn rem_u64(x: &BigUint, m: u64) -> u64 {
+    debug_assert!(m <= u64::from(u32::MAX));
     x.iter_u64_digits().rev().fold(0u64, |r, d| {
-        ((u128::from(r) << 64 | u128::from(d)) % u128::from(m)) as u64
+        let r = ((r << 32) | (d >> 32)) % m;
+        ((r << 32) | (d & 0xffff_ffff)) % m
     })
+}
+
+/// ⌊√n⌋, as num-bigint's `sqrt` gives it, with fewer full-size divisions:
+/// the root of n's top half (found the same way) is a guess good to half
+/// the digits, so Newton's method from it ends after two or three
+/// divisions, where num-bigint's starts from 52 bits and takes six or
+/// more.
+pub(crate) fn isqrt(n: &BigUint) -> BigUint {
+    let bits = n.bits();
+    if bits <= 128 {
+        return n.sqrt();
+    }
+    // √(n / 4^k) < s + 1, so (s + 1)·2^k is above √n, and Newton's integer
+    // step from above decreases to ⌊√n⌋ and then stops decreasing.
+    let k = bits / 4;
+    let s = isqrt(&(n >> (2 * k)));
+    let mut x = (s + 1u32) << k;
+    loop {
+        let y = (&x + n / &x) >> 1u32;
+        if y >= x {
+            return x;
+        }
+        x = y;
+    }
 }
 
 /// Fermat's method for `rounds` steps: the factors when they are close.
@@ -185,7 +212,7 @@ pub(crate) fn fermat(n: &[u8], rounds: u32) -> Option<(BigUint, BigUint)> {
     if n < BigUint::from(9u32) || !n.bit(0) || n.bits() > MAX_ANALYSED_BITS {
         return None;
     }
-    let mut a = n.sqrt();
+    let mut a = isqrt(&n);
     if &a * &a < n {
         a += 1u32;
     }
@@ -205,7 +232,7 @@ pub(crate) fn fermat(n: &[u8], rounds: u32) -> Option<(BigUint, BigUint)> {
         }
         let ak = &a + k;
         let bk2 = &ak * &ak - &n;
-        let b = bk2.sqrt();
+        let b = isqrt(&bk2);
         if &b * &b == bk2 {
             let p = &ak - &b;
             if p > BigUint::from(1u32) {
@@ -707,6 +734,34 @@ mod tests {
         assert!(fermat(&n.to_bytes_be(), 100).is_some());
         let n2 = &x * (&x + (BigUint::from(1u32) << 600u32));
         assert!(fermat(&(n2 + 1u32).to_bytes_be(), 100).is_none());
+    }
+
+    proptest::proptest! {
+        /// [`isqrt`] is num-bigint's square root, at every size up to past
+        /// 4,096 bits, and on squares and their neighbours.
+        #[test]
+        fn isqrt_is_the_floor_of_the_square_root(
+            words in proptest::collection::vec(proptest::num::u64::ANY, 0..70),
+        ) {
+            let n = words.iter().fold(BigUint::from(0u32), |acc, &w| (acc << 64u32) + w);
+            proptest::prop_assert_eq!(isqrt(&n), n.sqrt());
+            let sq = &n * &n;
+            proptest::prop_assert_eq!(isqrt(&sq), n.clone());
+            if sq > BigUint::from(0u32) {
+                proptest::prop_assert_eq!(isqrt(&(&sq - 1u32)), &n - 1u32);
+            }
+            proptest::prop_assert_eq!(isqrt(&(&sq + &n + &n)), n.clone());
+        }
+
+        /// [`rem_u64`] agrees with num-bigint's remainder.
+        #[test]
+        fn rem_u64_is_the_remainder(
+            words in proptest::collection::vec(proptest::num::u64::ANY, 0..40),
+            m in 1u64..=u64::from(u32::MAX),
+        ) {
+            let x = words.iter().fold(BigUint::from(0u32), |acc, &w| (acc << 64u32) + w);
+            proptest::prop_assert_eq!(BigUint::from(rem_u64(&x, m)), &x % m);
+        }
     }
 
     /// Fermat's method as the textbook writes it, a square root at every
