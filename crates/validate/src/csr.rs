@@ -1,7 +1,7 @@
 //! One parsed certification request and the facts every rule reads,
 //! computed once.
 
-use x509_parser::der_parser::asn1_rs::Tag;
+use x509_parser::der_parser::asn1_rs::{Oid, Tag};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, ParsedCriAttribute, X509CertificationRequest};
 
@@ -563,7 +563,7 @@ impl<'a> Csr<'a> {
         let version = info.version.0;
         let sig_params = req.signature_algorithm.parameters.as_ref().map(|p| p.tag());
         let sig_alg = SigAlg::from_oid(
-            &req.signature_algorithm.algorithm.to_id_string(),
+            &oid_text(&req.signature_algorithm.algorithm),
             req.signature_algorithm
                 .parameters
                 .as_ref()
@@ -578,7 +578,7 @@ impl<'a> Csr<'a> {
                 let v = atv.attr_value();
                 subject.push(SubjectAttr {
                     rdn_len: n,
-                    oid: atv.attr_type().to_id_string(),
+                    oid: oid_text(atv.attr_type()),
                     tag: v.tag(),
                     data: rebase(der, v.data),
                     offset: offset_in(der, v.data),
@@ -593,7 +593,7 @@ impl<'a> Csr<'a> {
         let mut ekus = Vec::new();
         for attr in info.iter_attributes() {
             attrs.push(CriAttr {
-                oid: attr.oid.to_id_string(),
+                oid: oid_text(&attr.oid),
                 offset: offset_in(der, attr.value),
             });
             let ParsedCriAttribute::ExtensionRequest(er) = attr.parsed_attribute() else {
@@ -602,7 +602,7 @@ impl<'a> Csr<'a> {
             for ext in &er.extensions {
                 let idx = exts.len();
                 let mut e = Ext {
-                    oid: ext.oid.to_id_string(),
+                    oid: oid_text(&ext.oid),
                     critical: ext.critical,
                     offset: offset_in(der, ext.value),
                     known: true,
@@ -634,7 +634,7 @@ impl<'a> Csr<'a> {
                             }
                         }
                         for o in &eku.other {
-                            ekus.push((at, o.to_id_string()));
+                            ekus.push((at, oid_text(o)));
                         }
                     }
                     ParsedExtension::SubjectAlternativeName(san) if san_ext.is_none() => {
@@ -871,7 +871,7 @@ fn bit_len(b: &[u8]) -> usize {
 }
 
 fn read_key<'a>(der: &'a [u8], spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Key<'a> {
-    let oid = spki.algorithm.algorithm.to_id_string();
+    let oid = oid_text(&spki.algorithm.algorithm);
     let params = spki.algorithm.parameters.as_ref();
     match oid.as_str() {
         "1.2.840.113549.1.1.1" | "1.2.840.113549.1.1.10" => {
@@ -897,9 +897,7 @@ fn read_key<'a>(der: &'a [u8], spki: &x509_parser::x509::SubjectPublicKeyInfo<'_
         }
         "1.2.840.10045.2.1" => {
             let (curve, explicit) = match params {
-                Some(p) if p.tag() == Tag::Oid => {
-                    (p.as_oid().ok().map(|o| o.to_id_string()), false)
-                }
+                Some(p) if p.tag() == Tag::Oid => (p.as_oid().ok().map(|o| oid_text(&o)), false),
                 Some(p) if p.tag() == Tag::Sequence => (None, true),
                 _ => (None, false),
             };
@@ -946,4 +944,74 @@ pub(crate) fn tlv_contents(tlv: &[u8]) -> Option<&[u8]> {
         2 + (first & 0x7f) as usize
     };
     tlv.get(hdr..)
+}
+/// An object identifier in dotted form, as asn1-rs's `Oid::to_id_string`
+/// writes it (its quirks included: the first two arcs come from the first
+/// byte alone), without the strings and big numbers it builds for every
+/// arc: 2,800 instructions an OID, five OIDs a request. An arc longer than
+/// nine bytes (asn1-rs's test for 64 bits) or an unfinished last arc goes
+/// to asn1-rs, whose text for those depends on its features. For absolute
+/// OIDs, the only kind a request holds.
+pub(crate) fn oid_text(oid: &Oid<'_>) -> String {
+    use std::fmt::Write as _;
+    let bytes = oid.as_bytes();
+    let (first, rest) = match bytes {
+        [] => return String::new(),
+        [0] => return "0".into(),
+        [first, rest @ ..] => (*first, rest),
+    };
+    if rest.last().is_some_and(|b| b & 0x80 != 0) {
+        return oid.to_id_string();
+    }
+    let mut out = String::with_capacity(bytes.len() * 3 + 4);
+    let _ = write!(out, "{}.{}", first / 40, first % 40);
+    let (mut arc, mut len) = (0u64, 0);
+    for &b in rest {
+        len += 1;
+        if len > 9 {
+            return oid.to_id_string();
+        }
+        arc = (arc << 7) | u64::from(b & 0x7f);
+        if b & 0x80 == 0 {
+            let _ = write!(out, ".{arc}");
+            (arc, len) = (0, 0);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// [`oid_text`] is asn1-rs's text for any bytes: arcs of every
+        /// length, an unfinished last arc, arcs past 64 bits (asn1-rs
+        /// writes those, and oid_text hands them to it).
+        #[test]
+        fn oid_text_is_asn1_rs_text(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            let oid = Oid::new(std::borrow::Cow::Borrowed(&bytes));
+            proptest::prop_assert_eq!(oid_text(&oid), oid.to_id_string());
+        }
+    }
+
+    #[test]
+    fn oid_text_of_real_oids() {
+        for text in [
+            "1.2.840.113549.1.1.11",
+            "2.5.29.17",
+            "1.3.6.1.4.1.311.60.2.1.3",
+            "2.5.4.3",
+        ] {
+            let arcs: Vec<u64> = text.split('.').map(|a| a.parse().unwrap()).collect();
+            let oid = Oid::from(&arcs).unwrap();
+            assert_eq!(oid_text(&oid), text);
+        }
+        // an arc of 70 bits: asn1-rs's big numbers
+        let oid = Oid::new(std::borrow::Cow::Borrowed(&[
+            0x2a, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+        ]));
+        assert_eq!(oid_text(&oid), oid.to_id_string());
+        assert!(oid_text(&oid).len() > 20);
+    }
 }
