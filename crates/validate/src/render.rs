@@ -156,7 +156,68 @@ pub fn json<P: AsRef<str>>(files: &[(P, Report)]) -> String {
     collect(Format::Json, files)
 }
 
-/// One file's object in the JSON document.
+/// One file's object in the JSON document, serialized from the report as
+/// it stands: the text of [`json_file`]'s value without building the value
+/// (a map and a string for every key), which cost more than the rest of
+/// rendering.
+#[derive(serde::Serialize)]
+struct JsonFile<'a> {
+    path: &'a str,
+    requests: Vec<JsonRequest<'a>>,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonRequest<'a> {
+    index: usize,
+    common_name: &'a Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct JsonFinding<'a> {
+    code: &'static str,
+    name: &'static str,
+    severity: Severity,
+    message: &'a str,
+    citation: &'static str,
+    request: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<&'a crate::model::Location>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
+}
+
+impl<'a> JsonFile<'a> {
+    fn new(path: &'a str, report: &'a Report) -> JsonFile<'a> {
+        JsonFile {
+            path,
+            requests: report
+                .requests
+                .iter()
+                .map(|r| JsonRequest {
+                    index: r.index,
+                    common_name: &r.common_name,
+                })
+                .collect(),
+            findings: findings(report)
+                .map(|(request, f)| JsonFinding {
+                    code: f.code,
+                    name: f.name,
+                    severity: f.severity,
+                    message: &f.message,
+                    citation: f.citation,
+                    request,
+                    location: f.location.as_ref(),
+                    notes: &f.notes,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// One file's object in the JSON document, as a value: the definition
+/// [`JsonFile`] is tested against.
+#[cfg(test)]
 fn json_file(path: &str, report: &Report) -> Value {
     let requests: Vec<Value> = report
         .requests
@@ -453,7 +514,7 @@ impl Part {
             Format::Human { color } => human_file(&mut text, path, report, color),
             Format::Github => github_file(&mut text, path, report),
             Format::Json => {
-                text = nested(&json_file(path, report), 4);
+                text = nested(&JsonFile::new(path, report), 4);
                 items = 1;
             }
             Format::Sarif => {
@@ -478,7 +539,7 @@ impl Part {
 /// The text of a pretty-printed JSON value, every line but the first
 /// indented by `indent` spaces: a value as `serde_json` prints it nested
 /// at that depth.
-fn nested(value: &Value, indent: usize) -> String {
+fn nested(value: &impl serde::Serialize, indent: usize) -> String {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
     let pad = " ".repeat(indent);
     text.replace('\n', &format!("\n{pad}"))
@@ -651,6 +712,49 @@ fn collect<P: AsRef<str>>(format: Format, files: &[(P, Report)]) -> String {
 #[cfg(test)]
 mod streaming_tests {
     use super::*;
+
+    /// A file's object serialized from the report is the text of its
+    /// value, on every fixture (findings with and without locations and
+    /// notes, requests with and without a common name, several requests).
+    #[test]
+    fn json_file_serialized_is_its_value() {
+        let mut dirs =
+            vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")];
+        let mut files = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        let mut seen = (0, 0, 0);
+        for path in files {
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let report = crate::validate(&bytes, &crate::Policy::default());
+            let label = path.display().to_string();
+            assert_eq!(
+                nested(&JsonFile::new(&label, &report), 4),
+                nested(&json_file(&label, &report), 4),
+                "{label}"
+            );
+            for (_, f) in findings(&report) {
+                seen.0 += usize::from(f.location.is_some());
+                seen.1 += usize::from(!f.notes.is_empty());
+            }
+            seen.2 += report
+                .requests
+                .iter()
+                .filter(|r| r.common_name.is_none())
+                .count();
+        }
+        assert!(seen.0 > 0 && seen.1 > 0 && seen.2 > 0, "{seen:?}");
+    }
 
     /// The streamed documents are exactly what serde_json prints for the
     /// whole value, with and without items.
