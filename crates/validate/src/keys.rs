@@ -212,10 +212,8 @@ pub(crate) fn fermat(n: &[u8], rounds: u32) -> Option<(BigUint, BigUint)> {
     if n < BigUint::from(9u32) || !n.bit(0) || n.bits() > MAX_ANALYSED_BITS {
         return None;
     }
-    let mut a = isqrt(&n);
-    if &a * &a < n {
-        a += 1u32;
-    }
+    // ⌈√n⌉ = ⌊√(n − 1)⌋ + 1 for n ≥ 1
+    let a = isqrt(&(&n - 1u32)) + 1u32;
     let b2 = &a * &a - &n;
     let residues = SQUARE_FILTERS.map(|(m, _)| (rem_u64(&a, m), rem_u64(&b2, m)));
     for k in 0..u64::from(rounds) {

@@ -136,9 +136,7 @@ fn words_from_be(bytes: &[u8]) -> Vec<u64> {
         .rchunks(8)
         .map(|c| c.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b)))
         .collect();
-    while words.last() == Some(&0) {
-        words.pop();
-    }
+    gcd::trim(&mut words);
     words
 }
 

@@ -130,7 +130,7 @@ fn combine(x: &mut Vec<u64>, y: &mut Vec<u64>, [a, b, c, d]: [i64; 4]) {
     trim(y);
 }
 
-fn trim(x: &mut Vec<u64>) {
+pub(super) fn trim(x: &mut Vec<u64>) {
     while x.last() == Some(&0) {
         x.pop();
     }
