@@ -133,6 +133,55 @@ fn walk_order_is_path_order_across_chunks() {
     assert_eq!(doc["summary"]["errors"], 1106);
 }
 
+/// A subdirectory the walk cannot list (here its path is longer than
+/// PATH_MAX, which fails for root too; no permission fails the same way)
+/// is named as unreadable in its place, and the files around it are still
+/// checked: one bad subdirectory used to hide the whole tree's results.
+#[test]
+fn walk_names_an_unlistable_subdirectory_and_goes_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("w");
+    std::fs::create_dir_all(root.join("deep")).unwrap();
+    let good = fixture_dir().join("v101/pass-rsa.pem");
+    std::fs::copy(&good, root.join("a.pem")).unwrap();
+    std::fs::copy(&good, root.join("z.pem")).unwrap();
+    // Twenty levels of 250-byte names, made by relative steps (bash: dash's
+    // `cd` refuses a logical path past PATH_MAX).
+    let made = std::process::Command::new("bash")
+        .current_dir(root.join("deep"))
+        .arg("-c")
+        .arg("n=$(printf 'd%.0s' $(seq 250)); for i in $(seq 20); do mkdir $n && cd $n || exit 1; done")
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let out = run(tmp.path(), &["validate", "w", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 3, "{doc}");
+    assert_eq!(files[0]["path"], "w/a.pem");
+    assert_eq!(files[0]["findings"], serde_json::json!([]));
+    let unread = files[1]["path"].as_str().unwrap();
+    assert!(
+        unread.starts_with("w/deep/d") && unread.len() > 4096,
+        "{unread:.80}"
+    );
+    let why = files[1]["error"].as_str().unwrap();
+    assert!(why.starts_with("cannot walk the directory: "), "{why}");
+    assert_eq!(files[2]["path"], "w/z.pem");
+    assert_eq!(doc["summary"]["input_errors"], 1);
+    // The human summary does not count it as checked.
+    let out = run(tmp.path(), &["validate", "w"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "2 files checked (2 requests): 0 errors, 0 warnings, 0 infos; 1 input not read"
+        ),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn stdin_and_the_size_cap() {
     let tmp = corpus();

@@ -92,16 +92,27 @@ pub fn human<P: AsRef<str>>(files: &[(P, Report)], color: bool) -> String {
     collect(Format::Human { color }, files)
 }
 
-fn human_summary(out: &mut String, files: usize, requests: usize, c: Counts) {
-    let _ = writeln!(
+/// The human format's last line. Inputs that could not be read are not
+/// counted as checked: the line says how many there were, and their
+/// errors are on stderr.
+fn human_summary(out: &mut String, files: usize, unread: usize, requests: usize, c: Counts) {
+    let _ = write!(
         out,
         "{} checked ({}): {}, {}, {}",
-        plural(files, "file"),
+        plural(files - unread, "file"),
         plural(requests, "request"),
         plural(c.errors, "error"),
         plural(c.warnings, "warning"),
         plural(c.infos, "info"),
     );
+    if unread > 0 {
+        let _ = write!(
+            out,
+            "; {} not read (see the errors)",
+            plural(unread, "input")
+        );
+    }
+    out.push('\n');
 }
 
 fn human_file(out: &mut String, path: &str, report: &Report, color: bool) {
@@ -646,7 +657,13 @@ impl<W: io::Write> Renderer<W> {
         let mut text = String::new();
         match self.format {
             Format::Human { .. } => {
-                human_summary(&mut text, self.files, self.requests, self.counts);
+                human_summary(
+                    &mut text,
+                    self.files,
+                    self.input_errors.len(),
+                    self.requests,
+                    self.counts,
+                );
             }
             Format::Github => {}
             Format::Json => {

@@ -277,7 +277,7 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
                     path.display()
                 );
             }
-            out.extend(files.into_iter().map(Input::File));
+            out.extend(files);
         } else {
             out.push(Input::File(path.clone()));
         }
@@ -289,7 +289,12 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
 /// sorted by name in each directory and a subdirectory's files come at its
 /// name's place, which is the order `Path`'s comparison gives, without
 /// comparing whole paths.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+///
+/// Only `dir` itself failing is an error. A subdirectory that cannot be
+/// listed (no permission, a path too long) takes its place in the list as
+/// unreadable, so it is named and the exit code says so, and the rest of
+/// the tree is still checked.
+fn walk(dir: &Path, out: &mut Vec<Input>) -> std::io::Result<()> {
     let mut entries = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -299,7 +304,13 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for (name, kind) in entries {
         let path = dir.join(&name);
         if kind.is_dir() {
-            walk(&path, out)?;
+            // Its listing fails before anything of it is pushed.
+            if let Err(e) = walk(&path, out) {
+                out.push(Input::Unreadable(
+                    path,
+                    format!("cannot walk the directory: {e}"),
+                ));
+            }
         } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
             // A `.csrkit-*.tmp` is what a killed `generate` leaves: it may
             // hold a private key about to be committed (V106).
@@ -308,7 +319,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
                     matches!(e.to_ascii_lowercase().as_str(), "csr" | "pem" | "der")
                 }) || csrkit_csr::is_temp_file_name(&name);
             if wanted {
-                out.push(path);
+                out.push(Input::File(path));
             }
         }
     }
