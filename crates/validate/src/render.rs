@@ -378,19 +378,21 @@ fn sarif_results(path: &str, report: &Report) -> Vec<Value> {
     results
 }
 
-/// A relative URI reference for a path: forward slashes, spaces and `%`
-/// escaped.
+/// A URI reference for a path (RFC 3986): forward slashes, and every byte
+/// but the unreserved characters, `/` and the sub-delimiters
+/// percent-encoded, so a control character, a space, `#`, `?`, `%` or a
+/// non-ASCII name in a file's name yields a valid reference, and a `:`
+/// cannot make its first segment read as a scheme.
 fn sarif_uri(path: &str) -> String {
+    use std::fmt::Write as _;
     let p = path.replace('\\', "/");
     let p = p.strip_prefix("./").unwrap_or(&p);
     let mut out = String::with_capacity(p.len());
-    for c in p.chars() {
-        match c {
-            '%' => out.push_str("%25"),
-            ' ' => out.push_str("%20"),
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            c => out.push(c),
+    for b in p.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -444,6 +446,11 @@ mod tests {
         assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
         assert_eq!(escape_data("50%\r\n"), "50%25%0D%0A");
         assert_eq!(sarif_uri("./my dir/a#b.csr"), "my%20dir/a%23b.csr");
+        assert_eq!(
+            sarif_uri("a:b/x\n::error \u{1b}[31m\u{e9}?%.csr"),
+            "a%3Ab/x%0A%3A%3Aerror%20%1B%5B31m%C3%A9%3F%25.csr"
+        );
+        assert_eq!(sarif_uri("certs\\www.csr"), "certs/www.csr");
     }
 }
 
