@@ -511,6 +511,14 @@ fn inspect_is_capped_like_validate() {
     let big = d.join("big.pem");
     std::fs::write(&big, vec![b'A'; (1 << 20) + 1]).unwrap();
     assert_eq!(run(d, &["inspect", "big.pem"]).status.code(), Some(2));
+    // A directory: inspect reads one file, and says what checks a tree.
+    let out = run(d, &["inspect", "."]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("it is a directory: name a CSR file in it (csrkit validate"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// Issue 13 M5: control and bidi characters never reach a terminal or a

@@ -357,7 +357,13 @@ pub(crate) fn read_capped(reader: impl Read) -> Result<Vec<u8>, String> {
     reader
         .take(MAX_INPUT + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read it: {e}"))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::IsADirectory => {
+                "it is a directory: name a CSR file in it (csrkit validate checks a whole directory)"
+                    .to_owned()
+            }
+            _ => format!("cannot read it: {e}"),
+        })?;
     if bytes.len() as u64 > MAX_INPUT {
         return Err("larger than 1 MiB, which no CSR is; is this the right file?".into());
     }
