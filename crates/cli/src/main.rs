@@ -117,3 +117,126 @@ fn main() -> ExitCode {
 fn verify_cli() {
     Cli::command().debug_assert();
 }
+
+/// Every example command line keeps working: each `csrkit …` line of the
+/// README's shell blocks, each `csrkit …` in its inline code, and each
+/// example of every command's help (`csrkit help CMD`, the man pages) must
+/// be accepted by the parser as written. Only the parse is checked;
+/// nothing runs.
+#[cfg(test)]
+#[test]
+fn documented_examples_parse() {
+    let readme = include_str!("../../../README.md");
+    let mut lines: Vec<(String, String)> = Vec::new();
+    let mut in_shell = false;
+    for line in readme.lines() {
+        if let Some(lang) = line.strip_prefix("```") {
+            in_shell = !in_shell && matches!(lang, "sh" | "bash" | "console" | "shell");
+            continue;
+        }
+        if in_shell {
+            lines.push(("README".into(), line.into()));
+        } else {
+            // inline code: `csrkit …`
+            for (i, span) in line.split('`').enumerate() {
+                if i % 2 == 1 && span.starts_with("csrkit ") {
+                    lines.push(("README (inline)".into(), span.into()));
+                }
+            }
+        }
+    }
+    let mut cmd = Cli::command();
+    cmd.build();
+    let mut helps = vec![cmd.clone()];
+    helps.extend(cmd.get_subcommands().cloned());
+    for c in &helps {
+        for text in [
+            c.get_after_long_help(),
+            c.get_after_help(),
+            c.get_long_about(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for line in text.to_string().lines() {
+                lines.push((format!("help of {}", c.get_name()), line.into()));
+            }
+        }
+    }
+    let mut checked = 0;
+    let mut bad = Vec::new();
+    for (source, line) in &lines {
+        let Some(words) = example_words(line) else {
+            continue;
+        };
+        checked += 1;
+        let Err(e) = Cli::try_parse_from(&words) else {
+            continue;
+        };
+        use clap::error::ErrorKind;
+        let fine = match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => true,
+            // Inline code names commands and flags in prose (`csrkit
+            // validate`, `csrkit apply --manifest`): only what is written
+            // must exist.
+            ErrorKind::MissingRequiredArgument
+            | ErrorKind::MissingSubcommand
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => source.ends_with("(inline)"),
+            ErrorKind::InvalidValue => {
+                source.ends_with("(inline)")
+                    && words.last().is_some_and(|w| w.starts_with("--"))
+                    && e.to_string().contains("a value is required")
+            }
+            _ => false,
+        };
+        if !fine {
+            bad.push(format!("{source}: {line}\n  {}", e.render()));
+        }
+    }
+    assert!(
+        checked >= 80,
+        "only {checked} examples found (101 when written)"
+    );
+    assert!(
+        bad.is_empty(),
+        "{} of {checked} examples do not parse:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+/// The words of a `csrkit …` (or `cargo run … -- …`) example line, from
+/// `csrkit` up to a comment or a shell operator; `None` for any other line
+/// and for templates (`<…>`, `[…]`, `…`, a placeholder such as `DIR` or
+/// `ORDER_ID`, alternatives `a|b`).
+#[cfg(test)]
+fn example_words(line: &str) -> Option<Vec<String>> {
+    let line = line.trim().trim_start_matches("$ ");
+    let words = shlex::split(line)?;
+    let start = if words.first()? == "cargo" {
+        words.iter().position(|w| w == "--")?
+    } else {
+        let start = words.iter().position(|w| w == "csrkit")?;
+        // environment assignments may come first; anything else is prose
+        if !words[..start].iter().all(|w| w.contains('=')) {
+            return None;
+        }
+        start
+    };
+    let placeholder = |w: &str| {
+        w.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+            || w.contains(['…', '|'])
+            || w.starts_with(['<', '['])
+    };
+    let mut out = vec!["csrkit".to_owned()];
+    for w in &words[start + 1..] {
+        if w.starts_with(['|', '>', '<', '&', ';', '#']) || w.starts_with("2>") {
+            break;
+        }
+        if placeholder(w) {
+            return None;
+        }
+        out.push(w.clone());
+    }
+    Some(out)
+}
