@@ -72,3 +72,100 @@ proptest! {
         }
     }
 }
+
+/// A CSR with exactly these dNSNames (CN example.com).
+fn csr_with_names(names: &[String]) -> Vec<u8> {
+    use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair};
+    thread_local! {
+        static KEY: KeyPair = KeyPair::generate().expect("P-256 key");
+    }
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::CommonName, "example.com");
+    params.distinguished_name = dn;
+    params.subject_alt_names = names
+        .iter()
+        .map(|n| rcgen::SanType::DnsName(n.as_str().try_into().expect("an IA5 name")))
+        .collect();
+    KEY.with(|k| params.serialize_request(k).expect("rcgen").der().to_vec())
+}
+
+/// V220's messages, in order.
+fn v220(der: &[u8]) -> Vec<String> {
+    validate(der, &Policy::default())
+        .all_findings()
+        .filter(|f| f.code == "V220")
+        .map(|f| f.message.clone())
+        .collect()
+}
+
+/// V220 as it was first written (every name against every earlier one and
+/// every wildcard): the definition its linear form must match.
+fn v220_reference(names: &[String]) -> Vec<String> {
+    let names: Vec<String> = names.iter().map(|n| n.to_ascii_lowercase()).collect();
+    let mut out = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        if names[..i].contains(name) {
+            out.push(format!(
+                "\"{name}\" appears more than once in subjectAltName"
+            ));
+            continue;
+        }
+        let covered = names.iter().find(|n| {
+            n.strip_prefix("*.").is_some_and(|base| {
+                !name.starts_with("*.")
+                    && name
+                        .split_once('.')
+                        .is_some_and(|(_, parent)| parent == base)
+            })
+        });
+        if let Some(wild) = covered {
+            out.push(format!("\"{name}\" is already covered by \"{wild}\""));
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Duplicates (in any case) and wildcard overlaps among names from a
+    /// small set, so both happen often: the same messages as the reference.
+    #[test]
+    fn san_duplicates_match_the_reference(
+        picks in prop::collection::vec((0usize..8, any::<bool>()), 1..24),
+    ) {
+        const POOL: [&str; 8] = [
+            "example.com", "*.example.com", "www.example.com", "a.b.example.com",
+            "*.b.example.com", "b.example.com", "*.com", "x.example.org",
+        ];
+        let names: Vec<String> = picks
+            .iter()
+            .map(|&(i, upper)| if upper { POOL[i].to_ascii_uppercase() } else { POOL[i].to_owned() })
+            .collect();
+        prop_assert_eq!(v220(&csr_with_names(&names)), v220_reference(&names));
+    }
+}
+
+/// Twenty thousand names, fifty distinct, under a wildcard: every later
+/// copy is a duplicate and each first one is covered. (The check was
+/// quadratic in the names: 2.15 s for a request of 30,000 names, 0.06 s
+/// now.)
+#[test]
+fn san_duplicates_among_many_names() {
+    let mut names: Vec<String> = (0..20_000)
+        .map(|i| format!("h{}.example.com", i % 50))
+        .collect();
+    names.push("*.example.com".into());
+    let got = v220(&csr_with_names(&names));
+    assert_eq!(got.len(), 20_000);
+    let covered = got
+        .iter()
+        .filter(|m| m.contains("is already covered by \"*.example.com\""))
+        .count();
+    let dup = got
+        .iter()
+        .filter(|m| m.ends_with("appears more than once in subjectAltName"))
+        .count();
+    assert_eq!((covered, dup), (50, 19_950));
+}
