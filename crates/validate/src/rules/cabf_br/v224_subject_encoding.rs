@@ -2,6 +2,8 @@
 //!
 //! Citation: BR 7.1.4.1 and 7.1.4.2; RFC 5280 §4.1.2.4.
 
+use std::collections::HashSet;
+
 use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
@@ -23,13 +25,16 @@ pub(crate) static RULE: Rule = Rule {
 };
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
-    for (i, attr) in csr.subject.iter().enumerate() {
+    // the attribute types seen so far: linear in a subject of any size
+    let mut seen = HashSet::with_capacity(csr.subject.len());
+    for attr in &csr.subject {
+        let repeated = !seen.insert(attr.oid.as_str());
         let field = format!("subject/{}", attr.short());
         let mut problems = Vec::new();
         if attr.rdn_len > 1 {
             problems.push("it shares a multi-valued RDN with other attributes".to_owned());
         }
-        if attr.oid != "2.5.4.3" && csr.subject[..i].iter().any(|a| a.oid == attr.oid) {
+        if attr.oid != "2.5.4.3" && repeated {
             problems.push("the attribute type appears more than once".to_owned());
         }
         let allowed = match attr.oid.as_str() {
