@@ -710,10 +710,14 @@ impl<'a> Csr<'a> {
                     });
                 }
             }
+            // the names so far, so that thousands of CNs beside thousands
+            // of SANs are not compared pairwise
+            let mut seen: std::collections::HashSet<String> =
+                out.iter().map(|n| n.name.clone()).collect();
             for (i, cn) in self.cns() {
                 if let Some(t) = cn.text()
-                    && !out.iter().any(|n| n.name == t)
                     && !t.contains(' ')
+                    && seen.insert(t.to_string())
                 {
                     out.push(Name {
                         problems: csrkit_names::problems(&t),

@@ -61,9 +61,10 @@ fn check(csr: &Csr<'_>, policy: &Policy, out: &mut Vec<Hit>) {
         );
     }
     let mut names: Vec<(String, Option<usize>, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for n in csr.names() {
         let lower = n.name.to_ascii_lowercase();
-        if !names.iter().any(|(x, _, _)| *x == lower) {
+        if seen.insert(lower.clone()) {
             names.push((lower, n.offset, n.field.clone()));
         }
     }

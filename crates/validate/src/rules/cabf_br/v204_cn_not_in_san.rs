@@ -2,6 +2,10 @@
 //!
 //! Citation: BR 7.1.4.3.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+
 use crate::csr::{Csr, SanKind, ip_text};
 use crate::model::Severity;
 use crate::policy::Policy;
@@ -22,7 +26,23 @@ pub(crate) static RULE: Rule = Rule {
     check,
 };
 
+/// Linear in the names: the SAN texts are put in sets once (and their
+/// lower-case and Unicode forms only when a CN is missing), so a request
+/// with thousands of CNs and SANs is not CNs × SANs comparisons (nor as
+/// many IDNA conversions).
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
+    let exact: HashSet<Cow<'_, str>> = csr
+        .sans
+        .iter()
+        .filter_map(|s| match s.kind {
+            SanKind::Dns => s.text.map(Cow::Borrowed),
+            SanKind::Ip => Some(Cow::Owned(ip_text(s.bytes))),
+            _ => None,
+        })
+        .collect();
+    let lower: OnceCell<HashSet<String>> = OnceCell::new();
+    // the Unicode form of each A-label name, to the first such name
+    let unicode: OnceCell<HashMap<String, &str>> = OnceCell::new();
     for (i, cn) in csr.cns() {
         let Some(text) = cn.text() else {
             out.push(
@@ -34,27 +54,29 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             );
             continue;
         };
-        let in_dns = csr.dns_names().any(|s| s.text == Some(&*text));
-        let in_ip = csr
-            .sans
-            .iter()
-            .any(|s| s.kind == SanKind::Ip && ip_text(s.bytes) == text);
-        if in_dns || in_ip {
+        if exact.contains(&*text) {
             continue;
         }
         let mut hit = Hit::new(format!("subject CN \"{text}\" is not in subjectAltName"))
             .at(cn.offset, format!("subject/CN[{i}]"));
-        if csr
-            .dns_names()
-            .any(|s| s.text.is_some_and(|t| t.eq_ignore_ascii_case(&text)))
-        {
+        let lower = lower.get_or_init(|| {
+            csr.dns_names()
+                .filter_map(|s| s.text.map(str::to_ascii_lowercase))
+                .collect()
+        });
+        let unicode = unicode.get_or_init(|| {
+            let mut map = HashMap::new();
+            for t in csr.dns_names().filter_map(|s| s.text) {
+                if t.contains("xn--") {
+                    map.entry(csrkit_names::to_unicode(t)).or_insert(t);
+                }
+            }
+            map
+        });
+        if lower.contains(&text.to_ascii_lowercase()) {
             hit = hit
                 .note("a SAN differs only in case; the CN must match it character for character");
-        } else if let Some(a_label) = csr
-            .dns_names()
-            .filter_map(|s| s.text)
-            .find(|t| t.contains("xn--") && csrkit_names::to_unicode(t) == text)
-        {
+        } else if let Some(a_label) = unicode.get(&*text) {
             hit = hit.note(format!(
                 "the CN is the Unicode form of \"{a_label}\"; P-Labels must not be converted \
                  to Unicode in the CN: write \"{a_label}\""
