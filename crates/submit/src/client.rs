@@ -436,6 +436,24 @@ fn note_throttling<O: Operation>(limiter: &RateLimiter, outcome: &Attempt<O::Out
     }
 }
 
+/// The most an answer's body may hold. The API's answers are kilobytes (a
+/// certificate chain, a page of orders); an endpoint that sends more is not
+/// the certificate API, and reading it whole would only fill memory (the
+/// read timeout is per read, so a steady stream never times out).
+const MAX_BODY: usize = 16 << 20;
+
+/// The body, or `None` when it passes [`MAX_BODY`].
+async fn read_capped(mut resp: reqwest::Response) -> reqwest::Result<Option<Vec<u8>>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
+}
+
 fn excerpt(body: &[u8]) -> String {
     let s = String::from_utf8_lossy(body);
     s.chars().take(200).collect()
@@ -766,8 +784,24 @@ impl Client {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .filter(|s| *s > 0)
             .map(Duration::from_secs);
-        let body = match resp.bytes().await {
-            Ok(b) => b,
+        let body = match read_capped(resp).await {
+            Ok(Some(b)) => b,
+            Ok(None) => {
+                let err = Error::Decode {
+                    action: action.to_string(),
+                    http_status: status,
+                    detail: format!(
+                        "the answer is larger than {} MiB, which no answer of the API is: \
+                         check --endpoint (CSRKIT_ENDPOINT)",
+                        MAX_BODY >> 20
+                    ),
+                    body_excerpt: String::new(),
+                };
+                return match idem.is_side_effect() {
+                    true => Attempt::Done(Err(unknown(err))),
+                    false => Attempt::Done(Err(err)),
+                };
+            }
             Err(e) => {
                 let mut err = transport(e);
                 if let Error::Transport {

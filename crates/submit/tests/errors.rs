@@ -399,3 +399,29 @@ async fn connect_failure_means_nothing_was_sent() {
     }
     assert!(err.to_string().contains("nothing was sent"), "{err}");
 }
+
+/// An endpoint that streams an answer without end (a wrong --endpoint, a
+/// file server) is cut off at 16 MiB instead of filling memory: a read is
+/// not retried and says to check the endpoint; a Create that got such an
+/// answer is not sent again (the service may have acted on it).
+#[tokio::test]
+async fn an_endless_answer_is_cut_off_not_read_whole() {
+    let server = Server::start(vec![Reply::Endless; 3]).await;
+    let err = client(&server, creds(), 3)
+        .describe_package_state(None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+    assert!(err.to_string().contains("larger than 16 MiB"), "{err}");
+    assert!(err.to_string().contains("check --endpoint"), "{err}");
+    assert_eq!(server.requests().len(), 1);
+
+    let server = Server::start(vec![Reply::Endless; 3]).await;
+    let err = client(&server, creds(), 3)
+        .create_certificate_with_csr(&create_request())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+    assert!(err.to_string().contains("larger than 16 MiB"), "{err}");
+    assert_eq!(server.requests().len(), 1, "a Create is sent once");
+}

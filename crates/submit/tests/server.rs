@@ -76,6 +76,9 @@ pub(crate) enum Reply {
     DropAfterRead,
     /// Read the whole request, then wait this long before closing.
     Hang(Duration),
+    /// Answer 200 with a body that never ends (spaces after a `{`), until
+    /// the client hangs up.
+    Endless,
 }
 
 impl Reply {
@@ -197,6 +200,16 @@ async fn serve(
         Reply::Hang(d) => {
             tokio::time::sleep(d).await;
             Ok(())
+        }
+        Reply::Endless => {
+            sock.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{",
+            )
+            .await?;
+            let spaces = vec![b' '; 64 << 10];
+            loop {
+                sock.write_all(&spaces).await?;
+            }
         }
         Reply::Json {
             status,
