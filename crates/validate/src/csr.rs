@@ -1,9 +1,13 @@
 //! One parsed certification request and the facts every rule reads,
 //! computed once.
 
+use std::borrow::Cow;
+
 use x509_parser::der_parser::asn1_rs::{Oid, Tag};
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::{FromDer, ParsedCriAttribute, X509CertificationRequest};
+
+use crate::seen::Seen;
 
 /// A hash function named by a signature algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -710,23 +714,27 @@ impl<'a> Csr<'a> {
                     });
                 }
             }
-            // the names so far, so that thousands of CNs beside thousands
-            // of SANs are not compared pairwise
-            let mut seen: std::collections::HashSet<String> =
-                out.iter().map(|n| n.name.clone()).collect();
-            for (i, cn) in self.cns() {
-                if let Some(t) = cn.text()
-                    && !t.contains(' ')
-                    && seen.insert(t.to_string())
-                {
-                    out.push(Name {
-                        problems: csrkit_names::problems(&t),
-                        name: t.into_owned(),
-                        offset: cn.offset,
-                        field: format!("subject/CN[{i}]"),
-                    });
+            // the names so far (a `Seen`: thousands of CNs beside thousands
+            // of SANs are not compared pairwise)
+            let mut extra = Vec::new();
+            {
+                let mut seen: Seen<Cow<'_, str>> =
+                    out.iter().map(|n| Cow::Borrowed(n.name.as_str())).collect();
+                for (i, cn) in self.cns() {
+                    if let Some(t) = cn.text()
+                        && !t.contains(' ')
+                        && seen.insert(t.clone())
+                    {
+                        extra.push(Name {
+                            problems: csrkit_names::problems(&t),
+                            name: t.into_owned(),
+                            offset: cn.offset,
+                            field: format!("subject/CN[{i}]"),
+                        });
+                    }
                 }
             }
+            out.extend(extra);
             out
         })
     }

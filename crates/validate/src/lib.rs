@@ -81,6 +81,7 @@ mod product;
 pub mod render;
 mod rule;
 mod rules;
+mod seen;
 mod special_ip;
 mod weak;
 

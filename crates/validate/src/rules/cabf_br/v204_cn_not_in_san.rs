@@ -4,12 +4,13 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::csr::{Csr, SanKind, ip_text};
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
+use crate::seen::Seen;
 
 pub(crate) static RULE: Rule = Rule {
     code: "V204",
@@ -26,12 +27,12 @@ pub(crate) static RULE: Rule = Rule {
     check,
 };
 
-/// Linear in the names: the SAN texts are put in sets once (and their
+/// Linear in the names: the SAN texts are put in a [`Seen`] once (and their
 /// lower-case and Unicode forms only when a CN is missing), so a request
 /// with thousands of CNs and SANs is not CNs × SANs comparisons (nor as
 /// many IDNA conversions).
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
-    let exact: HashSet<Cow<'_, str>> = csr
+    let exact: Seen<Cow<'_, str>> = csr
         .sans
         .iter()
         .filter_map(|s| match s.kind {
@@ -40,7 +41,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             _ => None,
         })
         .collect();
-    let lower: OnceCell<HashSet<String>> = OnceCell::new();
+    let lower: OnceCell<Seen<String>> = OnceCell::new();
     // the Unicode form of each A-label name, to the first such name
     let unicode: OnceCell<HashMap<String, &str>> = OnceCell::new();
     for (i, cn) in csr.cns() {
@@ -73,7 +74,7 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
             }
             map
         });
-        if lower.contains(&text.to_ascii_lowercase()) {
+        if lower.contains(text.to_ascii_lowercase().as_str()) {
             hit = hit
                 .note("a SAN differs only in case; the CN must match it character for character");
         } else if let Some(a_label) = unicode.get(&*text) {

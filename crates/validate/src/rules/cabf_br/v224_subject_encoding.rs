@@ -2,12 +2,11 @@
 //!
 //! Citation: BR 7.1.4.1 and 7.1.4.2; RFC 5280 §4.1.2.4.
 
-use std::collections::HashSet;
-
 use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
+use crate::seen::Seen;
 use x509_parser::der_parser::asn1_rs::Tag;
 
 pub(crate) static RULE: Rule = Rule {
@@ -26,7 +25,7 @@ pub(crate) static RULE: Rule = Rule {
 
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
     // the attribute types seen so far: linear in a subject of any size
-    let mut seen = HashSet::with_capacity(csr.subject.len());
+    let mut seen = Seen::new();
     for attr in &csr.subject {
         let repeated = !seen.insert(attr.oid.as_str());
         let field = format!("subject/{}", attr.short());

@@ -2,12 +2,11 @@
 //!
 //! Citation: hygiene (zlint n_san_dns_name_duplicate; Boulder rejects wildcard overlap).
 
-use std::collections::HashSet;
-
 use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source, always};
+use crate::seen::Seen;
 
 pub(crate) static RULE: Rule = Rule {
     code: "V220",
@@ -23,18 +22,18 @@ pub(crate) static RULE: Rule = Rule {
     check,
 };
 
-/// Linear in the number of names (a set of those seen and one of the
+/// Linear in the number of names (a [`Seen`] of those seen and one of the
 /// wildcards' bases): a request may carry tens of thousands.
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
     let names: Vec<(String, &crate::csr::San<'_>)> = csr
         .dns_names()
         .filter_map(|s| s.text.map(|t| (t.to_ascii_lowercase(), s)))
         .collect();
-    let wildcard_bases: HashSet<&str> = names
+    let wildcard_bases: Seen<&str> = names
         .iter()
         .filter_map(|(n, _)| n.strip_prefix("*."))
         .collect();
-    let mut seen = HashSet::with_capacity(names.len());
+    let mut seen = Seen::new();
     for (name, san) in &names {
         if !seen.insert(name.as_str()) {
             out.push(

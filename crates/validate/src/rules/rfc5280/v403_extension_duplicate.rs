@@ -2,14 +2,13 @@
 //!
 //! Citation: RFC 5280 §4.2.
 
-use std::collections::HashSet;
-
 use super::super::ext_name;
 
 use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
 use crate::rule::{Hit, Rule, Source};
+use crate::seen::Seen;
 
 pub(crate) static RULE: Rule = Rule {
     code: "V403",
@@ -25,9 +24,9 @@ pub(crate) static RULE: Rule = Rule {
     check,
 };
 
-/// Linear in the number of extensions (a set of those seen).
+/// Linear in the number of extensions (a [`Seen`] of those seen).
 fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
-    let mut seen = HashSet::with_capacity(csr.exts.len());
+    let mut seen = Seen::new();
     for ext in &csr.exts {
         if !seen.insert(ext.oid.as_str()) {
             out.push(
