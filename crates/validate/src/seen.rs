@@ -7,7 +7,8 @@ use std::hash::Hash;
 /// Past this many entries a [`Seen`] moves them into a hash set.
 const SMALL: usize = 16;
 
-/// A set for the duplicate checks (V204, V220, V224, V403, the name list):
+/// A set for the duplicate checks (V204, V220, V224, V403, V907, the name
+/// list):
 /// a vector scanned in order while it is small, since a request names a
 /// handful of things and hashing them would cost more than comparing, and
 /// a hash set past [`SMALL`] entries, so that the thousands of names,

@@ -61,7 +61,7 @@ fn check(csr: &Csr<'_>, policy: &Policy, out: &mut Vec<Hit>) {
         );
     }
     let mut names: Vec<(String, Option<usize>, String)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = crate::seen::Seen::new();
     for n in csr.names() {
         let lower = n.name.to_ascii_lowercase();
         if seen.insert(lower.clone()) {

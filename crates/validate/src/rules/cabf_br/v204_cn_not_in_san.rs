@@ -65,19 +65,21 @@ fn check(csr: &Csr<'_>, _: &Policy, out: &mut Vec<Hit>) {
                 .filter_map(|s| s.text.map(str::to_ascii_lowercase))
                 .collect()
         });
-        let unicode = unicode.get_or_init(|| {
-            let mut map = HashMap::new();
-            for t in csr.dns_names().filter_map(|s| s.text) {
-                if t.contains("xn--") {
-                    map.entry(csrkit_names::to_unicode(t)).or_insert(t);
+        let unicode = || {
+            unicode.get_or_init(|| {
+                let mut map = HashMap::new();
+                for t in csr.dns_names().filter_map(|s| s.text) {
+                    if t.contains("xn--") {
+                        map.entry(csrkit_names::to_unicode(t)).or_insert(t);
+                    }
                 }
-            }
-            map
-        });
+                map
+            })
+        };
         if lower.contains(text.to_ascii_lowercase().as_str()) {
             hit = hit
                 .note("a SAN differs only in case; the CN must match it character for character");
-        } else if let Some(a_label) = unicode.get(&*text) {
+        } else if let Some(a_label) = unicode().get(&*text) {
             hit = hit.note(format!(
                 "the CN is the Unicode form of \"{a_label}\"; P-Labels must not be converted \
                  to Unicode in the CN: write \"{a_label}\""

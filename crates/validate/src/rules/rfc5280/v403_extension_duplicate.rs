@@ -3,7 +3,6 @@
 //! Citation: RFC 5280 §4.2.
 
 use super::super::ext_name;
-
 use crate::csr::Csr;
 use crate::model::Severity;
 use crate::policy::Policy;
