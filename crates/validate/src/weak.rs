@@ -186,6 +186,12 @@ pub(crate) fn small_private_exponent(n: &[u8], e: &[u8]) -> Option<u64> {
         return None;
     }
     let max_den_bits = n.bits() / 4 + 64;
+    wiener(n, e, max_den_bits)
+}
+
+/// [`small_private_exponent`]'s search, over the convergents whose
+/// denominator has at most `max_den_bits` bits (`u64::MAX`: all of them).
+fn wiener(n: BigInt, e: BigInt, max_den_bits: u64) -> Option<u64> {
     let zero = BigInt::from(0);
     let one = BigInt::from(1);
     // continued fraction terms of e/n and their convergents num/den
@@ -678,50 +684,6 @@ mod tests {
         assert_eq!(repeated_bytes(&n), None);
     }
 
-    /// Wiener's attack through the whole continued fraction (the form
-    /// before the search was bounded), as the reference.
-    fn wiener_unbounded(n: &BigUint, e: &BigUint) -> Option<u64> {
-        let (n, e) = (BigInt::from(n.clone()), BigInt::from(e.clone()));
-        let (zero, one) = (BigInt::from(0), BigInt::from(1));
-        let (mut x, mut y) = (e.clone(), n.clone());
-        let (mut n0, mut d0, mut n1, mut d1) =
-            (zero.clone(), one.clone(), one.clone(), zero.clone());
-        let (mut prev_n, mut prev_d) = (one.clone(), zero.clone());
-        let mut i = 0usize;
-        while y != zero {
-            let a = &x / &y;
-            let rem = &x - &a * &y;
-            x = std::mem::replace(&mut y, rem);
-            let num = &a * &n1 + &n0;
-            let den = &a * &d1 + &d0;
-            n0 = std::mem::replace(&mut n1, num.clone());
-            d0 = std::mem::replace(&mut d1, den.clone());
-            let (k, dg) = if i.is_multiple_of(2) {
-                (&num + &prev_n, &den + &prev_d)
-            } else {
-                (num.clone(), den.clone())
-            };
-            (prev_n, prev_d) = (num, den);
-            i += 1;
-            if k == zero {
-                continue;
-            }
-            let edg = &e * &dg;
-            let phi = &edg / &k;
-            let s = &n - &phi + &one;
-            if s.is_even() {
-                let h = &s / 2;
-                let t: BigInt = &h * &h - &n;
-                if t.sign() != Sign::Minus && t.sqrt().pow(2u32) == t {
-                    let g = &edg - &phi * &k;
-                    let d = if g > zero { &dg / &g } else { dg };
-                    return Some(d.bits());
-                }
-            }
-        }
-        None
-    }
-
     /// A probable prime of `bits` bits (Miller–Rabin, 20 fixed bases).
     fn prime(bits: u64, rng: &mut SplitMix) -> BigUint {
         loop {
@@ -776,6 +738,7 @@ mod tests {
     /// search's own (n^(1/4)·2^64: 192 bits): up to 192 bits the bounded
     /// search finds exactly what the whole expansion finds, and it finds
     /// every d below Wiener's bound; random exponents give nothing.
+    /// (badkeys' own small-d key is `badkeys_test_keys`'.)
     #[test]
     fn wiener_bounded_matches_the_whole_expansion() {
         let mut rng = SplitMix(313);
@@ -799,7 +762,7 @@ mod tests {
                 let e = d.modinv(&phi).expect("coprime");
                 let (nb, eb) = (n.to_bytes_be(), e.to_bytes_be());
                 let got = small_private_exponent(&nb, &eb);
-                let full = wiener_unbounded(&n, &e);
+                let full = wiener(BigInt::from(n.clone()), BigInt::from(e.clone()), u64::MAX);
                 if d_bits <= 192 {
                     assert_eq!(got, full, "round {round}, d of {d_bits} bits");
                 } else {
