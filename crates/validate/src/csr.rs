@@ -957,6 +957,7 @@ pub(crate) fn tlv_contents(tlv: &[u8]) -> Option<&[u8]> {
     };
     tlv.get(hdr..)
 }
+
 /// An object identifier in dotted form, as asn1-rs's `Oid::to_id_string`
 /// writes it (its quirks included: the first two arcs come from the first
 /// byte alone), without the strings and big numbers it builds for every

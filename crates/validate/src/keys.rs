@@ -164,6 +164,12 @@ const SQUARE_FILTERS: [(u64, &[(u64, u128)]); 2] = [
     ),
 ];
 
+/// Whether `r`, a residue modulo one of [`SQUARE_FILTERS`]' products, is
+/// a square modulo each of its factors (so could be a square's residue).
+fn square_residue(masks: &[(u64, u128)], r: u64) -> bool {
+    masks.iter().all(|&(q, mask)| (mask >> (r % q)) & 1 == 1)
+}
+
 /// `x mod m` for a `u32`-sized `m`, half a word at a time so that every
 /// step is a 64-bit division (a 128-bit one is a library call).
 fn rem_u64(x: &BigUint, m: u64) -> u64 {
@@ -202,10 +208,9 @@ pub(crate) fn isqrt(n: &BigUint) -> BigUint {
 /// [`SQUARE_FILTERS`] first (a non-square passes all ten moduli about once
 /// in 6,000), then a square root.
 pub(crate) fn is_square(x: &BigUint) -> bool {
-    let maybe = SQUARE_FILTERS.iter().all(|(m, masks)| {
-        let r = rem_u64(x, *m);
-        masks.iter().all(|&(q, mask)| (mask >> (r % q)) & 1 == 1)
-    });
+    let maybe = SQUARE_FILTERS
+        .iter()
+        .all(|(m, masks)| square_residue(masks, rem_u64(x, *m)));
     maybe && {
         let r = isqrt(x);
         &r * &r == *x
@@ -237,7 +242,7 @@ pub(crate) fn fermat(n: &[u8], rounds: u32) -> Option<(BigUint, BigUint)> {
             .all(|((m, masks), (ra, rb))| {
                 // k < 2^32 and every residue < m < 2^32: no overflow.
                 let r = (rb + (2 * k % m) * ra % m + k * k % m) % m;
-                masks.iter().all(|&(q, mask)| (mask >> (r % q)) & 1 == 1)
+                square_residue(masks, r)
             });
         if !maybe_square {
             continue;

@@ -387,6 +387,8 @@ pub(crate) fn bit_bias(n: &[u8], has_small_factor: bool) -> Option<BitBias> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::Rng as _;
+    use proptest::test_runner::{RngAlgorithm, TestRng};
 
     #[test]
     fn shared_prime_data_is_whole() {
@@ -684,16 +686,19 @@ mod tests {
         assert_eq!(repeated_bytes(&n), None);
     }
 
-    /// A probable prime of `bits` bits (Miller–Rabin, 20 fixed bases).
-    fn prime(bits: u64, rng: &mut SplitMix) -> BigUint {
+    /// A random odd number of exactly `bits` bits.
+    fn random_odd(bits: u64, rng: &mut TestRng) -> BigUint {
+        let words: Vec<u64> = (0..bits.div_ceil(64)).map(|_| rng.next_u64()).collect();
+        let x = from_words(&words) >> (words.len() as u64 * 64 - bits);
+        x | (BigUint::from(1u32) << (bits - 1)) | BigUint::from(1u32)
+    }
+
+    /// A probable prime of `bits` bits with its top two bits set, so that
+    /// two of them make a modulus of twice the bits (Miller–Rabin, 20
+    /// fixed bases).
+    fn prime(bits: u64, rng: &mut TestRng) -> BigUint {
         loop {
-            let mut p = BigUint::from(0u32);
-            for _ in 0..bits.div_ceil(64) {
-                p = (p << 64u32) + rng.next();
-            }
-            p = (p >> (bits.div_ceil(64) * 64 - bits))
-                | (BigUint::from(3u32) << (bits - 2))
-                | BigUint::from(1u32);
+            let p = random_odd(bits, rng) | (BigUint::from(1u32) << (bits - 2));
             let (one, pm1) = (BigUint::from(1u32), &p - 1u32);
             let s = pm1.trailing_zeros().unwrap_or(0);
             let t = &pm1 >> s;
@@ -720,19 +725,6 @@ mod tests {
         }
     }
 
-    /// A tiny deterministic generator for the test's numbers (splitmix64).
-    struct SplitMix(u64);
-
-    impl SplitMix {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-    }
-
     /// Keys with a small private exponent, from a few bits to past Wiener's
     /// bound (n^(1/4)/3: 126 bits for these 512-bit moduli) and past the
     /// search's own (n^(1/4)·2^64: 192 bits): up to 192 bits the bounded
@@ -741,20 +733,14 @@ mod tests {
     /// (badkeys' own small-d key is `badkeys_test_keys`'.)
     #[test]
     fn wiener_bounded_matches_the_whole_expansion() {
-        let mut rng = SplitMix(313);
+        let mut rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
         for round in 0..12u64 {
             let (p, q) = (prime(256, &mut rng), prime(256, &mut rng));
             let n = &p * &q;
             let phi = (&p - 1u32) * (&q - 1u32);
             for d_bits in [8u64, 40, 100, 124, 140, 170, 190, 192, 200, 240] {
                 let d = loop {
-                    let mut d = BigUint::from(rng.next()) << 192u32;
-                    for _ in 0..3 {
-                        d = (d >> 64u32) + (BigUint::from(rng.next()) << 192u32);
-                    }
-                    let d = (d >> (256 - d_bits))
-                        | (BigUint::from(1u32) << (d_bits - 1))
-                        | BigUint::from(1u32);
+                    let d = random_odd(d_bits, &mut rng);
                     if d.gcd(&phi) == BigUint::from(1u32) {
                         break d;
                     }
@@ -779,7 +765,7 @@ mod tests {
                     );
                 }
             }
-            let random_e = (BigUint::from(rng.next()) << 400u32) | BigUint::from(65_537u32);
+            let random_e = random_odd(400, &mut rng);
             assert_eq!(
                 small_private_exponent(&n.to_bytes_be(), &random_e.to_bytes_be()),
                 None
