@@ -167,7 +167,13 @@ fn walk_names_an_unlistable_subdirectory_and_goes_on() {
         "{unread:.80}"
     );
     let why = files[1]["error"].as_str().unwrap();
-    assert!(why.starts_with("cannot walk the directory: "), "{why}");
+    assert!(
+        why.starts_with("cannot list the directory: ")
+            && why.ends_with(
+                "nothing under it was checked (fix its permissions, or name the files in it)"
+            ),
+        "{why}"
+    );
     assert_eq!(files[2]["path"], "w/z.pem");
     assert_eq!(doc["summary"]["input_errors"], 1);
     // The human summary does not count it as checked.

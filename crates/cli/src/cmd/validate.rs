@@ -264,13 +264,7 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
         };
         if meta.is_dir() {
             let mut files = Vec::new();
-            if let Err(e) = walk(path, &mut files) {
-                out.push(Input::Unreadable(
-                    path.clone(),
-                    format!("cannot walk the directory: {e}"),
-                ));
-                continue;
-            }
+            walk(path, &mut files);
             if files.is_empty() {
                 eprintln!(
                     "warning: {} holds no *.csr, *.pem or *.der file",
@@ -290,27 +284,28 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
 /// name's place, which is the order `Path`'s comparison gives, without
 /// comparing whole paths.
 ///
-/// Only `dir` itself failing is an error. A subdirectory that cannot be
-/// listed (no permission, a path too long) takes its place in the list as
-/// unreadable, so it is named and the exit code says so, and the rest of
-/// the tree is still checked.
-fn walk(dir: &Path, out: &mut Vec<Input>) -> std::io::Result<()> {
-    let mut entries = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        entries.push((entry.file_name(), entry.file_type()?));
-    }
-    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+/// A directory that cannot be listed (no permission, a path too long),
+/// `dir` or one below it, takes its place in the list as unreadable, so it
+/// is named and the exit code says so, and the rest of the tree is still
+/// checked.
+fn walk(dir: &Path, out: &mut Vec<Input>) {
+    let entries = match list(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            out.push(Input::Unreadable(
+                dir.to_owned(),
+                format!(
+                    "cannot list the directory: {e}; nothing under it was checked (fix its \
+                     permissions, or name the files in it)"
+                ),
+            ));
+            return;
+        }
+    };
     for (name, kind) in entries {
         let path = dir.join(&name);
         if kind.is_dir() {
-            // Its listing fails before anything of it is pushed.
-            if let Err(e) = walk(&path, out) {
-                out.push(Input::Unreadable(
-                    path,
-                    format!("cannot walk the directory: {e}"),
-                ));
-            }
+            walk(&path, out);
         } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
             // A `.csrkit-*.tmp` is what a killed `generate` leaves: it may
             // hold a private key about to be committed (V106).
@@ -323,7 +318,17 @@ fn walk(dir: &Path, out: &mut Vec<Input>) -> std::io::Result<()> {
             }
         }
     }
-    Ok(())
+}
+
+/// A directory's entries and their types, sorted by name.
+fn list(dir: &Path) -> std::io::Result<Vec<(std::ffi::OsString, std::fs::FileType)>> {
+    let mut entries = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        entries.push((entry.file_name(), entry.file_type()?));
+    }
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    Ok(entries)
 }
 
 /// Reads a file (or device, or FIFO) up to the cap: `/dev/zero` and
