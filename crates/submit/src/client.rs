@@ -737,6 +737,15 @@ impl Client {
             action: action.to_string(),
             cause: Box::new(cause),
         };
+        // An answer that cannot be used, after the service may have acted:
+        // not retried, and for a side effect its outcome is unknown.
+        let unusable = |err: Error| {
+            Attempt::Done(Err(if idem.is_side_effect() {
+                unknown(err)
+            } else {
+                err
+            }))
+        };
 
         // An explicit `content-length: 0`, as the official SDK sends: some
         // gateways answer a bodiless POST without it with 411.
@@ -797,10 +806,7 @@ impl Client {
                     ),
                     body_excerpt: String::new(),
                 };
-                return match idem.is_side_effect() {
-                    true => Attempt::Done(Err(unknown(err))),
-                    false => Attempt::Done(Err(err)),
-                };
+                return unusable(err);
             }
             Err(e) => {
                 let mut err = transport(e);
@@ -831,10 +837,7 @@ impl Client {
                         detail: e.to_string(),
                         body_excerpt: excerpt(&body),
                     };
-                    match idem.is_side_effect() {
-                        true => Attempt::Done(Err(unknown(err))),
-                        false => Attempt::Done(Err(err)),
-                    }
+                    unusable(err)
                 }
             };
         }
